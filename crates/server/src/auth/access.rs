@@ -1,0 +1,147 @@
+//! Who may call the OpenApi: issuing access tokens for admin + interface key (§3) and checking a
+//! token on every `/openapi/*` call (§1, §2).
+
+use super::{secrets_equal, tokens, vault::Vault};
+use crate::admin::ip_allowed;
+use crate::store::{self, Store, StoreError, tenants};
+use bizmail_protocol::ErrorCode;
+use std::net::IpAddr;
+
+/// A token just issued.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The token in clear, to hand to the client once.
+    pub token: String,
+    /// The tenant it is scoped to.
+    pub tenant_id: i64,
+}
+
+/// An API call's proven identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The tenant every operation of the call is confined to.
+    pub tenant_id: i64,
+    /// The admin whose token it is.
+    pub admin_id: i64,
+    /// That admin's name.
+    pub admin_name: String,
+}
+
+/// A refused call, with whatever identity was established before it was refused (for the
+/// operation log).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The answer.
+    pub code: ErrorCode,
+    /// The tenant, if the credentials got that far.
+    pub tenant_id: Option<i64>,
+    /// The admin name, if known.
+    pub admin: String,
+}
+
+impl Refusal {
+    fn bare(code: ErrorCode) -> Refusal {
+        Refusal {
+            code,
+            tenant_id: None,
+            admin: String::new(),
+        }
+    }
+}
+
+fn unavailable(e: StoreError) -> Refusal {
+    tracing::error!(error = %e, "store failure during authentication");
+    Refusal::bare(ErrorCode::TemporarilyUnavailable)
+}
+
+/// Issues a new token to `client_id` (an admin name) proving `client_secret` (the interface key).
+/// Checks in this order: unknown admin → 1100; not applied → 1102; wrong key → 1100 (compared in
+/// constant time); sync off → 1102. Each request gets a new token; older ones stay valid.
+pub async fn issue_token(
+    store: &Store,
+    vault: &Vault,
+    client_id: &str,
+    client_secret: &str,
+    lifetime_secs: u64,
+) -> Result<IssuedToken, Refusal> {
+    let admin = tenants::find_admin(store, client_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(Refusal::bare(ErrorCode::InvalidClient))?;
+    let refuse = |code| Refusal {
+        code,
+        tenant_id: Some(admin.tenant_id),
+        admin: admin.name.clone(),
+    };
+    let tenant = tenants::find_tenant(store, admin.tenant_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(Refusal::bare(ErrorCode::InvalidClient))?;
+    let sealed = tenant
+        .openapi_key
+        .as_deref()
+        .ok_or_else(|| refuse(ErrorCode::OpenapiDisabled))?;
+    let key = vault.open(tenant.id, sealed).map_err(|e| {
+        tracing::error!(error = %e, tenant = tenant.id, "interface key does not unseal");
+        refuse(ErrorCode::TemporarilyUnavailable)
+    })?;
+    if !secrets_equal(
+        key.as_bytes(),
+        client_secret.trim().to_ascii_lowercase().as_bytes(),
+    ) {
+        return Err(refuse(ErrorCode::InvalidClient));
+    }
+    if !tenant.openapi_enabled {
+        return Err(refuse(ErrorCode::OpenapiDisabled));
+    }
+    let token = tokens::new_token();
+    let now = store::now_ms();
+    let lifetime_ms = i64::try_from(lifetime_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    store::tokens::insert(
+        store,
+        &tokens::token_hash(&token),
+        tenant.id,
+        admin.id,
+        now,
+        now.saturating_add(lifetime_ms),
+    )
+    .await
+    .map_err(unavailable)?;
+    Ok(IssuedToken {
+        token,
+        tenant_id: tenant.id,
+    })
+}
+
+/// Checks the token of an API call from `client_ip`: missing, unknown or expired → 1200; sync
+/// off → 1102; address not on the tenant's allow list → 10001.
+pub async fn authorize(
+    store: &Store,
+    token: Option<&str>,
+    client_ip: IpAddr,
+) -> Result<Grant, Refusal> {
+    let token = token.ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
+    let grant = store::tokens::find(store, &tokens::token_hash(token))
+        .await
+        .map_err(unavailable)?
+        .ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
+    let refuse = |code| Refusal {
+        code,
+        tenant_id: Some(grant.tenant_id),
+        admin: grant.admin_name.clone(),
+    };
+    if grant.expires_ms <= store::now_ms() {
+        return Err(refuse(ErrorCode::InvalidToken));
+    }
+    if !grant.openapi_enabled {
+        return Err(refuse(ErrorCode::OpenapiDisabled));
+    }
+    if !ip_allowed(&grant.ip_allow, client_ip) {
+        return Err(refuse(ErrorCode::IpNotAllowed));
+    }
+    Ok(Grant {
+        tenant_id: grant.tenant_id,
+        admin_id: grant.admin_id,
+        admin_name: grant.admin_name,
+    })
+}

@@ -1,0 +1,235 @@
+//! One [`Config`] for the whole server: defaults that run out of the box, then a TOML file, then
+//! `BIZMAIL_*` environment variables, then command-line flags, each overriding the one before.
+//!
+//! Every key is documented here and in `bizmail.example.toml` at the repository root. An unknown
+//! key, in the file or as a `BIZMAIL_*` variable, is an error that names it: a typo must not
+//! silently fall back to a default.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Environment variables with the `BIZMAIL_` prefix that are not configuration keys.
+const NON_CONFIG_ENV: [&str; 2] = ["LOG", "CONFIG"];
+
+/// The server's configuration. See `bizmail.example.toml` for every key with its default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Folder for the SQLite file and the key-encryption key file. Created if missing.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`. Empty: the SQLite file `bizmail.sqlite` in `data_dir`.
+    pub database_url: String,
+    /// Where the HTTP listener binds (the OpenApi, `/cgi-bin/*`, the web mailbox).
+    pub http_addr: SocketAddr,
+    /// Where the SMTP receiver binds (port 25 in production).
+    pub smtp_addr: SocketAddr,
+    /// Lifetime of an access token in seconds (`expires_in`).
+    pub token_lifetime_secs: u64,
+    /// How long `openapi/listen` holds a poll before answering `{"Ret":0}`, in seconds.
+    pub poll_timeout_secs: u64,
+    /// Answer errors with a fitting 4xx/5xx status instead of the real service's 200 (§6).
+    pub http_error_status: bool,
+    /// Largest request body accepted, in bytes; larger bodies get HTTP 413.
+    pub max_body_bytes: usize,
+    /// Most parameters (query and body together) one request may carry.
+    pub max_params: usize,
+    /// Token requests allowed per client IP per minute (burst of the same size); over it: 10002.
+    pub token_requests_per_minute: u32,
+    /// OpenApi calls allowed per client IP per second (burst of the same size); over it: 10002.
+    /// 0 switches this limit off.
+    pub api_requests_per_second: u32,
+    /// File holding the 32-byte key that encrypts interface keys at rest. Empty: `secret.key` in
+    /// `data_dir`, created with mode 0600 on first start. Nodes sharing one PostgreSQL database must
+    /// share this file.
+    pub secret_key_file: PathBuf,
+    /// Most connections in the database pool.
+    pub db_max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./bizmail-data"),
+            database_url: String::new(),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 12211)),
+            smtp_addr: SocketAddr::from(([127, 0, 0, 1], 2525)),
+            token_lifetime_secs: 86_400,
+            poll_timeout_secs: 60,
+            http_error_status: false,
+            max_body_bytes: 1024 * 1024,
+            max_params: 1000,
+            token_requests_per_minute: 300,
+            api_requests_per_second: 2000,
+            secret_key_file: PathBuf::new(),
+            db_max_connections: 16,
+        }
+    }
+}
+
+/// What went wrong reading the configuration; the message names the key and where it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads defaults, then `file` (if given; it must exist), then `BIZMAIL_*` variables from the
+    /// environment, then `overrides` (flags: only the keys they contain). Values are checked.
+    pub fn load(file: Option<&Path>, overrides: &toml::Table) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "the config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment
+            .merge(Env::prefixed("BIZMAIL_").ignore(&NON_CONFIG_ENV))
+            .merge(Serialized::defaults(overrides));
+        let config: Config = figment.extract().map_err(|e| {
+            ConfigError(
+                e.into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values that serde cannot: ranges and URL schemes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if !self.database_url.is_empty() && self.backend().is_none() {
+            return bad(
+                "database_url",
+                "must start with sqlite: or postgres:// (or postgresql://)",
+            );
+        }
+        if self.token_lifetime_secs == 0 {
+            return bad("token_lifetime_secs", "must be at least 1");
+        }
+        if self.poll_timeout_secs == 0 {
+            return bad("poll_timeout_secs", "must be at least 1");
+        }
+        if self.max_body_bytes < 1024 {
+            return bad("max_body_bytes", "must be at least 1024");
+        }
+        if self.max_params == 0 {
+            return bad("max_params", "must be at least 1");
+        }
+        if self.token_requests_per_minute == 0 {
+            return bad("token_requests_per_minute", "must be at least 1");
+        }
+        if self.db_max_connections == 0 {
+            return bad("db_max_connections", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Which store backend the configuration selects.
+    pub fn backend(&self) -> Option<Backend> {
+        let url = self.database_url.trim();
+        if url.is_empty() || url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// The database URL in effect: the configured one, or the SQLite file in `data_dir`.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("bizmail.sqlite").display()
+            )
+        } else {
+            self.database_url.trim().to_owned()
+        }
+    }
+
+    /// The key-encryption key file in effect.
+    pub fn effective_secret_key_file(&self) -> PathBuf {
+        if self.secret_key_file.as_os_str().is_empty() {
+            self.data_dir.join("secret.key")
+        } else {
+            self.secret_key_file.clone()
+        }
+    }
+}
+
+/// The two store backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL server, possibly shared by several nodes.
+    Postgres,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_out_of_the_box() {
+        let c = Config::default();
+        assert_eq!(c.http_addr.port(), 12211);
+        assert_eq!(c.smtp_addr.port(), 2525);
+        assert_eq!(c.token_lifetime_secs, 86_400);
+        assert_eq!(c.poll_timeout_secs, 60);
+        assert_eq!(c.backend(), Some(Backend::Sqlite));
+        assert!(
+            c.effective_database_url()
+                .ends_with("bizmail-data/bizmail.sqlite?mode=rwc")
+        );
+    }
+
+    #[test]
+    fn file_then_overrides() {
+        let dir = std::env::temp_dir().join(format!("bizmail-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "poll_timeout_secs = 5\ntoken_lifetime_secs = 10\n").unwrap();
+        let mut flags = toml::Table::new();
+        flags.insert("token_lifetime_secs".into(), toml::Value::Integer(20));
+        let c = Config::load(Some(&file), &flags).unwrap();
+        assert_eq!(c.poll_timeout_secs, 5);
+        assert_eq!(c.token_lifetime_secs, 20);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let dir = std::env::temp_dir().join(format!("bizmail-cfg2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "poll_timeot_secs = 5\n").unwrap();
+        let e = Config::load(Some(&file), &toml::Table::new()).unwrap_err();
+        assert!(e.to_string().contains("poll_timeot_secs"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let mut flags = toml::Table::new();
+        flags.insert(
+            "database_url".into(),
+            toml::Value::String("mysql://x".into()),
+        );
+        let e = Config::load(None, &flags).unwrap_err();
+        assert!(e.to_string().contains("database_url"), "{e}");
+        let missing = Config::load(
+            Some(Path::new("/nonexistent/bizmail.toml")),
+            &toml::Table::new(),
+        );
+        assert!(missing.is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! The axum router and nothing else: handlers parse with `bizmail_protocol`, call one domain
+//! function, and answer through [`reply::Reply`]. No SQL and no protocol quirk lives here.
+
+pub mod health;
+pub mod oauth;
+pub mod openapi;
+pub mod reply;
+pub mod request;
+
+use crate::auth::vault::Vault;
+use crate::config::Config;
+use crate::oplog::OplogWriter;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use bizmail_protocol::ErrorCode;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// Everything a handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Seals and opens interface keys.
+    pub vault: Vault,
+    /// The configuration in effect.
+    pub config: Arc<Config>,
+    /// Where operation-log rows go.
+    pub oplog: OplogWriter,
+    /// Per-IP limits, checked before any work is done for a request.
+    pub limits: Arc<Limiters>,
+}
+
+/// The per-client-address rate limiters.
+pub struct Limiters {
+    /// `/cgi-bin/token`, per minute.
+    pub token: DefaultKeyedRateLimiter<IpAddr>,
+    /// `/openapi/*`, per second; `None` when switched off.
+    pub api: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl Limiters {
+    /// Builds the limiters the configuration asks for.
+    pub fn from_config(config: &Config) -> Limiters {
+        let per_minute =
+            NonZeroU32::new(config.token_requests_per_minute).unwrap_or(NonZeroU32::MIN);
+        Limiters {
+            token: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            api: NonZeroU32::new(config.api_requests_per_second)
+                .map(|n| RateLimiter::keyed(Quota::per_second(n))),
+        }
+    }
+
+    /// Forgets addresses that have been quiet long enough to be back at a full allowance.
+    pub fn forget_idle(&self) {
+        self.token.retain_recent();
+        if let Some(api) = &self.api {
+            api.retain_recent();
+        }
+    }
+}
+
+/// The whole HTTP surface as one router (tests drive it in-process or on port 0).
+pub fn build_router(state: AppState) -> Router {
+    Router::new()
+        .route("/cgi-bin/token", get(oauth::token).post(oauth::token))
+        .route(
+            "/openapi/{*endpoint}",
+            get(openapi::call).post(openapi::call),
+        )
+        .route("/healthz", get(health::healthz))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            error_status,
+        ))
+        .with_state(state)
+}
+
+/// With `http_error_status = true`, gives protocol errors a fitting HTTP status instead of the real
+/// service's 200 (§6). The body stays the same.
+async fn error_status(State(state): State<AppState>, mut response: Response) -> Response {
+    if state.config.http_error_status
+        && response.status() == axum::http::StatusCode::OK
+        && let Some(code) = response.extensions().get::<ErrorCode>().copied()
+        && let Ok(status) = axum::http::StatusCode::from_u16(code.http_status())
+    {
+        *response.status_mut() = status;
+    }
+    response
+}

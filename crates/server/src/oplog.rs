@@ -1,0 +1,76 @@
+//! The operation-log writer: every OpenApi call hands its row to a background task that writes
+//! rows in batches, one transaction (one fsync) per batch, so logging never sits on a call's path.
+//!
+//! Rows still queued when the process is killed are lost; the writer drains the queue on graceful
+//! shutdown. Calls that change the directory will write their row inside their own transaction.
+
+use crate::store::{Store, oplog::OplogEntry};
+use tokio::sync::{mpsc, oneshot};
+
+const QUEUE: usize = 16_384;
+const BATCH: usize = 512;
+
+enum Msg {
+    Row(OplogEntry),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The sending side; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct OplogWriter {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("oplog message")
+    }
+}
+
+impl OplogWriter {
+    /// Starts the writer task; it ends when every `OplogWriter` is dropped and the queue is drained.
+    pub fn spawn(store: Store) -> (OplogWriter, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let task = tokio::spawn(run(store, rx));
+        (OplogWriter { tx }, task)
+    }
+
+    /// Queues a row. Waits only if the queue is full (the store is slower than the calls).
+    pub async fn record(&self, row: OplogEntry) {
+        if self.tx.send(Msg::Row(row)).await.is_err() {
+            tracing::warn!("operation log writer has stopped; a row was dropped");
+        }
+    }
+
+    /// Returns once every row queued before this call is committed.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Msg>) {
+    let mut rows = Vec::with_capacity(BATCH);
+    let mut flushes = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Row(r) => rows.push(r),
+                Msg::Flush(f) => flushes.push(f),
+            }
+            if rows.len() < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if let Err(e) = crate::store::oplog::insert_batch(&store, &rows).await {
+            tracing::error!(error = %e, rows = rows.len(), "could not write operation log rows");
+        }
+        rows.clear();
+        for f in flushes.drain(..) {
+            let _ = f.send(());
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Starting and stopping the whole server: [`Server::start`] opens the store, binds the listeners
+//! and spawns the background tasks; [`Running`] holds them until [`Running::shutdown`].
+
+use crate::auth::vault::{Vault, VaultError};
+use crate::config::Config;
+use crate::http::{AppState, Limiters, build_router};
+use crate::oplog::OplogWriter;
+use crate::store::{self, Store, StoreError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often expired tokens are deleted and idle rate-limit entries forgotten.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The key-encryption key file could not be read or created.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// A listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+/// The server as a library.
+pub struct Server;
+
+/// A started server. Dropping it without [`Running::shutdown`] leaves the tasks running until the
+/// runtime ends.
+pub struct Running {
+    /// Where HTTP is served (the real port when the config asked for port 0).
+    pub http_addr: SocketAddr,
+    /// The store the server uses (tests and the CLI seed and inspect through it).
+    pub store: Store,
+    /// The vault the server seals keys with.
+    pub vault: Vault,
+    /// The operation-log writer (tests flush it before reading the log).
+    pub oplog: OplogWriter,
+    stop: watch::Sender<bool>,
+    http: JoinHandle<()>,
+    oplog_task: JoinHandle<()>,
+    housekeeping: JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the store (applying migrations), opens the vault, binds HTTP and starts serving.
+    pub async fn start(config: Config) -> Result<Running, StartError> {
+        let store = Store::connect(&config).await?;
+        let vault = Vault::open_or_create(&config.effective_secret_key_file())?;
+        Server::start_with(config, store, vault).await
+    }
+
+    /// Starts serving over an already opened store and vault (the CLI opens them first to
+    /// bootstrap the first tenant).
+    pub async fn start_with(
+        config: Config,
+        store: Store,
+        vault: Vault,
+    ) -> Result<Running, StartError> {
+        let config = Arc::new(config);
+        let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
+        let limits = Arc::new(Limiters::from_config(&config));
+        let state = AppState {
+            store: store.clone(),
+            vault: vault.clone(),
+            config: config.clone(),
+            oplog: oplog.clone(),
+            limits: limits.clone(),
+        };
+        let listener = tokio::net::TcpListener::bind(config.http_addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.http_addr,
+                source,
+            })?;
+        let http_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.http_addr,
+            source,
+        })?;
+        let (stop, stopped) = watch::channel(false);
+        let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let mut on_stop = stopped.clone();
+        let http = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = on_stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, stopped));
+        tracing::info!(%http_addr, backend = ?store.backend(), "bizmail is serving");
+        Ok(Running {
+            http_addr,
+            store,
+            vault,
+            oplog,
+            stop,
+            http,
+            oplog_task,
+            housekeeping,
+        })
+    }
+}
+
+impl Running {
+    /// The base URL of the HTTP listener, e.g. `http://127.0.0.1:12211`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, writes the queued operation-log rows and
+    /// closes the store.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.http.await;
+        let _ = self.housekeeping.await;
+        drop(self.oplog);
+        let _ = self.oplog_task.await;
+        self.store.close().await;
+    }
+}
+
+async fn housekeeping(store: Store, limits: Arc<Limiters>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
+        }
+        match store::tokens::purge_expired(&store, store::now_ms()).await {
+            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
+        }
+        limits.forget_idle();
+    }
+}

@@ -1,0 +1,186 @@
+//! The store: the only module with SQL, over an embedded SQLite file or a PostgreSQL server.
+//!
+//! [`Store`] is an enum over two concrete sqlx pools rather than `sqlx::Any` (whose type support is
+//! thin). Most SQL is written once in the dialect both accept (`$1` placeholders, `ON CONFLICT`,
+//! `RETURNING`) and run on either pool by the [`on_pool!`]/[`on_tx!`] macros, which expand one body
+//! per backend; where the dialects differ, a function says so and matches on the backend.
+//! One submodule per group of tables. Nothing outside this module sees a pool or a row.
+
+pub mod oplog;
+pub mod tenants;
+pub mod tokens;
+
+use crate::config::{Backend, Config};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Runs one body against whichever pool the store holds, binding it to `$pool`.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs one body inside whichever transaction `$tx` holds, binding the connection to `$conn`.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_pool, on_tx};
+
+/// A failure of the store. Callers turn it into `temporarily_unavailable` (§6) unless they
+/// recognise it (a unique violation, say); its text is logged, never sent to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database answered with an error or could not be reached.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether this is a unique-constraint violation (an insert of something that exists).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// Shorthand for results of store functions.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A connection pool over one of the two backends. Cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// The embedded SQLite file.
+    Sqlite(SqlitePool),
+    /// A PostgreSQL server.
+    Postgres(PgPool),
+}
+
+/// An open write transaction on either backend; dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    /// A SQLite transaction, begun `IMMEDIATE` so that writers queue on the busy timeout instead of
+    /// failing when a read lock cannot be upgraded.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// A PostgreSQL transaction.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    /// Commits; only after this returns is the change durable.
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Connects to the database the configuration names and applies pending migrations.
+    /// For SQLite, creates the data folder and the file if needed.
+    pub async fn connect(config: &Config) -> StoreResult<Store> {
+        let url = config.effective_database_url();
+        let store = match config.backend() {
+            Some(Backend::Postgres) => {
+                let options = PgConnectOptions::from_str(&url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(config.db_max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Store::Postgres(pool)
+            }
+            _ => {
+                if config.database_url.trim().is_empty() {
+                    std::fs::create_dir_all(&config.data_dir)
+                        .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+                }
+                let options = SqliteConnectOptions::from_str(&url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power
+                    // loss, and a client that was told "done" (an SMTP 250, a sync call) must
+                    // never lose it.
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(config.db_max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Store::Sqlite(pool)
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations of this backend that are not applied yet.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        on_pool!(self, |p| p.close().await)
+    }
+}
+
+/// The current time as Unix milliseconds, the unit of every time column.
+pub fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,60 @@
+//! The operation log (操作记录): one row per OpenApi call, accepted or refused.
+
+use super::{Store, StoreResult, on_pool, on_tx};
+
+/// One operation-log row. `params` is already masked (passwords, keys and tokens as `***`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OplogEntry {
+    /// The tenant, when the call could be tied to one.
+    pub tenant_id: Option<i64>,
+    /// When the call was answered, Unix milliseconds.
+    pub at_ms: i64,
+    /// The caller's address.
+    pub client_ip: String,
+    /// The admin whose token or `client_id` was used; empty when unknown.
+    pub admin: String,
+    /// The path called, e.g. `openapi/user/get`.
+    pub endpoint: String,
+    /// The parameters as one masked line.
+    pub params: String,
+    /// 0 for success, else the error code answered.
+    pub errcode: i64,
+}
+
+/// Writes a batch of rows in one transaction (the log writer batches to keep one commit, and so
+/// one fsync, per batch rather than per call).
+pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    for r in rows {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, errcode) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(r.tenant_id)
+        .bind(r.at_ms)
+        .bind(&r.client_ip)
+        .bind(&r.admin)
+        .bind(&r.endpoint)
+        .bind(&r.params)
+        .bind(r.errcode)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await
+}
+
+/// The newest `limit` rows of a tenant, newest first.
+pub async fn recent(store: &Store, tenant_id: i64, limit: i64) -> StoreResult<Vec<OplogEntry>> {
+    Ok(on_pool!(store, |p| sqlx::query_as::<_, OplogEntry>(
+        "SELECT tenant_id, at_ms, client_ip, admin, endpoint, params, errcode FROM oplog \
+         WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(p)
+    .await)?)
+}

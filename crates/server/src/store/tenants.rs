@@ -1,0 +1,192 @@
+//! Tenants, their mail domains and admin accounts, the interface key and the OpenApi switches.
+
+use super::{Store, StoreResult, Tx, on_pool, on_tx};
+
+/// One tenant's OpenApi settings as the token endpoint and the API guard need them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantRow {
+    /// The tenant's id.
+    pub id: i64,
+    /// A display name (the first domain at creation).
+    pub name: String,
+    /// The encrypted interface key; `None` until the OpenApi is applied for.
+    pub openapi_key: Option<Vec<u8>>,
+    /// Whether sync is switched on.
+    pub openapi_enabled: bool,
+    /// Allowed client CIDRs, one per line; empty means any.
+    pub ip_allow: String,
+    /// The directory version (§1).
+    pub dir_version: i64,
+}
+
+/// An admin account with its tenant's OpenApi settings.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminRow {
+    /// The admin's id.
+    pub id: i64,
+    /// The tenant the admin administers.
+    pub tenant_id: i64,
+    /// The admin's name (`client_id`, `agent`).
+    pub name: String,
+    /// argon2id PHC string of the admin password.
+    pub password_hash: String,
+}
+
+/// Creates a tenant row and returns its id.
+pub async fn insert_tenant(tx: &mut Tx, name: &str, now_ms: i64) -> StoreResult<i64> {
+    let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO tenants (name, created_ms) VALUES ($1, $2) RETURNING id"
+    )
+    .bind(name)
+    .bind(now_ms)
+    .fetch_one(c)
+    .await)?;
+    Ok(id)
+}
+
+/// Adds a mail domain to a tenant. A domain held by any tenant is a unique violation.
+pub async fn insert_domain(tx: &mut Tx, tenant_id: i64, domain: &str) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO domains (name, tenant_id) VALUES ($1, $2)"
+    )
+    .bind(domain)
+    .bind(tenant_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Adds an admin account. An admin name held by any tenant is a unique violation.
+pub async fn insert_admin(
+    tx: &mut Tx,
+    tenant_id: i64,
+    name: &str,
+    password_hash: &str,
+    now_ms: i64,
+) -> StoreResult<i64> {
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO admins (tenant_id, name, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id"
+    )
+    .bind(tenant_id)
+    .bind(name)
+    .bind(password_hash)
+    .bind(now_ms)
+    .fetch_one(c)
+    .await
+    })?;
+    Ok(id)
+}
+
+/// The admin account with this exact name.
+pub async fn find_admin(store: &Store, name: &str) -> StoreResult<Option<AdminRow>> {
+    Ok(on_pool!(store, |p| sqlx::query_as::<_, AdminRow>(
+        "SELECT id, tenant_id, name, password_hash FROM admins WHERE name = $1"
+    )
+    .bind(name)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// One tenant by id.
+pub async fn find_tenant(store: &Store, id: i64) -> StoreResult<Option<TenantRow>> {
+    Ok(on_pool!(store, |p| {
+        sqlx::query_as::<_, TenantRow>(
+        "SELECT id, name, openapi_key, openapi_enabled, ip_allow, dir_version FROM tenants WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await
+    })?)
+}
+
+/// How many tenants exist (an empty store gets a first tenant on `serve`).
+pub async fn count_tenants(store: &Store) -> StoreResult<i64> {
+    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM tenants"
+    )
+    .fetch_one(p)
+    .await)?)
+}
+
+/// The tenant's mail domains, sorted.
+pub async fn domains_of(store: &Store, tenant_id: i64) -> StoreResult<Vec<String>> {
+    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, String>(
+        "SELECT name FROM domains WHERE tenant_id = $1 ORDER BY name"
+    )
+    .bind(tenant_id)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Stores a new encrypted interface key (apply, rotate) and revokes every token of the tenant in
+/// the same transaction: old tokens die with the old key (§2).
+pub async fn replace_openapi_key(
+    store: &Store,
+    tenant_id: i64,
+    sealed_key: &[u8],
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE tenants SET openapi_key = $1 WHERE id = $2"
+    )
+    .bind(sealed_key)
+    .bind(tenant_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM access_tokens WHERE tenant_id = $1"
+    )
+    .bind(tenant_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await
+}
+
+/// Sets the encrypted interface key inside a larger transaction (tenant creation).
+pub async fn set_openapi_key_in(
+    tx: &mut Tx,
+    tenant_id: i64,
+    sealed_key: &[u8],
+    enabled: bool,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE tenants SET openapi_key = $1, openapi_enabled = $2 WHERE id = $3"
+    )
+    .bind(sealed_key)
+    .bind(enabled)
+    .bind(tenant_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Switches sync on or off.
+pub async fn set_openapi_enabled(store: &Store, tenant_id: i64, enabled: bool) -> StoreResult<()> {
+    on_pool!(store, |p| sqlx::query(
+        "UPDATE tenants SET openapi_enabled = $1 WHERE id = $2"
+    )
+    .bind(enabled)
+    .bind(tenant_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces the IP allow list (CIDRs, one per line).
+pub async fn set_ip_allow(store: &Store, tenant_id: i64, ip_allow: &str) -> StoreResult<()> {
+    on_pool!(store, |p| sqlx::query(
+        "UPDATE tenants SET ip_allow = $1 WHERE id = $2"
+    )
+    .bind(ip_allow)
+    .bind(tenant_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}

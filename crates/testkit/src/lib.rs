@@ -1,0 +1,263 @@
+//! The test harness: starts the real bizmail server (port 0, a temporary data folder) over a fresh
+//! SQLite file or a fresh PostgreSQL database, seeds a tenant, and hands out its credentials and an
+//! HTTP client. Nothing is mocked.
+//!
+//! PostgreSQL comes from Debian's `postgresql` package: the first test of a process that asks for it
+//! runs `initdb` into a temporary folder and starts a private server on a Unix socket there (as the
+//! `postgres` user when running as root, since PostgreSQL refuses root). Each test gets its own
+//! database in that cluster. A small shell watchdog holds the server's lifetime to the test
+//! process's: when the process exits, however it exits, the server stops and its folder is removed.
+
+mod pg;
+
+use bizmail_server::admin::{self, NewTenant};
+pub use bizmail_server::config::Backend;
+use bizmail_server::{Config, Running, Server};
+use std::net::SocketAddr;
+use tempfile::TempDir;
+
+/// Runs an async test body once per backend: `backend_test! { async fn name(srv) { … } }` makes a
+/// module `name` with tests `sqlite` and `postgres`. An optional `config = |c| { … };` before the
+/// function adjusts the server's [`Config`].
+#[macro_export]
+macro_rules! backend_test {
+    ($(config = $cfg:expr;)? async fn $name:ident($srv:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($srv: $crate::TestServer) $body
+            fn builder(backend: $crate::Backend) -> $crate::TestServerBuilder {
+                #[allow(unused_mut)]
+                let mut b = $crate::TestServer::builder(backend);
+                $( b = b.with_config($cfg); )?
+                b
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let srv = builder($crate::Backend::Sqlite).start().await;
+                run(srv).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let srv = builder($crate::Backend::Postgres).start().await;
+                run(srv).await
+            }
+        }
+    };
+}
+
+/// A tenant created for a test, with its secrets in clear.
+#[derive(Debug, Clone)]
+pub struct SeededTenant {
+    /// The tenant's id.
+    pub tenant_id: i64,
+    /// Its (first) mail domain.
+    pub domain: String,
+    /// Its admin's name (`client_id`).
+    pub admin: String,
+    /// The admin's password.
+    pub admin_password: String,
+    /// The interface key (`client_secret`).
+    pub key: String,
+}
+
+/// Options for a [`TestServer`].
+pub struct TestServerBuilder {
+    backend: Backend,
+    adjust: Vec<Box<dyn FnOnce(&mut Config) + Send>>,
+}
+
+impl TestServerBuilder {
+    /// Changes the configuration before the server starts.
+    pub fn with_config(mut self, f: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        self.adjust.push(Box::new(f));
+        self
+    }
+
+    /// Starts the server and seeds a tenant (`<random>.test`, admin `admin-<random>`).
+    pub async fn start(self) -> TestServer {
+        let dir = tempfile::Builder::new()
+            .prefix("bizmail-test-")
+            .tempdir()
+            .expect("temporary data folder");
+        let mut config = Config {
+            data_dir: dir.path().join("data"),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            smtp_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db_max_connections: 5,
+            ..Config::default()
+        };
+        if self.backend == Backend::Postgres {
+            config.database_url = pg::fresh_database().await;
+        }
+        for f in self.adjust {
+            f(&mut config);
+        }
+        let running = Server::start(config.clone()).await.expect("server starts");
+        let base_url = running.base_url();
+        let mut server = TestServer {
+            running: Some(running),
+            backend: self.backend,
+            base_url,
+            config,
+            http: reqwest::Client::new(),
+            tenant: None,
+            _dir: dir,
+        };
+        server.tenant = Some(server.seed_tenant().await);
+        server
+    }
+}
+
+/// A real running server for one test.
+pub struct TestServer {
+    running: Option<Running>,
+    /// The backend under test.
+    pub backend: Backend,
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// The configuration the server runs with.
+    pub config: Config,
+    /// A plain HTTP client.
+    pub http: reqwest::Client,
+    tenant: Option<SeededTenant>,
+    _dir: TempDir,
+}
+
+impl TestServer {
+    /// Options for a server on `backend`.
+    pub fn builder(backend: Backend) -> TestServerBuilder {
+        TestServerBuilder {
+            backend,
+            adjust: Vec::new(),
+        }
+    }
+
+    /// A server on `backend` with default test options.
+    pub async fn start(backend: Backend) -> TestServer {
+        TestServer::builder(backend).start().await
+    }
+
+    /// The running server (store, vault, operation-log writer).
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().expect("server is running")
+    }
+
+    /// The tenant seeded at start.
+    pub fn tenant(&self) -> &SeededTenant {
+        self.tenant.as_ref().expect("a seeded tenant")
+    }
+
+    /// Creates another tenant with the OpenApi applied and switched on.
+    pub async fn seed_tenant(&self) -> SeededTenant {
+        let tag = random_tag();
+        let domain = format!("{tag}.test");
+        let admin = format!("admin-{tag}");
+        let password = format!("pw-{tag}-secret");
+        let running = self.running();
+        let created = admin::create_tenant(
+            &running.store,
+            &running.vault,
+            NewTenant {
+                domains: vec![domain.clone()],
+                admin: admin.clone(),
+                admin_password: Some(password.clone()),
+                openapi_key: None,
+                apply_openapi: true,
+            },
+        )
+        .await
+        .expect("tenant created");
+        SeededTenant {
+            tenant_id: created.tenant_id,
+            domain,
+            admin,
+            admin_password: password,
+            key: created.openapi_key.expect("key generated"),
+        }
+    }
+
+    /// `base_url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base_url, path.trim_start_matches('/'))
+    }
+
+    /// A fresh access token for the seeded tenant.
+    pub async fn token(&self) -> String {
+        self.token_for(self.tenant()).await
+    }
+
+    /// A fresh access token for `tenant`.
+    pub async fn token_for(&self, tenant: &SeededTenant) -> String {
+        let body = self
+            .form(
+                "cgi-bin/token",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &tenant.admin),
+                    ("client_secret", &tenant.key),
+                ],
+            )
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&body).expect("token answer is JSON");
+        v["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in {body}"))
+            .to_owned()
+    }
+
+    /// POSTs a urlencoded form and returns the body text (asserting no 5xx).
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("request sent");
+        assert!(
+            !resp.status().is_server_error(),
+            "server error {}",
+            resp.status()
+        );
+        resp.text().await.expect("body read")
+    }
+
+    /// Calls an OpenApi endpoint with a Bearer token and form fields; returns status and body.
+    pub async fn call(&self, token: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .form(fields)
+            .send()
+            .await
+            .expect("request sent");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.expect("body read"))
+    }
+
+    /// Waits until every queued operation-log row is written.
+    pub async fn flush_oplog(&self) {
+        self.running().oplog.flush().await;
+    }
+
+    /// Stops the server gracefully.
+    pub async fn shutdown(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// A short random lower-case tag for unique names.
+pub fn random_tag() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let n = RandomState::new().hash_one(std::time::SystemTime::now());
+    format!("t{:012x}", n & 0xffff_ffff_ffff)
+}
+
+/// The body of an error answer, for comparisons: `{"errcode":"<code>","error":"<name>"}`.
+pub fn error_body(code: bizmail_protocol::ErrorCode) -> String {
+    serde_json::to_string(&bizmail_protocol::ApiError::from(code)).expect("serializable")
+}
