@@ -39,7 +39,10 @@ pub fn bearer_from_header(value: &str) -> Option<&str> {
 
 /// The client of a token request as `(client_id, client_secret)`, from a Basic header if there is
 /// one, else from the parameters. Either part may be empty; the caller decides what that means.
-pub fn client_credentials(authorization: Option<&str>, params: &Params) -> Option<(String, String)> {
+pub fn client_credentials(
+    authorization: Option<&str>,
+    params: &Params,
+) -> Option<(String, String)> {
     if let Some(creds) = authorization.and_then(basic_from_header) {
         return Some(creds);
     }
@@ -82,7 +85,10 @@ mod tests {
     #[test]
     fn header_wins_over_parameter() {
         let p = Params::from_query("access_token=fromquery").unwrap();
-        assert_eq!(access_token(Some("Bearer fromheader"), &p), Some("fromheader"));
+        assert_eq!(
+            access_token(Some("Bearer fromheader"), &p),
+            Some("fromheader")
+        );
         assert_eq!(access_token(None, &p), Some("fromquery"));
         assert_eq!(access_token(Some("Basic YTpi"), &p), Some("fromquery"));
         let empty = Params::from_query("access_token=").unwrap();

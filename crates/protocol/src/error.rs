@@ -216,7 +216,11 @@ mod tests {
         assert_eq!(codes.len(), ErrorCode::ALL.len());
         for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_code(c.code()), Some(c));
-            assert!(c.name().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+            assert!(
+                c.name()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '_')
+            );
         }
     }
 

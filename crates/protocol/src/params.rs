@@ -127,8 +127,7 @@ impl Params {
 
     /// Adds one parameter, folding its name and trimming its value like every other.
     pub fn push(&mut self, name: &str, value: &str) {
-        self.pairs
-            .push((fold_name(name), value.trim().to_owned()));
+        self.pairs.push((fold_name(name), value.trim().to_owned()));
     }
 
     /// The parameters as one line for the operation log: `name=value&…` with the values of
@@ -209,8 +208,7 @@ impl Params {
         // multer is async over a stream; the whole body is already in memory, so the one-chunk
         // stream is always ready and `block_on` never waits on anything.
         let body = Bytes::copy_from_slice(raw);
-        let stream =
-            futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
         let mut multipart = multer::Multipart::new(stream, boundary);
         futures_executor::block_on(async {
             while let Some(field) = multipart
@@ -295,7 +293,11 @@ mod tests {
 
     #[test]
     fn query_and_body_are_merged_query_first() {
-        let p = req("alias=a%40x.com", Some("application/x-www-form-urlencoded"), b"name=Bob&alias=b@x.com");
+        let p = req(
+            "alias=a%40x.com",
+            Some("application/x-www-form-urlencoded"),
+            b"name=Bob&alias=b@x.com",
+        );
         assert_eq!(p.get("alias"), Some("a@x.com"));
         assert_eq!(p.get("name"), Some("Bob"));
         assert_eq!(p.all("alias"), vec!["a@x.com", "b@x.com"]);
@@ -315,7 +317,11 @@ mod tests {
 
     #[test]
     fn urlencoded_body_labelled_json() {
-        let p = req("", Some("application/json"), b"grant_type=client_credentials&client_id=a");
+        let p = req(
+            "",
+            Some("application/json"),
+            b"grant_type=client_credentials&client_id=a",
+        );
         assert_eq!(p.get("grant_type"), Some("client_credentials"));
     }
 
@@ -344,7 +350,11 @@ mod tests {
         let body = "--XyZ\r\nContent-Disposition: form-data; name=\"Alias\"\r\n\r\nzhang@x.com\r\n\
                     --XyZ\r\nContent-Disposition: form-data; name=\"PartyPath\"\r\n\r\nIT部/产品部\r\n\
                     --XyZ\r\nContent-Disposition: form-data; name=\"members[0]\"\r\n\r\na@x.com\r\n--XyZ--\r\n";
-        let p = req("", Some("multipart/form-data; boundary=XyZ"), body.as_bytes());
+        let p = req(
+            "",
+            Some("multipart/form-data; boundary=XyZ"),
+            body.as_bytes(),
+        );
         assert_eq!(p.get("alias"), Some("zhang@x.com"));
         assert_eq!(p.get("partypath"), Some("IT部/产品部"));
         assert_eq!(p.list("members"), vec!["a@x.com"]);
@@ -364,7 +374,11 @@ mod tests {
     #[test]
     fn raw_utf8_and_percent_encoding_both_decode() {
         let raw = req("PartyPath=/IT部/IT产品部", None, b"");
-        let enc = req("PartyPath=%2FIT%E9%83%A8%2FIT%E4%BA%A7%E5%93%81%E9%83%A8", None, b"");
+        let enc = req(
+            "PartyPath=%2FIT%E9%83%A8%2FIT%E4%BA%A7%E5%93%81%E9%83%A8",
+            None,
+            b"",
+        );
         assert_eq!(raw.get("partypath"), Some("/IT部/IT产品部"));
         assert_eq!(raw, enc);
         let plus = req("name=Zhang+San", None, b"");
@@ -383,7 +397,11 @@ mod tests {
 
     #[test]
     fn names_are_case_insensitive() {
-        let p = req("Client_ID=a&CLIENT_SECRET=b&Grant_Type=client_credentials&openType=1", None, b"");
+        let p = req(
+            "Client_ID=a&CLIENT_SECRET=b&Grant_Type=client_credentials&openType=1",
+            None,
+            b"",
+        );
         assert_eq!(p.get("client_id"), Some("a"));
         assert_eq!(p.get("Client_Secret"), Some("b"));
         assert_eq!(p.get("GRANT_TYPE"), Some("client_credentials"));
@@ -401,7 +419,11 @@ mod tests {
             "Members=+a@x.com+,,b@x.com",
         ];
         for f in forms {
-            assert_eq!(req(f, None, b"").list("members"), vec!["a@x.com", "b@x.com"], "{f}");
+            assert_eq!(
+                req(f, None, b"").list("members"),
+                vec!["a@x.com", "b@x.com"],
+                "{f}"
+            );
         }
         let slaves = req("Slave=a@x.com&Slave=b@x.com", None, b"");
         assert_eq!(slaves.all("slave"), vec!["a@x.com", "b@x.com"]);
@@ -426,7 +448,11 @@ mod tests {
 
     #[test]
     fn empty_value_is_not_given() {
-        let p = req("name=&gender=&partyPath=&slave=&openType=&password=&md5=", None, b"");
+        let p = req(
+            "name=&gender=&partyPath=&slave=&openType=&password=&md5=",
+            None,
+            b"",
+        );
         assert_eq!(p.get("name"), Some(""));
         assert_eq!(p.get_nonempty("name"), None);
         assert!(p.list("slave").is_empty());

@@ -95,7 +95,10 @@ mod tests {
     #[test]
     fn parses_digits_only() {
         assert_eq!(Ver::parse_param("0"), Some(Ver(0)));
-        assert_eq!(Ver::parse_param("1467945892870"), Some(Ver(1_467_945_892_870)));
+        assert_eq!(
+            Ver::parse_param("1467945892870"),
+            Some(Ver(1_467_945_892_870))
+        );
         assert_eq!(Ver::parse_param(""), None);
         assert_eq!(Ver::parse_param("abc"), None);
         assert_eq!(Ver::parse_param("-1"), None);
@@ -118,7 +121,10 @@ mod tests {
             ver: Ver,
         }
         assert_eq!(serde_json::to_string(&Ver(12)).unwrap(), "12");
-        assert_eq!(serde_json::to_string(&Listen { ver: Ver(12) }).unwrap(), r#"{"Ver":"12"}"#);
+        assert_eq!(
+            serde_json::to_string(&Listen { ver: Ver(12) }).unwrap(),
+            r#"{"Ver":"12"}"#
+        );
         let a: Ver = serde_json::from_str("12").unwrap();
         let b: Ver = serde_json::from_str(r#""12""#).unwrap();
         assert_eq!(a, b);

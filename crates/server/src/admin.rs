@@ -6,6 +6,9 @@
 use crate::auth::{self, passwords, vault::Vault};
 use crate::store::{self, Store, StoreError, oplog::OplogEntry, tenants};
 use ipnet::IpNet;
+
+/// One entry of a tenant's IP allow list: an address range.
+pub use ipnet::IpNet as AllowedNet;
 use std::net::IpAddr;
 
 /// Why an admin operation was refused.

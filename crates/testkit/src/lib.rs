@@ -10,6 +10,9 @@
 
 mod pg;
 
+/// A URL of a new, empty database in this process's throwaway PostgreSQL cluster (started on first use).
+pub use pg::fresh_database as fresh_postgres_database;
+
 use bizmail_server::admin::{self, NewTenant};
 pub use bizmail_server::config::Backend;
 use bizmail_server::{Config, Running, Server};

@@ -1,0 +1,272 @@
+//! `bizmail init`, `bizmail openapi …` and `bizmail oplog`: the admin side of §2 for headless
+//! servers. They work directly on the store a server uses; a running server sees the change at once.
+
+use crate::StoreArgs;
+use bizmail_server::admin::{self, NewTenant};
+use bizmail_server::auth::vault::Vault;
+use bizmail_server::store::Store;
+use clap::{Args, Subcommand};
+use std::io::{BufRead as _, IsTerminal as _};
+
+/// Flags of `bizmail init`.
+#[derive(Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// A mail domain of the tenant; repeat for several (`--domain a.com --domain b.com`).
+    #[arg(long = "domain", required = true, value_name = "DOMAIN")]
+    domains: Vec<String>,
+    /// The admin account's name: the `client_id` of token requests.
+    #[arg(long, value_name = "NAME")]
+    admin: String,
+    /// The admin password (at least 8 characters); generated and printed when absent.
+    #[arg(long, value_name = "PW")]
+    admin_password: Option<String>,
+    /// The interface key (32 hex characters, e.g. the one your integration already uses);
+    /// generated and printed when absent.
+    #[arg(long, value_name = "KEY")]
+    openapi_key: Option<String>,
+    /// Create the tenant without applying for the OpenApi (apply later with `bizmail openapi apply`).
+    #[arg(long)]
+    no_openapi: bool,
+}
+
+/// `bizmail openapi …`.
+#[derive(Subcommand)]
+pub enum OpenapiCommand {
+    /// Apply for the OpenApi (立即申请): create the interface key and switch sync on.
+    Apply(AdminArg),
+    /// Show the interface key in clear (查看明文) after the admin password.
+    Reveal(RevealArgs),
+    /// Replace the interface key; tokens issued under the old key stop working at once.
+    Rotate(AdminArg),
+    /// Switch sync on (启用同步).
+    Enable(AdminArg),
+    /// Switch sync off (关闭同步): token requests and API calls get 1102 openapi_disabled.
+    Disable(AdminArg),
+    /// Allow addresses or CIDR ranges to call the API (an empty list allows any address).
+    AllowIp(IpArgs),
+    /// Remove addresses or CIDR ranges from the allow list.
+    DenyIp(IpArgs),
+    /// Show the IP allow list.
+    ListIps(AdminArg),
+}
+
+/// An admin to act as.
+#[derive(Args)]
+pub struct AdminArg {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The admin account (its tenant is the one changed).
+    #[arg(long, value_name = "NAME")]
+    admin: String,
+}
+
+/// Flags of `bizmail openapi reveal`.
+#[derive(Args)]
+pub struct RevealArgs {
+    #[command(flatten)]
+    who: AdminArg,
+    /// The admin password; asked for (without echo) when absent, or read from standard input
+    /// when that is not a terminal.
+    #[arg(long, value_name = "PW")]
+    admin_password: Option<String>,
+}
+
+/// Flags of `bizmail openapi allow-ip|deny-ip`.
+#[derive(Args)]
+pub struct IpArgs {
+    #[command(flatten)]
+    who: AdminArg,
+    /// Addresses (`192.0.2.7`) or CIDR ranges (`10.0.0.0/8`).
+    #[arg(required = true, value_name = "CIDR")]
+    cidrs: Vec<String>,
+}
+
+/// Flags of `bizmail oplog`.
+#[derive(Args)]
+pub struct OplogArgs {
+    #[command(flatten)]
+    who: AdminArg,
+    /// How many rows to show.
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+}
+
+async fn open(store_args: &StoreArgs) -> anyhow::Result<(Store, Vault)> {
+    let config = store_args.load(toml::Table::new())?;
+    let store = Store::connect(&config).await?;
+    let vault = Vault::open_or_create(&config.effective_secret_key_file())?;
+    Ok((store, vault))
+}
+
+/// `bizmail init`.
+pub async fn init(args: InitArgs) -> anyhow::Result<()> {
+    let (store, vault) = open(&args.store).await?;
+    let created = admin::create_tenant(
+        &store,
+        &vault,
+        NewTenant {
+            domains: args.domains,
+            admin: args.admin,
+            admin_password: args.admin_password,
+            openapi_key: args.openapi_key.clone(),
+            apply_openapi: !args.no_openapi,
+        },
+    )
+    .await?;
+    println!(
+        "tenant {} created: domains {}",
+        created.tenant_id,
+        created.domains.join(", ")
+    );
+    println!("admin           {}", created.admin);
+    if let Some(pw) = &created.generated_password {
+        println!("admin password  {pw}   (generated; shown only now)");
+    }
+    match (&created.openapi_key, &args.openapi_key) {
+        (Some(k), None) => {
+            println!("interface key   {k}   (generated; `bizmail openapi reveal` shows it again)")
+        }
+        (Some(_), Some(_)) => println!("interface key   as given"),
+        (None, _) => println!(
+            "OpenApi not applied; run `bizmail openapi apply --admin {}`",
+            created.admin
+        ),
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `bizmail openapi …`.
+pub async fn openapi(cmd: OpenapiCommand) -> anyhow::Result<()> {
+    match cmd {
+        OpenapiCommand::Apply(a) => {
+            let (store, vault) = open(&a.store).await?;
+            let key = admin::apply(&store, &vault, &a.admin).await?;
+            println!("OpenApi applied and sync switched on.\ninterface key   {key}");
+        }
+        OpenapiCommand::Reveal(r) => {
+            let password = match r.admin_password {
+                Some(p) => p,
+                None => read_password()?,
+            };
+            let (store, vault) = open(&r.who.store).await?;
+            println!(
+                "{}",
+                admin::reveal(&store, &vault, &r.who.admin, &password).await?
+            );
+        }
+        OpenapiCommand::Rotate(a) => {
+            let (store, vault) = open(&a.store).await?;
+            let key = admin::rotate(&store, &vault, &a.admin).await?;
+            println!(
+                "Key rotated: tokens issued under the old key no longer work.\ninterface key   {key}"
+            );
+        }
+        OpenapiCommand::Enable(a) => {
+            let (store, _) = open(&a.store).await?;
+            admin::set_enabled(&store, &a.admin, true).await?;
+            println!("sync switched on");
+        }
+        OpenapiCommand::Disable(a) => {
+            let (store, _) = open(&a.store).await?;
+            admin::set_enabled(&store, &a.admin, false).await?;
+            println!(
+                "sync switched off: token requests and API calls now get 1102 openapi_disabled"
+            );
+        }
+        OpenapiCommand::AllowIp(i) => {
+            let (store, _) = open(&i.who.store).await?;
+            print_ips(&admin::allow_ips(&store, &i.who.admin, &i.cidrs).await?);
+        }
+        OpenapiCommand::DenyIp(i) => {
+            let (store, _) = open(&i.who.store).await?;
+            print_ips(&admin::deny_ips(&store, &i.who.admin, &i.cidrs).await?);
+        }
+        OpenapiCommand::ListIps(a) => {
+            let (store, _) = open(&a.store).await?;
+            print_ips(&admin::allowed_ips(&store, &a.admin).await?);
+        }
+    }
+    Ok(())
+}
+
+fn print_ips(list: &[admin::AllowedNet]) {
+    if list.is_empty() {
+        println!("allow list empty: any address may call the API");
+    } else {
+        println!("allowed:");
+        for n in list {
+            println!("  {n}");
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        Ok(rpassword::prompt_password("admin password: ")?)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+/// `bizmail oplog`.
+pub async fn oplog(args: OplogArgs) -> anyhow::Result<()> {
+    let (store, _) = open(&args.who.store).await?;
+    let rows = admin::oplog(&store, &args.who.admin, args.limit).await?;
+    println!(
+        "{:<24} {:<16} {:<20} {:<28} {:>6}  parameters",
+        "time (UTC)", "client", "admin", "endpoint", "result"
+    );
+    for r in rows {
+        println!(
+            "{:<24} {:<16} {:<20} {:<28} {:>6}  {}",
+            format_ms(r.at_ms),
+            r.client_ip,
+            r.admin,
+            r.endpoint,
+            r.errcode,
+            r.params
+        );
+    }
+    Ok(())
+}
+
+/// Unix milliseconds as `YYYY-MM-DD HH:MM:SS.mmm` (UTC), without a date-time crate for one line.
+fn format_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(super::format_ms(0), "1970-01-01 00:00:00.000");
+        assert_eq!(
+            super::format_ms(1_467_945_892_870),
+            "2016-07-08 02:44:52.870"
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! `bizmail`: runs the server and administers it from the command line.
+//!
+//! Thin by design: it parses flags, builds a [`Config`], and calls the server library. Every
+//! command that touches the store takes the same `--config`, `--data-dir` and `--database-url`
+//! flags as `serve`, so it works on the database a server uses (SQLite or PostgreSQL).
+
+mod admin_cmds;
+mod serve;
+
+use bizmail_server::Config;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "bizmail",
+    version,
+    about = "A self-hosted enterprise mail server that speaks Tencent Exmail's BizMail OpenApi",
+    long_about = "bizmail serves the BizMail OpenApi (single sign-on, new-mail push, directory sync) to \
+OA, HR and portal systems written for Tencent Exmail: point them at bizmail's address instead.\n\n\
+Start with `bizmail serve`: on an empty data folder it creates a first tenant (domain example.com, \
+admin `admin`) and prints its password and interface key once.",
+    after_help = "Configuration comes from defaults, then --config FILE (TOML; see bizmail.example.toml), \
+then BIZMAIL_* environment variables (e.g. BIZMAIL_HTTP_ADDR), then flags.\nLog level: BIZMAIL_LOG \
+(e.g. BIZMAIL_LOG=debug)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTTP on 127.0.0.1:12211 and SQLite in ./bizmail-data unless told otherwise).
+    Serve(serve::ServeArgs),
+    /// Create a tenant non-interactively (for scripts and integrators' CI); prints generated secrets once.
+    Init(admin_cmds::InitArgs),
+    /// The admin side of the OpenApi: apply, reveal, rotate, enable, disable, the IP allow list.
+    #[command(subcommand)]
+    Openapi(admin_cmds::OpenapiCommand),
+    /// Show a tenant's operation log (every OpenApi call), newest first.
+    Oplog(admin_cmds::OplogArgs),
+}
+
+/// Where the store is: the flags every store-touching command shares.
+#[derive(Args, Clone, Debug, Default)]
+pub struct StoreArgs {
+    /// A TOML configuration file.
+    #[arg(long, short = 'c', env = "BIZMAIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data folder (the SQLite file and the key file live here).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://user:pass@host/db` to use PostgreSQL instead of the SQLite file.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The configuration these flags select, with `extra` flag overrides on top.
+    pub fn load(&self, mut extra: toml::Table) -> anyhow::Result<Config> {
+        if let Some(d) = &self.data_dir {
+            extra.insert(
+                "data_dir".into(),
+                toml::Value::String(d.display().to_string()),
+            );
+        }
+        if let Some(u) = &self.database_url {
+            extra.insert("database_url".into(), toml::Value::String(u.clone()));
+        }
+        Ok(Config::load(self.config.as_deref(), &extra)?)
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BIZMAIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(a) => serve::run(a).await,
+        Command::Init(a) => admin_cmds::init(a).await,
+        Command::Openapi(c) => admin_cmds::openapi(c).await,
+        Command::Oplog(a) => admin_cmds::oplog(a).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bizmail: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `bizmail serve`: open the store, create a first tenant on an empty one, serve until a signal.
+
+use crate::StoreArgs;
+use bizmail_server::auth::vault::Vault;
+use bizmail_server::store::Store;
+use bizmail_server::{Server, admin};
+use clap::Args;
+use std::net::SocketAddr;
+
+/// Flags of `bizmail serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address for HTTP (the OpenApi, /cgi-bin/*, the web mailbox).
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Address for the SMTP receiver.
+    #[arg(long, value_name = "ADDR")]
+    smtp: Option<SocketAddr>,
+}
+
+/// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let mut flags = toml::Table::new();
+    if let Some(a) = args.http {
+        flags.insert("http_addr".into(), toml::Value::String(a.to_string()));
+    }
+    if let Some(a) = args.smtp {
+        flags.insert("smtp_addr".into(), toml::Value::String(a.to_string()));
+    }
+    let config = args.store.load(flags)?;
+    let store = Store::connect(&config).await?;
+    let vault = Vault::open_or_create(&config.effective_secret_key_file())?;
+    let first = admin::bootstrap_if_empty(&store, &vault).await?;
+    let running = Server::start_with(config, store, vault).await?;
+    let base = running.base_url();
+    if let Some(t) = first {
+        print_first_run(&base, &t);
+    }
+    println!("bizmail is serving the OpenApi on {base}  (Ctrl-C stops it)");
+    wait_for_signal().await;
+    println!("bizmail: shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+fn print_first_run(base: &str, t: &admin::CreatedTenant) {
+    let password = t.generated_password.as_deref().unwrap_or("(as given)");
+    let key = t.openapi_key.as_deref().unwrap_or("(not applied)");
+    println!(
+        "\
+This is a new bizmail: a first tenant was created. These secrets are shown only now.
+
+  domain          {domain}
+  admin           {admin}           (client_id)
+  admin password  {password}
+  interface key   {key}   (client_secret)
+
+Get an access token:
+  curl -s {base}/cgi-bin/token -d grant_type=client_credentials -d client_id={admin} -d client_secret={key}
+
+Next: `bizmail init --domain yourcompany.com --admin you` creates your own tenant;
+`bizmail openapi reveal --admin {admin}` shows the key again after the admin password.
+",
+        domain = t.domains.join(", "),
+        admin = t.admin,
+    );
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,325 @@
+//! The `bizmail` binary as a newcomer and a script use it: `serve` on an empty folder prints a key
+//! that gets a token; `init` and `openapi …` administer tenants, on SQLite and on PostgreSQL.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bizmail() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bizmail"));
+    c.env("BIZMAIL_LOG", "warn");
+    c
+}
+
+/// Runs `bizmail args…` with the store flags, expecting success; returns standard output.
+fn run_ok(store: &[String], args: &[&str]) -> String {
+    let out = bizmail()
+        .args(args)
+        .args(store)
+        .output()
+        .expect("bizmail runs");
+    assert!(
+        out.status.success(),
+        "bizmail {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn run_err(store: &[String], args: &[&str]) -> String {
+    let out = bizmail()
+        .args(args)
+        .args(store)
+        .output()
+        .expect("bizmail runs");
+    assert!(!out.status.success(), "bizmail {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn field(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
+        .to_owned()
+}
+
+struct Serving {
+    child: Child,
+    base: String,
+    first_run: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &std::path::Path, store: &[String]) -> Serving {
+    let mut child = bizmail()
+        .current_dir(dir)
+        .args(["serve", "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+        .args(store)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut first_run = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let line = lines.next().expect("serve prints").expect("utf-8");
+        if let Some(rest) = line.strip_prefix("bizmail is serving the OpenApi on ") {
+            let base = rest.split_whitespace().next().expect("url").to_owned();
+            return Serving {
+                child,
+                base,
+                first_run,
+            };
+        }
+        first_run.push_str(&line);
+        first_run.push('\n');
+    }
+    panic!("serve did not report its address; printed:\n{first_run}");
+}
+
+async fn token(base: &str, admin: &str, key: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{base}/cgi-bin/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", admin),
+            ("client_secret", key),
+        ])
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+async fn serve_on_an_empty_folder_then_administer(store: Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &store);
+    assert!(s.first_run.contains("example.com"), "{}", s.first_run);
+    let key = field(&s.first_run, "interface key");
+    let password = field(&s.first_run, "admin password");
+    let t = token(&s.base, "admin", &key).await;
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["access_token"].as_str().unwrap().len(), 86);
+
+    // The admin commands work on the same store (the folder `serve` used is the default one).
+    // The folder `serve` used by default; with PostgreSQL it still holds the key file, which
+    // every process working on the same database must share.
+    let mut store_flags: Vec<String> = vec![
+        "--data-dir".into(),
+        dir.path().join("bizmail-data").display().to_string(),
+    ];
+    store_flags.extend(store.iter().cloned());
+    let revealed = run_ok(
+        &store_flags,
+        &[
+            "openapi",
+            "reveal",
+            "--admin",
+            "admin",
+            "--admin-password",
+            &password,
+        ],
+    );
+    assert_eq!(revealed.trim(), key);
+    assert!(
+        run_err(
+            &store_flags,
+            &[
+                "openapi",
+                "reveal",
+                "--admin",
+                "admin",
+                "--admin-password",
+                "wrong"
+            ]
+        )
+        .contains("wrong admin password")
+    );
+
+    let init = run_ok(
+        &store_flags,
+        &[
+            "init",
+            "--domain",
+            "corp.example",
+            "--domain",
+            "corp2.example",
+            "--admin",
+            "hr-sync",
+        ],
+    );
+    let hr_key = field(&init, "interface key");
+    assert!(init.contains("admin password"), "{init}");
+    let hr_token = token(&s.base, "hr-sync", &hr_key).await;
+    assert_eq!(hr_token["token_type"], "Bearer", "{hr_token} {init}");
+    assert!(
+        run_err(
+            &store_flags,
+            &["init", "--domain", "other.example", "--admin", "hr-sync"]
+        )
+        .contains("already exists")
+    );
+    assert!(
+        run_err(
+            &store_flags,
+            &["init", "--domain", "corp2.example", "--admin", "someone"]
+        )
+        .contains("already exists")
+    );
+    let given = run_ok(
+        &store_flags,
+        &[
+            "init",
+            "--domain",
+            "given.example",
+            "--admin",
+            "given",
+            "--admin-password",
+            "a long password",
+            "--openapi-key",
+            "563a8c6a89d2368194c1c7889c508b34",
+        ],
+    );
+    assert!(
+        !given.contains("a long password"),
+        "a given password is not echoed"
+    );
+    assert_eq!(
+        token(&s.base, "given", "563a8c6a89d2368194c1c7889c508b34").await["token_type"],
+        "Bearer"
+    );
+
+    run_ok(&store_flags, &["openapi", "disable", "--admin", "hr-sync"]);
+    assert_eq!(token(&s.base, "hr-sync", &hr_key).await["errcode"], "1102");
+    run_ok(&store_flags, &["openapi", "enable", "--admin", "hr-sync"]);
+    let rotated = field(
+        &run_ok(&store_flags, &["openapi", "rotate", "--admin", "hr-sync"]),
+        "interface key",
+    );
+    assert_eq!(token(&s.base, "hr-sync", &hr_key).await["errcode"], "1100");
+    assert_eq!(
+        token(&s.base, "hr-sync", &rotated).await["token_type"],
+        "Bearer"
+    );
+    assert!(
+        run_ok(
+            &store_flags,
+            &[
+                "openapi",
+                "allow-ip",
+                "--admin",
+                "hr-sync",
+                "10.0.0.0/8",
+                "192.0.2.7"
+            ]
+        )
+        .contains("192.0.2.7/32")
+    );
+    assert!(
+        run_ok(
+            &store_flags,
+            &[
+                "openapi",
+                "deny-ip",
+                "--admin",
+                "hr-sync",
+                "10.0.0.0/8",
+                "192.0.2.7"
+            ]
+        )
+        .contains("any address")
+    );
+    assert!(
+        run_err(
+            &store_flags,
+            &["openapi", "allow-ip", "--admin", "hr-sync", "not-an-ip"]
+        )
+        .contains("not an IP")
+    );
+    assert!(
+        run_err(&store_flags, &["openapi", "apply", "--admin", "hr-sync"])
+            .contains("already applied")
+    );
+    assert!(
+        run_err(&store_flags, &["openapi", "enable", "--admin", "nobody"])
+            .contains("no admin account")
+    );
+
+    let no_api = run_ok(
+        &store_flags,
+        &[
+            "init",
+            "--domain",
+            "later.example",
+            "--admin",
+            "later",
+            "--no-openapi",
+        ],
+    );
+    assert!(no_api.contains("openapi apply"), "{no_api}");
+    let applied = field(
+        &run_ok(&store_flags, &["openapi", "apply", "--admin", "later"]),
+        "interface key",
+    );
+    assert_eq!(
+        token(&s.base, "later", &applied).await["token_type"],
+        "Bearer"
+    );
+
+    // The served token requests are in the operation log (after the server writes its queue).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = run_ok(
+            &store_flags,
+            &["oplog", "--admin", "hr-sync", "--limit", "10"],
+        );
+        if log.matches("cgi-bin/token").count() >= 4 {
+            assert!(log.contains("client_secret=***"), "{log}");
+            assert!(!log.contains(&rotated), "key leaked into the log");
+            break;
+        }
+        assert!(Instant::now() < deadline, "op log incomplete:\n{log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_serve_and_administer() {
+    serve_on_an_empty_folder_then_administer(vec![]).await;
+}
+
+#[tokio::test]
+async fn postgres_serve_and_administer() {
+    let url = bizmail_testkit::fresh_postgres_database().await;
+    let store = vec!["--database-url".into(), url];
+    serve_on_an_empty_folder_then_administer(store).await;
+}
+
+#[test]
+fn help_helps_and_bad_config_is_named() {
+    let out = bizmail().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "init", "openapi", "oplog"] {
+        assert!(text.contains(cmd), "{text}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "http_adr = \"127.0.0.1:1\"\n").unwrap();
+    let out = bizmail()
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("http_adr"));
+}
