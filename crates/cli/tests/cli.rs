@@ -1,6 +1,8 @@
 //! The `bizmail` binary as a newcomer and a script use it: `serve` on an empty folder prints a key
 //! that gets a token; `init` and `openapi …` administer tenants, on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -59,6 +61,7 @@ impl Drop for Serving {
 }
 
 fn serve(dir: &std::path::Path, store: &[String]) -> Serving {
+    #[allow(clippy::zombie_processes)] // `Serving::drop` kills and waits for it
     let mut child = bizmail()
         .current_dir(dir)
         .args(["serve", "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])

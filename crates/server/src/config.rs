@@ -208,6 +208,21 @@ mod tests {
     }
 
     #[test]
+    fn example_config_documents_exactly_the_defaults() {
+        let example: Config =
+            toml::from_str(include_str!("../../../bizmail.example.toml")).expect("example parses");
+        assert_eq!(example, Config::default());
+        let keys = toml::Value::try_from(Config::default()).unwrap();
+        let text = include_str!("../../../bizmail.example.toml");
+        for key in keys.as_table().unwrap().keys() {
+            assert!(
+                text.contains(&format!("\n{key} = ")),
+                "{key} is not documented"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_key_is_named() {
         let dir = std::env::temp_dir().join(format!("bizmail-cfg2-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -1,5 +1,7 @@
 //! Bad input never yields a 5xx or a panic: errcode answers, 413, or 404, on both backends.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use bizmail_protocol::ErrorCode;
 use bizmail_testkit::{backend_test, error_body};
 

@@ -1,6 +1,8 @@
 //! `/cgi-bin/token` and the guard of `/openapi/*` (PROTOCOL.md §1, §2, §3, §6, §8), over HTTP
 //! against the real server, on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use base64::Engine as _;
 use bizmail_protocol::ErrorCode;
 use bizmail_server::admin;

@@ -64,10 +64,13 @@ pub struct SeededTenant {
     pub key: String,
 }
 
+/// A change to the configuration, applied before the server starts.
+type ConfigChange = Box<dyn FnOnce(&mut Config) + Send>;
+
 /// Options for a [`TestServer`].
 pub struct TestServerBuilder {
     backend: Backend,
-    adjust: Vec<Box<dyn FnOnce(&mut Config) + Send>>,
+    adjust: Vec<ConfigChange>,
 }
 
 impl TestServerBuilder {

@@ -1,0 +1,225 @@
+//! `bench`: starts a real bizmail (SQLite and/or a throwaway PostgreSQL) and runs named load
+//! scenarios from this same process, printing one table row per scenario and backend.
+//!
+//! Figures on a shared 2-core machine are noisy: compare rows of one run (the `ceiling` row is a
+//! bare axum handler served the same way, so `ping / ceiling` is the cost of bizmail's guard), and
+//! prefer medians. The load generator shares the machine with the server; RSS is the whole
+//! process's (server and generator).
+
+use anyhow::Context as _;
+use bizmail_testkit::{Backend, TestServer};
+use clap::Parser;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Run bizmail load scenarios against a real server and print a table")]
+struct Args {
+    /// Scenarios to run: token, ping, ceiling (default: all).
+    scenarios: Vec<String>,
+    /// Backends: sqlite, postgres, or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// Seconds each scenario runs.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Concurrent clients (keep-alive connections).
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+}
+
+/// Latencies and throughput of one scenario.
+struct Outcome {
+    latencies_us: Vec<u64>,
+    elapsed: Duration,
+    errors: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let all = ["token", "ping", "ceiling"];
+    let scenarios: Vec<String> = if args.scenarios.is_empty() {
+        all.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        args.scenarios.clone()
+    };
+    for s in &scenarios {
+        anyhow::ensure!(
+            all.contains(&s.as_str()),
+            "unknown scenario {s:?}; known: {all:?}"
+        );
+    }
+    let backends = match args.backend.as_str() {
+        "sqlite" => vec![Backend::Sqlite],
+        "postgres" => vec![Backend::Postgres],
+        "both" => vec![Backend::Sqlite, Backend::Postgres],
+        other => anyhow::bail!("unknown backend {other:?}"),
+    };
+    println!(
+        "{:<10} {:<9} {:>9} {:>11} {:>10} {:>10} {:>8} {:>8}",
+        "scenario", "backend", "requests", "req/s", "median ms", "p99 ms", "errors", "RSS MB"
+    );
+    for backend in backends {
+        let srv = TestServer::builder(backend)
+            .with_config(|c| {
+                c.token_requests_per_minute = u32::MAX;
+                c.api_requests_per_second = 0;
+                c.db_max_connections = 16;
+            })
+            .start()
+            .await;
+        for s in &scenarios {
+            let outcome = match s.as_str() {
+                "token" => token_scenario(&srv, &args).await?,
+                "ping" => ping_scenario(&srv, &args).await?,
+                _ => ceiling_scenario(&args).await?,
+            };
+            print_row(s, backend, &outcome);
+        }
+        srv.shutdown().await;
+    }
+    Ok(())
+}
+
+async fn token_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
+    let t = srv.tenant().clone();
+    let url = srv.url("cgi-bin/token");
+    let form = Arc::new(format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        t.admin, t.key
+    ));
+    load(args, move |http| {
+        let (url, form) = (url.clone(), form.clone());
+        async move {
+            let r = http
+                .post(&url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(form.as_str().to_owned())
+                .send()
+                .await?;
+            Ok(r.text().await?.contains("access_token"))
+        }
+    })
+    .await
+}
+
+async fn ping_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
+    let token = Arc::new(srv.token().await);
+    let url = srv.url("openapi/bizmail/ping");
+    load(args, move |http| {
+        let (url, token) = (url.clone(), token.clone());
+        async move {
+            let r = http.post(&url).bearer_auth(token.as_str()).send().await?;
+            Ok(r.status() == 200 && r.text().await?.is_empty())
+        }
+    })
+    .await
+}
+
+/// The HTTP ceiling: a bare axum handler on the same runtime, served the same way.
+async fn ceiling_scenario(args: &Args) -> anyhow::Result<Outcome> {
+    let app = axum::Router::new().route("/", axum::routing::post(|| async { "" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let outcome = load(args, move |http| {
+        let url = url.clone();
+        async move {
+            let r = http.post(&url).send().await?;
+            Ok(r.status() == 200 && r.text().await?.is_empty())
+        }
+    })
+    .await;
+    server.abort();
+    outcome
+}
+
+/// Runs `request` from `concurrency` tasks until the time is up; each returns whether the answer
+/// was the expected one.
+async fn load<F, Fut>(args: &Args, request: F) -> anyhow::Result<Outcome>
+where
+    F: Fn(reqwest::Client) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<bool>> + Send,
+{
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()
+        .context("HTTP client")?;
+    // Warm up connections and caches.
+    for _ in 0..args.concurrency {
+        let _ = request(http.clone()).await;
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..args.concurrency {
+        let (http, request) = (http.clone(), request.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match request(http.clone()).await {
+                    Ok(true) => {
+                        lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut latencies_us = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        latencies_us.extend(l);
+        errors += e;
+    }
+    Ok(Outcome {
+        latencies_us,
+        elapsed: start.elapsed(),
+        errors,
+    })
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn print_row(scenario: &str, backend: Backend, o: &Outcome) {
+    let mut sorted = o.latencies_us.clone();
+    sorted.sort_unstable();
+    let backend = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    println!(
+        "{:<10} {:<9} {:>9} {:>11.0} {:>10.3} {:>10.3} {:>8} {:>8.1}",
+        scenario,
+        backend,
+        sorted.len(),
+        sorted.len() as f64 / o.elapsed.as_secs_f64(),
+        percentile(&sorted, 0.5),
+        percentile(&sorted, 0.99),
+        o.errors,
+        rss_mb()
+    );
+}
