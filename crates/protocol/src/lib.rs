@@ -8,12 +8,17 @@
 //!
 //! The contract is `shared/spec/PROTOCOL.md`; section numbers (§) in the docs below refer to it.
 
+pub mod address;
 pub mod credentials;
+pub mod directory;
 pub mod error;
 pub mod params;
+pub mod party;
 pub mod response;
 pub mod ver;
 
+pub use address::Address;
 pub use error::{ApiError, ErrorCode};
 pub use params::{Params, ParamsLimits};
+pub use party::PartyPath;
 pub use ver::Ver;

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod directory;
 pub mod http;
 pub mod oplog;
 pub mod server;

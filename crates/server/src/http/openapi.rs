@@ -5,10 +5,12 @@ use super::AppState;
 use super::reply::Reply;
 use super::request::ApiRequest;
 use crate::auth::access::{self, Grant};
+use crate::directory::{self, Change, DirError, Scope, departments, members};
 use crate::store::{self, oplog::OplogEntry};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use bizmail_protocol::credentials::access_token;
+use bizmail_protocol::directory as req;
 use bizmail_protocol::{ErrorCode, Params};
 
 /// Handles one OpenApi call, accepted or refused, and logs it.
@@ -27,22 +29,31 @@ pub async fn call(
         params: String::new(),
         errcode: 0,
     };
-    let reply = guarded(&state, &endpoint, req, &mut row).await;
-    row.at_ms = store::now_ms();
-    row.errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
-    state.oplog.record(row).await;
+    let (reply, logged) = guarded(&state, &endpoint, req, &mut row).await;
+    if !logged {
+        row.at_ms = store::now_ms();
+        row.errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
+        state.oplog.record(row).await;
+    }
     reply
 }
 
-async fn guarded(state: &AppState, endpoint: &str, req: ApiRequest, row: &mut OplogEntry) -> Reply {
+/// Runs the guard and the endpoint. The flag says whether the operation-log row was already
+/// written (a successful change writes it inside its own transaction).
+async fn guarded(
+    state: &AppState,
+    endpoint: &str,
+    req: ApiRequest,
+    row: &mut OplogEntry,
+) -> (Reply, bool) {
     if let Some(limiter) = &state.limits.api
         && limiter.check_key(&req.client_ip).is_err()
     {
-        return Reply::Error(ErrorCode::IpFreqBlock);
+        return (Reply::Error(ErrorCode::IpFreqBlock), false);
     }
     let params = match req.params {
         Ok(p) => p,
-        Err(code) => return Reply::Error(code),
+        Err(code) => return (Reply::Error(code), false),
     };
     row.params = params.to_log_line();
     let token = access_token(req.authorization.as_deref(), &params);
@@ -51,20 +62,111 @@ async fn guarded(state: &AppState, endpoint: &str, req: ApiRequest, row: &mut Op
         Err(refusal) => {
             row.tenant_id = refusal.tenant_id;
             row.admin = refusal.admin;
-            return Reply::Error(refusal.code);
+            return (Reply::Error(refusal.code), false);
         }
     };
     row.tenant_id = Some(grant.tenant_id);
     row.admin.clone_from(&grant.admin_name);
-    dispatch(state, endpoint, &grant, &params).await
+    match dispatch(state, endpoint, &grant, &params, row).await {
+        Ok(Answer::Read(reply)) => (reply, false),
+        Ok(Answer::Written) => (Reply::Empty, true),
+        Err(e) => (Reply::Error(e.code()), false),
+    }
+}
+
+/// What an endpoint answered.
+enum Answer {
+    /// A reply; the operation-log row is still to be written.
+    Read(Reply),
+    /// A change was committed with its operation-log row; the reply is the empty success body.
+    Written,
 }
 
 /// The endpoints. Each arm parses what it needs from `params` and calls one domain function.
-async fn dispatch(_state: &AppState, endpoint: &str, _grant: &Grant, _params: &Params) -> Reply {
-    match endpoint {
-        // bizmail's own addition: an authenticated call that does nothing, for integrators' health
-        // checks (is my token still good?) and for measuring the cost of the guard itself.
-        "bizmail/ping" => Reply::Empty,
-        _ => Reply::ErrorWithStatus(ErrorCode::InvalidRequest, StatusCode::NOT_FOUND),
+async fn dispatch(
+    state: &AppState,
+    endpoint: &str,
+    grant: &Grant,
+    params: &Params,
+    row: &OplogEntry,
+) -> Result<Answer, DirError> {
+    // bizmail's own addition: an authenticated call that does nothing, for integrators' health
+    // checks (is my token still good?) and for measuring the cost of the guard itself.
+    if endpoint == "bizmail/ping" {
+        return Ok(Answer::Read(Reply::Empty));
     }
+    let change = match endpoint {
+        "user/sync" => {
+            Change::UserSync(members::prepare(req::UserSync::from_params(params)?).await?)
+        }
+        "party/sync" => Change::PartySync(req::PartySync::from_params(params)?),
+        "group/add" => Change::GroupAdd(req::GroupAdd::from_params(params)?),
+        "group/delete" => Change::GroupDelete(req::group_alias_param(params)?),
+        "group/addmember" => Change::GroupAddMember(
+            req::group_alias_param(params)?,
+            req::group_members_param(params)?,
+        ),
+        "group/deletemember" => Change::GroupDeleteMember(
+            req::group_alias_param(params)?,
+            req::group_members_param(params)?,
+        ),
+        "group/addallowlist" => Change::GroupAddAllow(
+            req::group_alias_param(params)?,
+            req::allow_list_param(params)?,
+        ),
+        "group/delallowlist" => Change::GroupDeleteAllow(
+            req::group_alias_param(params)?,
+            req::allow_list_param(params)?,
+        ),
+        "user/openwxtoken" => Change::SecondFactor(req::alias_param(params)?, true),
+        "user/closewxtoken" => Change::SecondFactor(req::alias_param(params)?, false),
+        "user/swapalias" => {
+            let (alias, slave) = req::swap_alias_params(params)?;
+            Change::SwapAlias(alias, slave)
+        }
+        _ => return read(state, endpoint, grant, params).await.map(Answer::Read),
+    };
+    let scope = Scope::load(&state.store, grant.tenant_id).await?;
+    directory::apply(&state.store, &scope, change, Some(row)).await?;
+    Ok(Answer::Written)
+}
+
+/// The endpoints that only read.
+async fn read(
+    state: &AppState,
+    endpoint: &str,
+    grant: &Grant,
+    params: &Params,
+) -> Result<Reply, DirError> {
+    // Parse before touching the store, so a malformed request costs nothing.
+    enum Read {
+        UserGet(bizmail_protocol::Address),
+        UserList(Option<bizmail_protocol::Ver>),
+        UserCheck(Vec<String>),
+        PartyList(bizmail_protocol::PartyPath),
+        PartyUsers(bizmail_protocol::PartyPath),
+    }
+    let what = match endpoint {
+        "user/get" => Read::UserGet(req::alias_param(params)?),
+        "user/list" => Read::UserList(req::list_ver(params)),
+        "user/check" => Read::UserCheck(req::check_emails(params)?),
+        "party/list" => Read::PartyList(req::party_path_param(params)?),
+        "partyuser/list" => Read::PartyUsers(req::party_path_param(params)?),
+        _ => {
+            return Ok(Reply::ErrorWithStatus(
+                ErrorCode::InvalidRequest,
+                StatusCode::NOT_FOUND,
+            ));
+        }
+    };
+    let scope = Scope::load(&state.store, grant.tenant_id).await?;
+    let mut pooled = state.store.acquire().await?;
+    let conn = &mut pooled.conn();
+    Ok(match what {
+        Read::UserGet(a) => Reply::json(&members::info(conn, &scope, &a).await?),
+        Read::UserList(v) => Reply::json(&members::list(conn, &scope, v).await?),
+        Read::UserCheck(e) => Reply::json(&members::check(conn, &scope, e).await?),
+        Read::PartyList(p) => Reply::json(&departments::children(conn, &scope, &p).await?),
+        Read::PartyUsers(p) => Reply::json(&departments::members(conn, &scope, &p).await?),
+    })
 }

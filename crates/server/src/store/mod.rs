@@ -6,6 +6,8 @@
 //! per backend; where the dialects differ, a function says so and matches on the backend.
 //! One submodule per group of tables. Nothing outside this module sees a pool or a row.
 
+pub mod changes;
+pub mod directory;
 pub mod oplog;
 pub mod tenants;
 pub mod tokens;
@@ -43,7 +45,51 @@ macro_rules! on_tx {
     };
 }
 
-pub(crate) use {on_pool, on_tx};
+/// Runs one body on whichever connection a [`Conn`] holds, binding it to `$c`.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Sqlite(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+            $crate::store::Conn::Postgres(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_conn, on_pool, on_tx};
+
+/// A borrowed connection on either backend: inside a [`Tx`] or from the pool ([`PoolConn`]).
+/// Store functions that must work both inside a write transaction (checks before a change) and
+/// outside one (read endpoints) take this.
+pub enum Conn<'c> {
+    /// A SQLite connection.
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    /// A PostgreSQL connection.
+    Postgres(&'c mut sqlx::PgConnection),
+}
+
+/// A connection checked out of the pool for a series of reads.
+pub enum PoolConn {
+    /// From the SQLite pool.
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    /// From the PostgreSQL pool.
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl PoolConn {
+    /// The connection, for store functions.
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PoolConn::Sqlite(c) => Conn::Sqlite(&mut **c),
+            PoolConn::Postgres(c) => Conn::Postgres(&mut **c),
+        }
+    }
+}
 
 /// A failure of the store. Callers turn it into `temporarily_unavailable` (§6) unless they
 /// recognise it (a unique violation, say); its text is logged, never sent to a client.
@@ -86,6 +132,14 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// The transaction's connection, for store functions that take a [`Conn`].
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut **t),
+            Tx::Postgres(t) => Conn::Postgres(&mut **t),
+        }
+    }
+
     /// Commits; only after this returns is the change durable.
     pub async fn commit(self) -> StoreResult<()> {
         match self {
@@ -159,6 +213,14 @@ impl Store {
         Ok(match self {
             Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Checks a connection out of the pool for a series of reads.
+    pub async fn acquire(&self) -> StoreResult<PoolConn> {
+        Ok(match self {
+            Store::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
+            Store::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
         })
     }
 

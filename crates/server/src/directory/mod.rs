@@ -1,0 +1,226 @@
+//! The directory (§7): members, aliases, departments, mail groups, the change log by version, and
+//! address checks. Pure rules over `store`; no HTTP here.
+//!
+//! Every write runs inside one transaction that the caller opens: the rules check everything
+//! before they write anything, then [`finish`] bumps the tenant's version, appends the change log
+//! and a `ver` event for `listen`, and writes the operation-log row, all before the commit. So a
+//! refused call changes nothing, and a committed change is always logged and always announced.
+
+pub mod departments;
+pub mod groups;
+pub mod members;
+
+use crate::store::oplog::OplogEntry;
+use crate::store::{self, Conn, StoreError, Tx};
+use bizmail_protocol::directory::Action;
+use bizmail_protocol::{Address, ErrorCode};
+
+/// Why a directory operation failed: a protocol answer, or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    /// A refusal the client sees as this code.
+    #[error("{0}")]
+    Api(ErrorCode),
+    /// The store failed; the client sees `temporarily_unavailable`.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ErrorCode> for DirError {
+    fn from(c: ErrorCode) -> DirError {
+        DirError::Api(c)
+    }
+}
+
+impl DirError {
+    /// The code a client is answered with. Store failures are logged here, once.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DirError::Api(c) => *c,
+            DirError::Store(e) if e.is_unique_violation() => {
+                // Two concurrent calls raced for one address or path: the loser sees what it would
+                // have seen one moment later.
+                ErrorCode::AliasExists
+            }
+            DirError::Store(e) => {
+                tracing::error!(error = %e, "store failure in a directory operation");
+                ErrorCode::TemporarilyUnavailable
+            }
+        }
+    }
+}
+
+/// Shorthand for directory results.
+pub type DirResult<T> = Result<T, DirError>;
+
+/// The tenant a call works on, with its domains (addresses outside them are `invalid_alias`).
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// Its mail domains, lower-case.
+    pub domains: Vec<String>,
+}
+
+impl Scope {
+    /// Loads the tenant's domains.
+    pub async fn load(store: &store::Store, tenant_id: i64) -> Result<Scope, StoreError> {
+        Ok(Scope {
+            tenant_id,
+            domains: store::tenants::domains_of(store, tenant_id).await?,
+        })
+    }
+
+    /// Whether the address is in one of the tenant's domains.
+    pub fn owns(&self, address: &Address) -> bool {
+        self.domains.iter().any(|d| d == address.domain())
+    }
+
+    /// `invalid_alias` unless the address is in one of the tenant's domains.
+    pub fn check_owned(&self, address: &Address) -> DirResult<()> {
+        if self.owns(address) {
+            Ok(())
+        } else {
+            Err(ErrorCode::InvalidAlias.into())
+        }
+    }
+}
+
+/// What one call (or one import batch) changed: member entries for the change log, and whether
+/// anything changed at all (departments, groups and flags change the version without an entry).
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    entries: Vec<(String, Action)>,
+    touched: bool,
+}
+
+impl ChangeSet {
+    /// Records a member change for `user/list`.
+    pub fn member(&mut self, address: &str, action: Action) {
+        self.entries.push((address.to_owned(), action));
+        self.touched = true;
+    }
+
+    /// Records a change that has no member entry.
+    pub fn touch(&mut self) {
+        self.touched = true;
+    }
+
+    /// Whether anything changed.
+    pub fn is_empty(&self) -> bool {
+        !self.touched
+    }
+}
+
+/// Ends a change inside its transaction: bumps the version (when anything changed, or always
+/// when `always_bump`: every API write call bumps once, §7), appends the change log and a `ver`
+/// event, and writes the operation-log row. Returns the new version, if bumped.
+pub async fn finish(
+    tx: &mut Tx,
+    tenant_id: i64,
+    changes: &ChangeSet,
+    always_bump: bool,
+    oplog: Option<&OplogEntry>,
+) -> Result<Option<i64>, StoreError> {
+    let now = store::now_ms();
+    let mut ver = None;
+    if always_bump || !changes.is_empty() {
+        let mut conn = tx.conn();
+        let v = store::changes::bump_version(&mut conn, tenant_id, now).await?;
+        for (seq, (address, action)) in changes.entries.iter().enumerate() {
+            let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+            store::changes::append_change(&mut conn, tenant_id, v, seq, address, action.code())
+                .await?;
+        }
+        let payload = serde_json::json!({ "Ver": v.to_string() }).to_string();
+        store::changes::append_event(&mut conn, tenant_id, now, "ver", &payload).await?;
+        ver = Some(v);
+    }
+    if let Some(row) = oplog {
+        let mut row = row.clone();
+        row.at_ms = now;
+        store::changes::insert_oplog(&mut tx.conn(), &row).await?;
+    }
+    Ok(ver)
+}
+
+/// Resolves an address of the tenant to a member (by primary address or alias).
+pub async fn resolve_member(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    address: &Address,
+) -> DirResult<store::directory::MemberRow> {
+    let row = store::directory::find_address(conn, address.as_str()).await?;
+    let member_id = match row {
+        Some(r) if r.tenant_id == scope.tenant_id && r.kind != store::directory::kind::GROUP => {
+            r.member_id
+        }
+        _ => None,
+    }
+    .ok_or(ErrorCode::UserNotFound)?;
+    store::directory::member(conn, scope.tenant_id, member_id)
+        .await?
+        .ok_or_else(|| ErrorCode::UserNotFound.into())
+}
+
+/// One directory write, as an API call (or an import row) asks for it.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// `user/sync`.
+    UserSync(members::PreparedSync),
+    /// `party/sync`.
+    PartySync(bizmail_protocol::directory::PartySync),
+    /// `group/add`.
+    GroupAdd(bizmail_protocol::directory::GroupAdd),
+    /// `group/delete`.
+    GroupDelete(Address),
+    /// `group/addmember`.
+    GroupAddMember(Address, Vec<Address>),
+    /// `group/deletemember`.
+    GroupDeleteMember(Address, Vec<Address>),
+    /// `group/addallowlist`.
+    GroupAddAllow(Address, Vec<Address>),
+    /// `group/delallowlist`.
+    GroupDeleteAllow(Address, Vec<Address>),
+    /// `user/openwxtoken` (true) and `user/closewxtoken` (false).
+    SecondFactor(Address, bool),
+    /// `user/swapalias`.
+    SwapAlias(Address, Address),
+}
+
+/// Applies one change in its own transaction with its operation-log row (§7: one call, one
+/// transaction, one version bump). Returns the new directory version.
+pub async fn apply(
+    store: &store::Store,
+    scope: &Scope,
+    change: Change,
+    oplog: Option<&OplogEntry>,
+) -> DirResult<Option<i64>> {
+    let mut tx = store.begin().await?;
+    let mut changes = ChangeSet::default();
+    {
+        let conn = &mut tx.conn();
+        let ch = &mut changes;
+        match change {
+            Change::UserSync(p) => members::sync(conn, scope, p, ch).await.map(drop)?,
+            Change::PartySync(p) => departments::sync(conn, scope, p, ch).await?,
+            Change::GroupAdd(g) => groups::add(conn, scope, g, ch).await?,
+            Change::GroupDelete(g) => groups::delete(conn, scope, &g, ch).await?,
+            Change::GroupAddMember(g, m) => groups::add_member(conn, scope, &g, &m, ch).await?,
+            Change::GroupDeleteMember(g, m) => {
+                groups::delete_member(conn, scope, &g, &m, ch).await?
+            }
+            Change::GroupAddAllow(g, l) => groups::add_allowed(conn, scope, &g, &l, ch).await?,
+            Change::GroupDeleteAllow(g, l) => {
+                groups::remove_allowed(conn, scope, &g, &l, ch).await?
+            }
+            Change::SecondFactor(a, on) => {
+                members::set_second_factor(conn, scope, &a, on, ch).await?
+            }
+            Change::SwapAlias(a, s) => members::swap_alias(conn, scope, &a, &s, ch).await?,
+        }
+    }
+    let ver = finish(&mut tx, scope.tenant_id, &changes, true, oplog).await?;
+    tx.commit().await?;
+    Ok(ver)
+}

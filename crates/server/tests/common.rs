@@ -1,0 +1,112 @@
+//! Helpers shared by the directory tests: an authenticated caller for one tenant.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use bizmail_testkit::{SeededTenant, TestServer};
+
+/// Calls the OpenApi as one tenant.
+pub struct Api<'a> {
+    pub srv: &'a TestServer,
+    pub token: String,
+    pub tenant: SeededTenant,
+}
+
+impl<'a> Api<'a> {
+    /// A caller for the server's seeded tenant.
+    pub async fn new(srv: &'a TestServer) -> Api<'a> {
+        Api {
+            srv,
+            token: srv.token().await,
+            tenant: srv.tenant().clone(),
+        }
+    }
+
+    /// A caller for another, fresh tenant.
+    pub async fn other(srv: &'a TestServer) -> Api<'a> {
+        let tenant = srv.seed_tenant().await;
+        Api {
+            srv,
+            token: srv.token_for(&tenant).await,
+            tenant,
+        }
+    }
+
+    /// `name@<tenant domain>`.
+    pub fn addr(&self, local: &str) -> String {
+        format!("{local}@{}", self.tenant.domain)
+    }
+
+    /// POSTs form fields; returns the body (asserting HTTP 200).
+    pub async fn post(&self, endpoint: &str, fields: &[(&str, &str)]) -> String {
+        let (status, body) = self
+            .srv
+            .call(&self.token, &format!("openapi/{endpoint}"), fields)
+            .await;
+        assert_eq!(status, 200, "{endpoint}: {body}");
+        body
+    }
+
+    /// POSTs and expects success without data (an empty body).
+    pub async fn ok(&self, endpoint: &str, fields: &[(&str, &str)]) {
+        let body = self.post(endpoint, fields).await;
+        assert_eq!(body, "", "{endpoint} {fields:?}");
+    }
+
+    /// POSTs and returns the `errcode` of the error answer.
+    pub async fn err(&self, endpoint: &str, fields: &[(&str, &str)]) -> String {
+        let body = self.post(endpoint, fields).await;
+        let v: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|_| panic!("{endpoint}: not JSON: {body:?}"));
+        v["errcode"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{endpoint}: no errcode: {body}"))
+            .to_owned()
+    }
+
+    /// POSTs and parses a JSON answer.
+    pub async fn json(&self, endpoint: &str, fields: &[(&str, &str)]) -> serde_json::Value {
+        let body = self.post(endpoint, fields).await;
+        let v: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|_| panic!("{endpoint}: not JSON: {body:?}"));
+        assert!(v.get("errcode").is_none(), "{endpoint} {fields:?}: {body}");
+        v
+    }
+
+    /// Adds a member with a name and password, in `parties` (may be empty).
+    pub async fn add_member(&self, local: &str, parties: &[&str]) -> String {
+        let a = self.addr(local);
+        let mut f = vec![
+            ("Action", "2"),
+            ("Alias", a.as_str()),
+            ("Name", local),
+            ("Password", "secret123"),
+        ];
+        for p in parties {
+            f.push(("PartyPath", p));
+        }
+        self.ok("user/sync", &f).await;
+        a
+    }
+
+    /// The current directory version (from `user/list` with `Ver=0`).
+    pub async fn version(&self) -> u64 {
+        self.json("user/list", &[("Ver", "0")]).await["Ver"]
+            .as_u64()
+            .expect("Ver is a number")
+    }
+
+    /// The members `user/list` reports as `(Action, Alias)`.
+    pub async fn changes_since(&self, ver: u64) -> Vec<(u64, String)> {
+        let v = self.json("user/list", &[("Ver", &ver.to_string())]).await;
+        let list = v["List"].as_array().expect("List");
+        assert_eq!(v["Count"].as_u64(), Some(list.len() as u64));
+        list.iter()
+            .map(|e| {
+                (
+                    e["Action"].as_u64().expect("Action"),
+                    e["Alias"].as_str().expect("Alias").to_owned(),
+                )
+            })
+            .collect()
+    }
+}
