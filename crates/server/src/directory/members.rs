@@ -360,6 +360,12 @@ pub async fn check(
 }
 
 /// `user/swapalias` (§7.9): the alias becomes the primary address and the primary an alias.
+///
+/// Logged as one MOD of the new primary address, as §7.9 says. A client that keys its copy of the
+/// directory by address sees a MOD of an address it does not hold; `user/get` on it answers with
+/// the old address in `SlaveList`, which is how such a client can re-key. (A DEL of the old and an
+/// ADD of the new address would replay mechanically, but would make HR systems delete and re-create
+/// the person, so bizmail stays with the recorded single MOD.)
 pub async fn swap_alias(
     conn: &mut Conn<'_>,
     scope: &Scope,
