@@ -5,6 +5,7 @@
 //! flags as `serve`, so it works on the database a server uses (SQLite or PostgreSQL).
 
 mod admin_cmds;
+mod import;
 mod serve;
 
 use bizmail_server::Config;
@@ -40,6 +41,8 @@ enum Command {
     Openapi(admin_cmds::OpenapiCommand),
     /// Show a tenant's operation log (every OpenApi call), newest first.
     Oplog(admin_cmds::OplogArgs),
+    /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
+    Import(import::ImportArgs),
 }
 
 /// Where the store is: the flags every store-touching command shares.
@@ -90,6 +93,11 @@ async fn main() -> std::process::ExitCode {
         Command::Init(a) => admin_cmds::init(a).await,
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,
+        Command::Import(a) => match import::run(a).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -326,3 +326,120 @@ fn help_helps_and_bad_config_is_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("http_adr"));
 }
+
+async fn api_json(
+    base: &str,
+    token: &str,
+    endpoint: &str,
+    fields: &[(&str, &str)],
+) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{base}/openapi/{endpoint}"))
+        .bearer_auth(token)
+        .form(fields)
+        .send()
+        .await
+        .expect("API call")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+async fn import_an_org_chart(store: Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &store);
+    let key = field(&s.first_run, "interface key");
+    let token = token(&s.base, "admin", &key).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut flags: Vec<String> = vec![
+        "--data-dir".into(),
+        dir.path().join("bizmail-data").display().to_string(),
+    ];
+    flags.extend(store.iter().cloned());
+
+    let csv = dir.path().join("org.csv");
+    std::fs::write(&csv, "\
+Alias,Name,Departments,Aliases,Position,Tel,Mobile,ExtId,Gender,Password,Md5
+zhang@example.com,张三,研发/后台;运营,zs@example.com,工程师,6000,,E1,1,secret123,
+li@example.com,李四,研发,,经理,,138,E2,2,,e10adc3949ba59abbe56e057f20f883e
+wang@example.com,王五,,,,,,E3,,,
+bad@example.com,Bad,,,,,,,,123,
+far@elsewhere.example,Far,,,,,,,,,
+six@example.com,Six,,a1@example.com;a2@example.com;a3@example.com;a4@example.com;a5@example.com;a6@example.com,,,,,,,
+").unwrap();
+    let mut cmd = bizmail();
+    cmd.args(["import"])
+        .arg(&csv)
+        .args(["--admin", "admin"])
+        .args(&flags);
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a refused row makes the exit non-zero: {text}"
+    );
+    assert!(
+        text.contains("6 rows: 3 added, 0 changed, 0 unchanged, 3 refused"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 5: bad@example.com: 1303 invalid_password"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 6: far@elsewhere.example: 1302 invalid_alias"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 7: six@example.com: 1305 too_many_slaves"),
+        "{text}"
+    );
+
+    let zhang = api_json(&s.base, &token, "user/get", &[("Alias", "zs@example.com")]).await;
+    assert_eq!(zhang["Alias"], "zhang@example.com");
+    assert_eq!(zhang["Name"], "张三");
+    assert_eq!(zhang["PartyList"]["List"][0]["Value"], "研发/后台");
+    assert_eq!(zhang["PartyList"]["List"][1]["Value"], "运营");
+    let parties = api_json(&s.base, &token, "party/list", &[("PartyPath", "研发")]).await;
+    assert_eq!(parties["List"][0]["Value"], "后台");
+    let ver = api_json(&s.base, &token, "user/list", &[("Ver", "0")]).await;
+    assert_eq!(ver["Count"], 3);
+
+    // The same file again: nothing changes, the version stays.
+    let out = bizmail()
+        .args(["import"])
+        .arg(&csv)
+        .args(["--admin", "admin"])
+        .args(&flags)
+        .output()
+        .unwrap();
+    let again = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        again.contains("6 rows: 0 added, 0 changed, 3 unchanged, 3 refused"),
+        "{again}"
+    );
+    let ver2 = api_json(&s.base, &token, "user/list", &[("Ver", "0")]).await;
+    assert_eq!(ver2["Ver"], ver["Ver"]);
+
+    // An unknown column is refused before anything loads.
+    std::fs::write(&csv, "alias,nickname\nx@example.com,X\n").unwrap();
+    let err = run_err(
+        &flags,
+        &["import", csv.to_str().unwrap(), "--admin", "admin"],
+    );
+    assert!(err.contains("unknown column \"nickname\""), "{err}");
+}
+
+#[tokio::test]
+async fn sqlite_import() {
+    import_an_org_chart(vec![]).await;
+}
+
+#[tokio::test]
+async fn postgres_import() {
+    let url = bizmail_testkit::fresh_postgres_database().await;
+    import_an_org_chart(vec!["--database-url".into(), url]).await;
+}

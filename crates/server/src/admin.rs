@@ -254,6 +254,11 @@ pub async fn oplog(store: &Store, admin: &str, limit: u32) -> Result<Vec<OplogEn
     Ok(store::oplog::recent(store, tenant.id, i64::from(limit)).await?)
 }
 
+/// The tenant an admin administers.
+pub async fn tenant_of(store: &Store, admin: &str) -> Result<i64, AdminError> {
+    Ok(admin_and_tenant(store, admin).await?.1.id)
+}
+
 /// Whether `ip` may call the OpenApi under the stored allow list (empty = any address).
 pub fn ip_allowed(stored: &str, ip: IpAddr) -> bool {
     let list = parse_allow_list(stored);

@@ -8,6 +8,7 @@
 
 pub mod departments;
 pub mod groups;
+pub mod import;
 pub mod members;
 
 use crate::store::oplog::OplogEntry;
