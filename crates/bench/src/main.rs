@@ -6,6 +6,8 @@
 //! prefer medians. The load generator shares the machine with the server; RSS is the whole
 //! process's (server and generator).
 
+mod directory;
+
 use anyhow::Context as _;
 use bizmail_testkit::{Backend, TestServer};
 use clap::Parser;
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 #[derive(Parser)]
 #[command(about = "Run bizmail load scenarios against a real server and print a table")]
 struct Args {
-    /// Scenarios to run: token, ping, ceiling (default: all).
+    /// Scenarios to run: token, ping, user-get, ceiling, directory-100k (default: all).
     scenarios: Vec<String>,
     /// Backends: sqlite, postgres, or both.
     #[arg(long, default_value = "both")]
@@ -26,6 +28,12 @@ struct Args {
     /// Concurrent clients (keep-alive connections).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Members in the generated directory of `directory-100k`.
+    #[arg(long, default_value_t = 100_000)]
+    members: usize,
+    /// Departments in the generated directory of `directory-100k`.
+    #[arg(long, default_value_t = 2_000)]
+    departments: usize,
 }
 
 /// Latencies and throughput of one scenario.
@@ -38,7 +46,7 @@ struct Outcome {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let all = ["token", "ping", "ceiling"];
+    let all = ["token", "ping", "user-get", "ceiling", "directory-100k"];
     let scenarios: Vec<String> = if args.scenarios.is_empty() {
         all.iter().map(|s| (*s).to_owned()).collect()
     } else {
@@ -65,7 +73,10 @@ async fn main() -> anyhow::Result<()> {
             .with_config(|c| {
                 c.token_requests_per_minute = u32::MAX;
                 c.api_requests_per_second = 0;
-                c.db_max_connections = 16;
+                c.db_max_connections = std::env::var("BENCH_DB_CONNS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(16);
             })
             .start()
             .await;
@@ -73,6 +84,11 @@ async fn main() -> anyhow::Result<()> {
             let outcome = match s.as_str() {
                 "token" => token_scenario(&srv, &args).await?,
                 "ping" => ping_scenario(&srv, &args).await?,
+                "user-get" => user_get_scenario(&srv, &args).await?,
+                "directory-100k" => {
+                    directory::run(&srv, backend, args.members, args.departments).await?;
+                    continue;
+                }
                 _ => ceiling_scenario(&args).await?,
             };
             print_row(s, backend, &outcome);
@@ -112,6 +128,41 @@ async fn ping_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome>
         async move {
             let r = http.post(&url).bearer_auth(token.as_str()).send().await?;
             Ok(r.status() == 200 && r.text().await?.is_empty())
+        }
+    })
+    .await
+}
+
+async fn user_get_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
+    let token = Arc::new(srv.token().await);
+    let alias = format!("bench.user@{}", srv.tenant().domain);
+    let (_, body) = srv
+        .call(
+            &token,
+            "openapi/user/sync",
+            &[
+                ("Action", "2"),
+                ("Alias", &alias),
+                ("Name", "Bench User"),
+                ("Password", "secret123"),
+                ("Slave", &format!("bench.alias@{}", srv.tenant().domain)),
+            ],
+        )
+        .await;
+    anyhow::ensure!(body.is_empty(), "seeding the member failed: {body}");
+    let url = srv.url("openapi/user/get");
+    let form = Arc::new(format!("Alias={alias}"));
+    load(args, move |http| {
+        let (url, token, form) = (url.clone(), token.clone(), form.clone());
+        async move {
+            let r = http
+                .post(&url)
+                .bearer_auth(token.as_str())
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(form.as_str().to_owned())
+                .send()
+                .await?;
+            Ok(r.text().await?.contains("\"Alias\""))
         }
     })
     .await

@@ -47,6 +47,8 @@ pub struct Config {
     pub secret_key_file: PathBuf,
     /// Most connections in the database pool.
     pub db_max_connections: u32,
+    /// Days the change log of `user/list` is kept; a client with an older `Ver` gets the full list.
+    pub changelog_retention_days: u32,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             api_requests_per_second: 2000,
             secret_key_file: PathBuf::new(),
             db_max_connections: 16,
+            changelog_retention_days: 30,
         }
     }
 }
@@ -126,6 +129,9 @@ impl Config {
         }
         if self.token_requests_per_minute == 0 {
             return bad("token_requests_per_minute", "must be at least 1");
+        }
+        if self.changelog_retention_days == 0 {
+            return bad("changelog_retention_days", "must be at least 1");
         }
         if self.db_max_connections == 0 {
             return bad("db_max_connections", "must be at least 1");

@@ -78,6 +78,7 @@ impl Server {
             config: config.clone(),
             oplog: oplog.clone(),
             limits: limits.clone(),
+            scopes: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
@@ -100,7 +101,8 @@ impl Server {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-        let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, stopped));
+        let retention_ms = i64::from(config.changelog_retention_days) * 86_400_000;
+        let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, retention_ms, stopped));
         tracing::info!(%http_addr, backend = ?store.backend(), "bizmail is serving");
         Ok(Running {
             http_addr,
@@ -133,7 +135,12 @@ impl Running {
     }
 }
 
-async fn housekeeping(store: Store, limits: Arc<Limiters>, mut stopped: watch::Receiver<bool>) {
+async fn housekeeping(
+    store: Store,
+    limits: Arc<Limiters>,
+    changelog_retention_ms: i64,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = stopped.wait_for(|s| *s) => return,
@@ -143,6 +150,11 @@ async fn housekeeping(store: Store, limits: Arc<Limiters>, mut stopped: watch::R
             Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens deleted"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
+        }
+        // Versions look like Unix milliseconds (§1), so "older than N days" is a version cutoff.
+        let cutoff = store::now_ms() - changelog_retention_ms;
+        if let Err(e) = store::changes::prune_changes(&store, cutoff).await {
+            tracing::warn!(error = %e, "could not prune the change log");
         }
         limits.forget_idle();
     }

@@ -305,3 +305,19 @@ backend_test! {
         assert_eq!(api.json("user/get", &[("Alias", &a)]).await["Name"], "J");
     }
 }
+
+backend_test! {
+    async fn a_version_older_than_the_retained_log_gets_the_full_list(srv) {
+        let api = Api::new(&srv).await;
+        let a = api.add_member("old", &[]).await;
+        let v0 = api.version().await;
+        let b = api.add_member("new", &[]).await;
+        assert_eq!(api.changes_since(v0).await, [(2, b.clone())]);
+        // Prune everything up to now, as the housekeeping task does after the retention period.
+        let cutoff = i64::try_from(api.version().await).unwrap() + 1;
+        bizmail_server::store::changes::prune_changes(&srv.running().store, cutoff).await.unwrap();
+        let mut full = api.changes_since(v0).await;
+        full.sort();
+        assert_eq!(full, [(2, b), (2, a)], "older than the log: every member as ADD");
+    }
+}

@@ -70,7 +70,7 @@ backend_test! {
         api.ok("party/sync", &[("Action", "3"), ("SrcPath", "Eng/Backend"), ("DstPath", "Platform/Core")]).await;
         assert_eq!(values(&api.json("party/list", &[("PartyPath", "Eng")]).await), Vec::<String>::new());
         assert_eq!(values(&api.json("party/list", &[("PartyPath", "Platform/Core")]).await), ["Storage"]);
-        assert_eq!(values(&api.json("partyuser/list", &[("PartyPath", "Platform/Core/Storage")]).await), [b.clone()]);
+        assert_eq!(values(&api.json("partyuser/list", &[("PartyPath", "Platform/Core/Storage")]).await), std::slice::from_ref(&b));
         let got = api.json("user/get", &[("Alias", &b)]).await;
         assert_eq!(values(&got["PartyList"]), ["Platform/Core/Storage", "Ops"]);
         let mut changed = api.changes_since(v0).await;

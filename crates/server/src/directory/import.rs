@@ -89,8 +89,8 @@ impl ImportRow {
     }
 }
 
-/// Creates every department the rows name (and their ancestors) in one transaction; returns how
-/// many paths were refused (they also refuse their rows later).
+/// Creates every department the rows name (and their ancestors) in one transaction. Paths that
+/// are not valid are skipped here; their rows are refused with the path's error later.
 pub async fn ensure_departments(
     store: &Store,
     scope: &Scope,

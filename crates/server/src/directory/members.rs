@@ -175,7 +175,7 @@ async fn modify(
         }
     }
     if let Some(ids) = department_ids {
-        let current = departments::member_department_ids(conn, scope, old.id).await?;
+        let current = db::member_department_ids(conn, old.id).await?;
         if current != ids {
             db::set_member_departments(conn, old.id, &ids).await?;
             changed = true;
@@ -268,7 +268,8 @@ pub async fn list(conn: &mut Conn<'_>, scope: &Scope, ver: Option<Ver>) -> DirRe
     let current_ver = Ver(u64::try_from(current).unwrap_or(0));
     let since = ver
         .and_then(|v| i64::try_from(v.0).ok())
-        .filter(|v| *v > 0 && *v >= floor && *v <= current);
+        // A client already at the current version has nothing to fetch, whatever was pruned.
+        .filter(|v| *v > 0 && (*v >= floor || *v == current) && *v <= current);
     let list: Vec<UserChange> = match since {
         None => db::member_addresses(conn, scope.tenant_id)
             .await?

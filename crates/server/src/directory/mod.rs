@@ -87,6 +87,34 @@ impl Scope {
     }
 }
 
+/// Tenants' domains, cached: every directory call needs them and they change only when a tenant
+/// is created. Entries expire after [`ScopeCache::TTL`] so a domain added by another process (a
+/// future domain-management command) is seen within that time.
+#[derive(Debug, Default)]
+pub struct ScopeCache {
+    entries: std::sync::RwLock<std::collections::HashMap<i64, (std::time::Instant, Scope)>>,
+}
+
+impl ScopeCache {
+    /// How long a cached scope is trusted.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+    /// The tenant's scope, from the cache or the store.
+    pub async fn get(&self, store: &store::Store, tenant_id: i64) -> Result<Scope, StoreError> {
+        if let Ok(map) = self.entries.read()
+            && let Some((at, scope)) = map.get(&tenant_id)
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(scope.clone());
+        }
+        let scope = Scope::load(store, tenant_id).await?;
+        if let Ok(mut map) = self.entries.write() {
+            map.insert(tenant_id, (std::time::Instant::now(), scope.clone()));
+        }
+        Ok(scope)
+    }
+}
+
 /// What one call (or one import batch) changed: member entries for the change log, and whether
 /// anything changed at all (departments, groups and flags change the version without an entry).
 #[derive(Debug, Default)]

@@ -34,6 +34,8 @@ pub struct AppState {
     pub oplog: OplogWriter,
     /// Per-IP limits, checked before any work is done for a request.
     pub limits: Arc<Limiters>,
+    /// Tenants' domains, cached for directory calls.
+    pub scopes: Arc<crate::directory::ScopeCache>,
 }
 
 /// The per-client-address rate limiters.

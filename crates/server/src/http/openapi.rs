@@ -5,7 +5,7 @@ use super::AppState;
 use super::reply::Reply;
 use super::request::ApiRequest;
 use crate::auth::access::{self, Grant};
-use crate::directory::{self, Change, DirError, Scope, departments, members};
+use crate::directory::{self, Change, DirError, departments, members};
 use crate::store::{self, oplog::OplogEntry};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -126,7 +126,7 @@ async fn dispatch(
         }
         _ => return read(state, endpoint, grant, params).await.map(Answer::Read),
     };
-    let scope = Scope::load(&state.store, grant.tenant_id).await?;
+    let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
     directory::apply(&state.store, &scope, change, Some(row)).await?;
     Ok(Answer::Written)
 }
@@ -159,7 +159,7 @@ async fn read(
             ));
         }
     };
-    let scope = Scope::load(&state.store, grant.tenant_id).await?;
+    let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
     let mut pooled = state.store.acquire().await?;
     let conn = &mut pooled.conn();
     Ok(match what {

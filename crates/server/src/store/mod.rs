@@ -85,8 +85,8 @@ impl PoolConn {
     /// The connection, for store functions.
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            PoolConn::Sqlite(c) => Conn::Sqlite(&mut **c),
-            PoolConn::Postgres(c) => Conn::Postgres(&mut **c),
+            PoolConn::Sqlite(c) => Conn::Sqlite(c),
+            PoolConn::Postgres(c) => Conn::Postgres(c),
         }
     }
 }
@@ -135,8 +135,8 @@ impl Tx {
     /// The transaction's connection, for store functions that take a [`Conn`].
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(&mut **t),
-            Tx::Postgres(t) => Conn::Postgres(&mut **t),
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
         }
     }
 

@@ -6,8 +6,11 @@ use bizmail_testkit::{SeededTenant, TestServer};
 
 /// Calls the OpenApi as one tenant.
 pub struct Api<'a> {
+    /// The server under test.
     pub srv: &'a TestServer,
+    /// A token of the tenant.
     pub token: String,
+    /// The tenant whose token it is.
     pub tenant: SeededTenant,
 }
 

@@ -1,0 +1,90 @@
+//! `directory-100k`: a generated org chart of N members in M departments, loaded with the import
+//! path (`bizmail import` without the CSV reading), then `user/list?Ver=0` over HTTP.
+//!
+//! Members get no password: argon2id at its secure cost takes tens of milliseconds per hash, so
+//! 100,000 of them would measure the hash, not the directory. (`bizmail import` allows that: such
+//! members sign in through SSO.)
+
+use bizmail_server::directory::Scope;
+use bizmail_server::directory::import::{self, ImportRow};
+use bizmail_testkit::{Backend, TestServer};
+use std::time::Instant;
+
+/// Generates, imports and lists; prints one line per measurement.
+pub async fn run(
+    srv: &TestServer,
+    backend: Backend,
+    members: usize,
+    departments: usize,
+) -> anyhow::Result<()> {
+    let t = srv.tenant();
+    let running = srv.running();
+    let scope = Scope::load(&running.store, t.tenant_id).await?;
+    let oplog = import::oplog_row(t.tenant_id, &t.admin);
+    // Departments: `d<i>` at the top, `d<i>/s<j>` below, 50 children each.
+    let paths: Vec<String> = (0..departments)
+        .map(|i| {
+            if i < departments / 50 {
+                format!("d{i}")
+            } else {
+                format!("d{}/s{i}", i % (departments / 50).max(1))
+            }
+        })
+        .collect();
+    let rows: Vec<ImportRow> = (0..members)
+        .map(|i| ImportRow {
+            line: i as u64 + 2,
+            alias: format!("user{i}@{}", t.domain),
+            name: format!("User {i}"),
+            departments: vec![paths[i % paths.len()].clone()],
+            position: "engineer".into(),
+            ext_id: format!("E{i}"),
+            ..ImportRow::default()
+        })
+        .collect();
+    let backend = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+
+    let start = Instant::now();
+    import::ensure_departments(&running.store, &scope, &rows, &oplog)
+        .await
+        .map_err(|e| anyhow::anyhow!("departments: {}", e.code().name()))?;
+    let mut refused = 0;
+    for chunk in rows.chunks(500) {
+        let r = import::apply_batch(&running.store, &scope, chunk, &oplog)
+            .await
+            .map_err(|e| anyhow::anyhow!("batch: {}", e.code().name()))?;
+        refused += r.refused.len();
+    }
+    let import_s = start.elapsed().as_secs_f64();
+    anyhow::ensure!(refused == 0, "{refused} rows refused");
+    println!(
+        "import     {backend:<9} {members} members in {departments} departments: {import_s:.1} s ({:.0} rows/s)",
+        members as f64 / import_s
+    );
+
+    let token = srv.token().await;
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..7 {
+        let start = Instant::now();
+        let (status, body) = srv.call(&token, "openapi/user/list", &[("Ver", "0")]).await;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(
+            status == 200 && body.contains(&format!("\"Count\":{members}")),
+            "unexpected user/list answer"
+        );
+        bytes = body.len();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "user/list  {backend:<9} Ver=0 over {members} members: median {:.0} ms, min {:.0} ms, max {:.0} ms ({} KB)",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+        bytes / 1024
+    );
+    Ok(())
+}
