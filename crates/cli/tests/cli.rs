@@ -88,6 +88,17 @@ fn serve(dir: &std::path::Path, store: &[String]) -> Serving {
     panic!("serve did not report its address; printed:\n{first_run}");
 }
 
+/// The flags that point an admin command at the store `serve` used in `dir`: its default data
+/// folder there (which holds the key file even with PostgreSQL), plus the database flags.
+fn store_flags(dir: &std::path::Path, store: &[String]) -> Vec<String> {
+    let mut flags: Vec<String> = vec![
+        "--data-dir".into(),
+        dir.join("bizmail-data").display().to_string(),
+    ];
+    flags.extend(store.iter().cloned());
+    flags
+}
+
 async fn token(base: &str, admin: &str, key: &str) -> serde_json::Value {
     reqwest::Client::new()
         .post(format!("{base}/cgi-bin/token"))
@@ -114,14 +125,8 @@ async fn serve_on_an_empty_folder_then_administer(store: Vec<String>) {
     assert_eq!(t["token_type"], "Bearer");
     assert_eq!(t["access_token"].as_str().unwrap().len(), 86);
 
-    // The admin commands work on the same store (the folder `serve` used is the default one).
-    // The folder `serve` used by default; with PostgreSQL it still holds the key file, which
-    // every process working on the same database must share.
-    let mut store_flags: Vec<String> = vec![
-        "--data-dir".into(),
-        dir.path().join("bizmail-data").display().to_string(),
-    ];
-    store_flags.extend(store.iter().cloned());
+    // The admin commands work on the same store, and share the key file `serve` created.
+    let store_flags = store_flags(dir.path(), &store);
     let revealed = run_ok(
         &store_flags,
         &[
@@ -353,11 +358,7 @@ async fn import_an_org_chart(store: Vec<String>) {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut flags: Vec<String> = vec![
-        "--data-dir".into(),
-        dir.path().join("bizmail-data").display().to_string(),
-    ];
-    flags.extend(store.iter().cloned());
+    let flags = store_flags(dir.path(), &store);
 
     let csv = dir.path().join("org.csv");
     std::fs::write(&csv, "\

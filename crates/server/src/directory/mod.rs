@@ -168,7 +168,7 @@ pub async fn finish(
     if let Some(row) = oplog {
         let mut row = row.clone();
         row.at_ms = now;
-        store::changes::insert_oplog(&mut tx.conn(), &row).await?;
+        store::oplog::insert(&mut tx.conn(), &row).await?;
     }
     Ok(ver)
 }

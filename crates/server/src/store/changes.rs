@@ -1,7 +1,6 @@
 //! Directory versions, the change log of `user/list`, the event log of `listen`, and operation-log
 //! rows written inside a change's own transaction.
 
-use super::oplog::OplogEntry;
 use super::{Conn, Store, StoreResult, on_conn, on_pool};
 
 /// Moves the tenant's directory version to `max(now_ms, last + 1)` (§1) and returns it.
@@ -83,26 +82,6 @@ pub async fn append_event(
     .bind(now_ms)
     .bind(kind)
     .bind(payload)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Writes one operation-log row inside the caller's transaction (changes log themselves with the
-/// change, so a committed change always has its row).
-pub async fn insert_oplog(conn: &mut Conn<'_>, r: &OplogEntry) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, errcode) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    )
-    .bind(r.tenant_id)
-    .bind(r.at_ms)
-    .bind(&r.client_ip)
-    .bind(&r.admin)
-    .bind(&r.endpoint)
-    .bind(&r.params)
-    .bind(r.errcode)
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;

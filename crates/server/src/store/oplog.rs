@@ -1,6 +1,6 @@
 //! The operation log (操作记录): one row per OpenApi call, accepted or refused.
 
-use super::{Store, StoreResult, on_pool, on_tx};
+use super::{Conn, Store, StoreResult, on_conn, on_pool};
 
 /// One operation-log row. `params` is already masked (passwords, keys and tokens as `***`).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -21,6 +21,26 @@ pub struct OplogEntry {
     pub errcode: i64,
 }
 
+/// Writes one row on the caller's connection; a change writes its row inside its own
+/// transaction, so a committed change always has its row.
+pub async fn insert(conn: &mut Conn<'_>, r: &OplogEntry) -> StoreResult<()> {
+    on_conn!(conn, |c| sqlx::query(
+        "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, errcode) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(r.tenant_id)
+    .bind(r.at_ms)
+    .bind(&r.client_ip)
+    .bind(&r.admin)
+    .bind(&r.endpoint)
+    .bind(&r.params)
+    .bind(r.errcode)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Writes a batch of rows in one transaction (the log writer batches to keep one commit, and so
 /// one fsync, per batch rather than per call).
 pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()> {
@@ -29,20 +49,7 @@ pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()>
     }
     let mut tx = store.begin().await?;
     for r in rows {
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, errcode) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )
-        .bind(r.tenant_id)
-        .bind(r.at_ms)
-        .bind(&r.client_ip)
-        .bind(&r.admin)
-        .bind(&r.endpoint)
-        .bind(&r.params)
-        .bind(r.errcode)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        insert(&mut tx.conn(), r).await?;
     }
     tx.commit().await
 }
