@@ -151,6 +151,44 @@ pub struct NewCount {
     pub new_count: String,
 }
 
+/// A new-mail notice of `openapi/listen` (§5), keys in the documented order; `NewCount` a JSON
+/// number here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMailNotice {
+    /// The member's primary address.
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    /// This member's copy (also the `mailid` of `/cgi-bin/login`).
+    #[serde(rename = "MailId")]
+    pub mail_id: String,
+    /// The From header as written, e.g. `"Test" <test@gzdev.com>`.
+    #[serde(rename = "Sender")]
+    pub sender: String,
+    /// The member's primary address.
+    #[serde(rename = "Receiver")]
+    pub receiver: String,
+    /// The subject, decoded to UTF-8.
+    #[serde(rename = "Subject")]
+    pub subject: String,
+    /// The first 100 characters of the text.
+    #[serde(rename = "Summary")]
+    pub summary: String,
+    /// The member's unread count after this mail.
+    #[serde(rename = "NewCount")]
+    pub new_count: u64,
+}
+
+/// An unread-count notice of `openapi/listen` (§5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadNotice {
+    /// The member's primary address.
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    /// The member's unread count now.
+    #[serde(rename = "NewCount")]
+    pub new_count: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

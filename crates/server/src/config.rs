@@ -49,6 +49,24 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Days the change log of `user/list` is kept; a client with an older `Ver` gets the full list.
     pub changelog_retention_days: u32,
+    /// The name this server gives itself in SMTP greetings and `Received:` headers.
+    pub smtp_hostname: String,
+    /// Most SMTP connections at once; more are answered 421 and closed.
+    pub smtp_max_connections: usize,
+    /// Most SMTP connections at once from one address.
+    pub smtp_max_connections_per_ip: usize,
+    /// Largest message accepted, in bytes (advertised as SIZE; larger: 552).
+    pub smtp_max_message_bytes: usize,
+    /// Most recipients of one message (more: 452).
+    pub smtp_max_recipients: usize,
+    /// Longest command line, in bytes (longer: 500).
+    pub smtp_max_line_bytes: usize,
+    /// Seconds to wait for a command before closing the connection (421).
+    pub smtp_command_timeout_secs: u64,
+    /// Seconds a whole DATA transfer may take.
+    pub smtp_data_timeout_secs: u64,
+    /// Bad commands tolerated in one session before it is closed (421).
+    pub smtp_max_bad_commands: u32,
 }
 
 impl Default for Config {
@@ -68,6 +86,15 @@ impl Default for Config {
             secret_key_file: PathBuf::new(),
             db_max_connections: 16,
             changelog_retention_days: 30,
+            smtp_hostname: "localhost".into(),
+            smtp_max_connections: 256,
+            smtp_max_connections_per_ip: 16,
+            smtp_max_message_bytes: 25 * 1024 * 1024,
+            smtp_max_recipients: 100,
+            smtp_max_line_bytes: 2048,
+            smtp_command_timeout_secs: 300,
+            smtp_data_timeout_secs: 600,
+            smtp_max_bad_commands: 10,
         }
     }
 }
@@ -132,6 +159,28 @@ impl Config {
         }
         if self.changelog_retention_days == 0 {
             return bad("changelog_retention_days", "must be at least 1");
+        }
+        if self.smtp_max_connections == 0 || self.smtp_max_connections_per_ip == 0 {
+            return bad("smtp_max_connections", "limits must be at least 1");
+        }
+        if self.smtp_max_recipients == 0 {
+            return bad("smtp_max_recipients", "must be at least 1");
+        }
+        if self.smtp_max_line_bytes < 512 {
+            return bad("smtp_max_line_bytes", "must be at least 512 (RFC 5321)");
+        }
+        if self.smtp_max_message_bytes < 1024 {
+            return bad("smtp_max_message_bytes", "must be at least 1024");
+        }
+        if self.smtp_command_timeout_secs == 0 || self.smtp_data_timeout_secs == 0 {
+            return bad(
+                "smtp_command_timeout_secs",
+                "timeouts must be at least 1 second",
+            );
+        }
+        if self.smtp_hostname.trim().is_empty() || self.smtp_hostname.contains(char::is_whitespace)
+        {
+            return bad("smtp_hostname", "must be a host name");
         }
         if self.db_max_connections == 0 {
             return bad("db_max_connections", "must be at least 1");

@@ -10,8 +10,10 @@ pub mod auth;
 pub mod config;
 pub mod directory;
 pub mod http;
+pub mod mail;
 pub mod oplog;
 pub mod server;
+pub mod smtp;
 pub mod store;
 
 pub use config::Config;

@@ -42,6 +42,8 @@ pub struct Server;
 pub struct Running {
     /// Where HTTP is served (the real port when the config asked for port 0).
     pub http_addr: SocketAddr,
+    /// Where the SMTP receiver listens.
+    pub smtp_addr: SocketAddr,
     /// The store the server uses (tests and the CLI seed and inspect through it).
     pub store: Store,
     /// The vault the server seals keys with.
@@ -50,6 +52,7 @@ pub struct Running {
     pub oplog: OplogWriter,
     stop: watch::Sender<bool>,
     http: JoinHandle<()>,
+    smtp: JoinHandle<()>,
     oplog_task: JoinHandle<()>,
     housekeeping: JoinHandle<()>,
 }
@@ -90,7 +93,25 @@ impl Server {
             addr: config.http_addr,
             source,
         })?;
+        let smtp_listener = tokio::net::TcpListener::bind(config.smtp_addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.smtp_addr,
+                source,
+            })?;
+        let smtp_addr = smtp_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: config.smtp_addr,
+                source,
+            })?;
         let (stop, stopped) = watch::channel(false);
+        let smtp = tokio::spawn(crate::smtp::listener::serve(
+            smtp_listener,
+            crate::smtp::SmtpSettings::from_config(&config),
+            store.clone(),
+            stopped.clone(),
+        ));
         let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
         let mut on_stop = stopped.clone();
         let http = tokio::spawn(async move {
@@ -103,14 +124,16 @@ impl Server {
         });
         let retention_ms = i64::from(config.changelog_retention_days) * 86_400_000;
         let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, retention_ms, stopped));
-        tracing::info!(%http_addr, backend = ?store.backend(), "bizmail is serving");
+        tracing::info!(%http_addr, %smtp_addr, backend = ?store.backend(), "bizmail is serving");
         Ok(Running {
             http_addr,
+            smtp_addr,
             store,
             vault,
             oplog,
             stop,
             http,
+            smtp,
             oplog_task,
             housekeeping,
         })
@@ -128,6 +151,7 @@ impl Running {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.http.await;
+        let _ = self.smtp.await;
         let _ = self.housekeeping.await;
         drop(self.oplog);
         let _ = self.oplog_task.await;

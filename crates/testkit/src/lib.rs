@@ -183,6 +183,11 @@ impl TestServer {
         }
     }
 
+    /// The SMTP receiver's address.
+    pub fn smtp_addr(&self) -> std::net::SocketAddr {
+        self.running().smtp_addr
+    }
+
     /// `base_url` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}/{}", self.base_url, path.trim_start_matches('/'))

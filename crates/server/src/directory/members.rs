@@ -6,7 +6,9 @@ use crate::auth::passwords;
 use crate::store::directory::{self as db, MemberRow, kind};
 use crate::store::{self, Conn};
 use bizmail_protocol::directory::{Action, MemberFields, OpenType, UserSync};
-use bizmail_protocol::response::{CheckItem, CheckList, UserChange, UserInfo, UserList, ValueList};
+use bizmail_protocol::response::{
+    CheckItem, CheckList, NewCount, UserChange, UserInfo, UserList, ValueList,
+};
 use bizmail_protocol::{Address, ErrorCode, Ver};
 use std::collections::HashMap;
 
@@ -257,6 +259,27 @@ pub async fn info(conn: &mut Conn<'_>, scope: &Scope, address: &Address) -> DirR
         status: state,
         party_list: ValueList::of(parties),
         open_type: state,
+    })
+}
+
+/// `mail/newcount` (§7.4): the unread mails of a member's inbox, `NewCount` as a string. An
+/// address with no mailbox (no member of this tenant has it) is `mailbox_not_found` (the recorded
+/// code 1400), not `user_not_found`.
+pub async fn new_count(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    address: &Address,
+) -> DirResult<NewCount> {
+    let m = resolve_member(conn, scope, address)
+        .await
+        .map_err(|e| match e {
+            super::DirError::Api(ErrorCode::UserNotFound) => ErrorCode::MailboxNotFound.into(),
+            other => other,
+        })?;
+    let unread = store::mail::unread(conn, m.id).await?;
+    Ok(NewCount {
+        alias: m.address,
+        new_count: unread.max(0).to_string(),
     })
 }
 

@@ -145,6 +145,7 @@ async fn read(
         UserCheck(Vec<String>),
         PartyList(bizmail_protocol::PartyPath),
         PartyUsers(bizmail_protocol::PartyPath),
+        NewCount(bizmail_protocol::Address),
     }
     let what = match endpoint {
         "user/get" => Read::UserGet(req::alias_param(params)?),
@@ -152,6 +153,7 @@ async fn read(
         "user/check" => Read::UserCheck(req::check_emails(params)?),
         "party/list" => Read::PartyList(req::party_path_param(params)?),
         "partyuser/list" => Read::PartyUsers(req::party_path_param(params)?),
+        "mail/newcount" => Read::NewCount(req::alias_param(params)?),
         _ => {
             return Ok(Reply::ErrorWithStatus(
                 ErrorCode::InvalidRequest,
@@ -168,5 +170,6 @@ async fn read(
         Read::UserCheck(e) => Reply::json(&members::check(conn, &scope, e).await?),
         Read::PartyList(p) => Reply::json(&departments::children(conn, &scope, &p).await?),
         Read::PartyUsers(p) => Reply::json(&departments::members(conn, &scope, &p).await?),
+        Read::NewCount(a) => Reply::json(&members::new_count(conn, &scope, &a).await?),
     })
 }

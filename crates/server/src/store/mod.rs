@@ -8,6 +8,7 @@
 
 pub mod changes;
 pub mod directory;
+pub mod mail;
 pub mod oplog;
 pub mod tenants;
 pub mod tokens;

@@ -1,0 +1,186 @@
+//! Storing a received message: one transaction holds the message, a copy per mailbox, each
+//! member's new unread count and a new-mail event per copy for `listen`. The SMTP receiver answers
+//! 250 only after [`deliver`] returns, so a mail is stored (and visible everywhere) exactly when its
+//! sender is told so (§9).
+
+use super::route::Mailbox;
+use crate::store::mail::NewMessage;
+use crate::store::{self, Store, StoreError};
+use base64::Engine as _;
+use bizmail_protocol::response::NewMailNotice;
+use mail_parser::MessageParser;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Characters of text in a summary (§5).
+const SUMMARY_CHARS: usize = 100;
+
+/// Where a message came from, for its `Received:` header.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// The name the client gave in EHLO/HELO.
+    pub helo: String,
+    /// The client's address.
+    pub client_ip: IpAddr,
+    /// This server's name.
+    pub hostname: String,
+    /// MAIL FROM, empty for the null sender.
+    pub sender: String,
+}
+
+/// A stored copy, as the push will announce it.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// The tenant of the mailbox.
+    pub tenant_id: i64,
+    /// The notice (`MailId`, `NewCount`, …).
+    pub notice: NewMailNotice,
+}
+
+/// A fresh MailId: 18 random bytes as 24 URL-safe characters.
+pub fn new_mail_id() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::auth::random_bytes::<18>())
+}
+
+/// Prepends a `Received:` header (RFC 5321 §4.4) to the message as received.
+pub fn with_received_header(env: &Envelope, data: &[u8], id: &str) -> Vec<u8> {
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now()).replace(" GMT", " +0000");
+    let header = format!(
+        "Received: from {helo} ([{ip}])\r\n\tby {host} (bizmail) with ESMTP id {id}\r\n\tfor <{sender}>; {date}\r\n",
+        helo = env.helo,
+        ip = env.client_ip,
+        host = env.hostname,
+        sender = env.sender,
+    );
+    let mut out = Vec::with_capacity(header.len() + data.len());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Parses the fields bizmail shows and announces: From and To as written, the subject decoded
+/// (RFC 2047 and legacy charsets), Date, Message-ID and a summary of the text.
+pub fn parse_fields(tenant_id: i64, raw: Vec<u8>) -> NewMessage {
+    let (from, to, subject, date, message_id, summary) = match MessageParser::default().parse(&raw)
+    {
+        Some(m) => {
+            let header = |name: &str| m.header_raw(name).map(unfold).unwrap_or_default();
+            let text = m.body_text(0).map(|t| summarize(&t)).unwrap_or_default();
+            (
+                header("From"),
+                header("To"),
+                m.subject().unwrap_or_default().to_owned(),
+                header("Date"),
+                m.message_id().unwrap_or_default().to_owned(),
+                text,
+            )
+        }
+        None => Default::default(),
+    };
+    NewMessage {
+        tenant_id,
+        raw,
+        from_header: from,
+        to_header: to,
+        subject,
+        date_header: date,
+        message_id,
+        summary,
+    }
+}
+
+fn unfold(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first 100 characters of a text, whitespace collapsed.
+pub fn summarize(text: &str) -> String {
+    unfold(text).chars().take(SUMMARY_CHARS).collect()
+}
+
+/// Stores `data` for every mailbox in one transaction and returns what the push announces.
+pub async fn deliver(
+    store: &Store,
+    env: &Envelope,
+    mailboxes: &[Mailbox],
+    data: &[u8],
+) -> Result<Vec<Delivered>, StoreError> {
+    let id = new_mail_id();
+    let raw = with_received_header(env, data, &id);
+    let mut by_tenant: BTreeMap<i64, Vec<&Mailbox>> = BTreeMap::new();
+    for m in mailboxes {
+        by_tenant.entry(m.tenant_id).or_default().push(m);
+    }
+    let now = store::now_ms();
+    let mut out = Vec::with_capacity(mailboxes.len());
+    let mut tx = store.begin().await?;
+    for (tenant_id, boxes) in by_tenant {
+        let message = parse_fields(tenant_id, raw.clone());
+        let conn = &mut tx.conn();
+        let message_id = store::mail::insert_message(conn, &message, now).await?;
+        for m in boxes {
+            let mail_id = new_mail_id();
+            store::mail::insert_copy(conn, &mail_id, tenant_id, m.member_id, message_id, now)
+                .await?;
+            let unread = store::mail::add_unread(conn, m.member_id, 1).await?;
+            let notice = NewMailNotice {
+                user_name: m.address.clone(),
+                mail_id,
+                sender: message.from_header.clone(),
+                receiver: m.address.clone(),
+                subject: message.subject.clone(),
+                summary: message.summary.clone(),
+                new_count: u64::try_from(unread).unwrap_or(0),
+            };
+            let payload = serde_json::to_string(&notice).unwrap_or_default();
+            store::changes::append_event(conn, tenant_id, now, "newmail", &payload).await?;
+            out.push(Delivered { tenant_id, notice });
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_decoded() {
+        // GB2312 subject in RFC 2047 base64 ("测试邮件"), quoted-printable body.
+        let raw = b"From: \"Test\" <test@gzdev.com>\r\nTo: bob@gzdev.com\r\n\
+Subject: =?GB2312?B?suLK1NPKvP4=?=\r\nMessage-ID: <1@x>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0800\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+Hello =E4=BD=A0=E5=A5=BD\r\n"
+            .to_vec();
+        let m = parse_fields(1, raw);
+        assert_eq!(m.from_header, "\"Test\" <test@gzdev.com>");
+        assert_eq!(m.subject, "测试邮件");
+        assert_eq!(m.summary, "Hello 你好");
+        assert_eq!(m.message_id, "1@x");
+    }
+
+    #[test]
+    fn summaries_are_100_characters_of_text() {
+        let long = "字".repeat(150);
+        assert_eq!(summarize(&long).chars().count(), 100);
+        assert_eq!(summarize("  a \r\n\t b  "), "a b");
+        let html = b"Subject: h\r\nContent-Type: text/html\r\n\r\n<html><body><p>Hi <b>there</b></p><script>x()</script></body></html>\r\n".to_vec();
+        let m = parse_fields(1, html);
+        assert!(m.summary.starts_with("Hi there"), "{}", m.summary);
+    }
+
+    #[test]
+    fn received_header_comes_first() {
+        let env = Envelope {
+            helo: "client.example".into(),
+            client_ip: "127.0.0.1".parse().unwrap(),
+            hostname: "mx.example.com".into(),
+            sender: "a@b.c".into(),
+        };
+        let out = with_received_header(&env, b"Subject: x\r\n\r\nbody", "ID1");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("Received: from client.example ([127.0.0.1])\r\n\tby mx.example.com (bizmail) with ESMTP id ID1"), "{text}");
+        assert!(text.ends_with("Subject: x\r\n\r\nbody"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The mail host's logic: routing a recipient to mailboxes (`route`), storing a received message
+//! durably with its unread counts and new-mail events (`deliver`). The SMTP conversation itself is
+//! in `smtp`; nothing here reads a socket.
+
+pub mod deliver;
+pub mod route;

@@ -1,0 +1,172 @@
+//! Who a recipient address reaches (§9): a member by primary address or alias, or every person of a
+//! mail group (nested groups expanded, each person once) if the sender may send to it (§7.7).
+
+use crate::store::directory::{self as db, kind};
+use crate::store::{self, Conn, Store, StoreError};
+use bizmail_protocol::Address;
+use bizmail_protocol::directory::GroupStatus;
+use std::collections::HashSet;
+
+/// A mailbox a message goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mailbox {
+    /// The tenant of the member.
+    pub tenant_id: i64,
+    /// The member.
+    pub member_id: i64,
+    /// The member's primary address (the push's `Receiver`).
+    pub address: String,
+}
+
+/// Why a recipient is refused, with the SMTP reply it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not an address at all.
+    BadSyntax,
+    /// A domain bizmail does not host: never relay.
+    NotHosted,
+    /// An unknown address of a hosted domain, or a disabled member.
+    Unknown,
+    /// A group the sender may not send to.
+    NotPermitted,
+    /// The store failed; the sender may retry.
+    Unavailable,
+}
+
+impl Refusal {
+    /// The SMTP reply line (without CRLF).
+    pub fn reply(self) -> &'static str {
+        match self {
+            Refusal::BadSyntax => "501 5.1.3 Bad recipient address syntax",
+            Refusal::NotHosted => {
+                "550 5.7.1 Relaying denied: this server does not host that domain"
+            }
+            Refusal::Unknown => "550 5.1.1 No such user here",
+            Refusal::NotPermitted => "550 5.7.1 You may not send to this group",
+            Refusal::Unavailable => "451 4.3.0 Temporary failure, try again later",
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Refusal {
+        tracing::error!(error = %e, "store failure while routing a recipient");
+        Refusal::Unavailable
+    }
+}
+
+/// Resolves one RCPT TO address for `sender` (`None` for the null sender `<>`).
+pub async fn resolve(
+    store: &Store,
+    sender: Option<&Address>,
+    rcpt: &str,
+) -> Result<Vec<Mailbox>, Refusal> {
+    let rcpt = Address::parse(rcpt).ok_or(Refusal::BadSyntax)?;
+    let mut pooled = store.acquire().await?;
+    let conn = &mut pooled.conn();
+    let tenant_id = store::mail::tenant_of_domain(conn, rcpt.domain())
+        .await?
+        .ok_or(Refusal::NotHosted)?;
+    let row = db::find_address(conn, rcpt.as_str())
+        .await?
+        .filter(|r| r.tenant_id == tenant_id)
+        .ok_or(Refusal::Unknown)?;
+    match (row.kind, row.member_id, row.group_id) {
+        (kind::GROUP, _, Some(group_id)) => {
+            let group = db::group_by_address(conn, tenant_id, rcpt.as_str())
+                .await?
+                .ok_or(Refusal::Unknown)?;
+            let people = expand(conn, tenant_id, group_id).await?;
+            if !may_send(conn, tenant_id, &group.status, group_id, sender, &people).await? {
+                return Err(Refusal::NotPermitted);
+            }
+            if people.is_empty() {
+                return Err(Refusal::Unknown);
+            }
+            Ok(people)
+        }
+        (_, Some(member_id), _) => {
+            let m = db::member(conn, tenant_id, member_id)
+                .await?
+                .ok_or(Refusal::Unknown)?;
+            if !m.enabled {
+                return Err(Refusal::Unknown);
+            }
+            Ok(vec![Mailbox {
+                tenant_id,
+                member_id,
+                address: m.address,
+            }])
+        }
+        _ => Err(Refusal::Unknown),
+    }
+}
+
+/// Every enabled person in a group, nested groups included, each once, in group order.
+async fn expand(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    group_id: i64,
+) -> Result<Vec<Mailbox>, StoreError> {
+    let mut seen_groups = HashSet::new();
+    let mut seen_members = HashSet::new();
+    let mut out = Vec::new();
+    let mut stack = vec![group_id];
+    while let Some(g) = stack.pop() {
+        if !seen_groups.insert(g) {
+            continue;
+        }
+        for (member_id, address) in db::direct_group_members(conn, g).await? {
+            if seen_members.insert(member_id)
+                && db::member(conn, tenant_id, member_id)
+                    .await?
+                    .is_some_and(|m| m.enabled)
+            {
+                out.push(Mailbox {
+                    tenant_id,
+                    member_id,
+                    address,
+                });
+            }
+        }
+        let mut subs = db::subgroups(conn, g).await?;
+        subs.reverse();
+        stack.extend(subs);
+    }
+    Ok(out)
+}
+
+/// The send permission of a group (§7.7): `all` anyone; `inner` senders in the tenant's domains;
+/// `group` the group's own people (by any of their addresses); `list` the allow list.
+async fn may_send(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    status: &str,
+    group_id: i64,
+    sender: Option<&Address>,
+    people: &[Mailbox],
+) -> Result<bool, StoreError> {
+    let status = GroupStatus::parse(status).unwrap_or(GroupStatus::List);
+    if status == GroupStatus::All {
+        return Ok(true);
+    }
+    let Some(sender) = sender else {
+        return Ok(false);
+    };
+    Ok(match status {
+        GroupStatus::All => true,
+        GroupStatus::Inner => {
+            store::mail::tenant_of_domain(conn, sender.domain()).await? == Some(tenant_id)
+        }
+        GroupStatus::Group => match db::find_address(conn, sender.as_str()).await? {
+            Some(r) if r.tenant_id == tenant_id => r
+                .member_id
+                .is_some_and(|id| people.iter().any(|p| p.member_id == id)),
+            _ => false,
+        },
+        GroupStatus::List => db::allow_list(conn, group_id)
+            .await?
+            .iter()
+            .any(|a| a == sender.as_str()),
+    })
+}

@@ -1,0 +1,377 @@
+//! One ESMTP conversation (RFC 5321): EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, VRFY, QUIT, with
+//! PIPELINING, SIZE, 8BITMIME, SMTPUTF8 and ENHANCEDSTATUSCODES advertised. STARTTLS is not offered
+//! (no certificate support yet); clients that require it must not use this listener.
+
+use super::SmtpSettings;
+use crate::mail::deliver::{self, Envelope};
+use crate::mail::route::{self, Mailbox};
+use crate::store::Store;
+use bizmail_protocol::Address;
+use smtp_proto::request::receiver::DataReceiver;
+use smtp_proto::{Error as ParseError, Request};
+use std::net::IpAddr;
+use tokio::io::{
+    AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, ReadHalf,
+    WriteHalf,
+};
+
+/// A command line as read.
+enum Line {
+    /// A complete line, LF included.
+    Complete(Vec<u8>),
+    /// A line longer than the limit (discarded up to its LF).
+    TooLong,
+    /// The client closed the connection.
+    Closed,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// QUIT.
+    Quit,
+    /// The client went away.
+    Closed,
+    /// We closed it: timeout, too many errors, or an I/O failure.
+    Dropped,
+}
+
+/// The state of one SMTP session over `S`.
+pub struct Session<S> {
+    reader: BufReader<ReadHalf<S>>,
+    writer: BufWriter<WriteHalf<S>>,
+    settings: SmtpSettings,
+    store: Store,
+    client_ip: IpAddr,
+    helo: Option<String>,
+    sender: Option<Sender>,
+    mailboxes: Vec<Mailbox>,
+    recipients: usize,
+    bad_commands: u32,
+}
+
+/// MAIL FROM of the current transaction.
+struct Sender {
+    /// As given (empty for `<>`).
+    raw: String,
+    /// Parsed, for group permissions; `None` for `<>` or an address bizmail cannot parse.
+    address: Option<Address>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    /// A session on `stream` from `client_ip`.
+    pub fn new(stream: S, client_ip: IpAddr, settings: SmtpSettings, store: Store) -> Session<S> {
+        let (r, w) = tokio::io::split(stream);
+        Session {
+            reader: BufReader::new(r),
+            writer: BufWriter::new(w),
+            settings,
+            store,
+            client_ip,
+            helo: None,
+            sender: None,
+            mailboxes: Vec::new(),
+            recipients: 0,
+            bad_commands: 0,
+        }
+    }
+
+    /// Runs the conversation to its end.
+    pub async fn run(mut self) -> End {
+        let greeting = format!("220 {} ESMTP bizmail ready", self.settings.hostname);
+        if self.reply(&greeting).await.is_err() {
+            return End::Dropped;
+        }
+        loop {
+            let line =
+                match tokio::time::timeout(self.settings.command_timeout, self.read_line()).await {
+                    Err(_) => {
+                        let _ = self
+                            .reply("421 4.4.2 Timeout waiting for a command, closing")
+                            .await;
+                        return End::Dropped;
+                    }
+                    Ok(Err(_)) => return End::Dropped,
+                    Ok(Ok(Line::Closed)) => return End::Closed,
+                    Ok(Ok(Line::TooLong)) => {
+                        if self.bad("500 5.5.2 Line too long").await.is_err() {
+                            return End::Dropped;
+                        }
+                        continue;
+                    }
+                    Ok(Ok(Line::Complete(l))) => l,
+                };
+            match self.command(&line).await {
+                Ok(None) => {}
+                Ok(Some(end)) => return end,
+                Err(_) => return End::Dropped,
+            }
+        }
+    }
+
+    /// Handles one command line; `Some(end)` ends the session.
+    async fn command(&mut self, line: &[u8]) -> std::io::Result<Option<End>> {
+        let request = match Request::parse(&mut line.iter()) {
+            Ok(r) => r.into_owned(),
+            Err(e) => {
+                let msg = match e {
+                    ParseError::UnknownCommand => "500 5.5.1 Command unrecognized",
+                    ParseError::InvalidSenderAddress => "501 5.1.7 Bad sender address syntax",
+                    ParseError::InvalidRecipientAddress => "501 5.1.3 Bad recipient address syntax",
+                    ParseError::UnsupportedParameter { .. } => "555 5.5.4 Unsupported parameter",
+                    _ => "501 5.5.4 Syntax error",
+                };
+                return self.bad(msg).await;
+            }
+        };
+        match request {
+            Request::Ehlo { host } => {
+                self.reset();
+                self.helo = Some(host);
+                let text = format!(
+                    "250-{}\r\n250-PIPELINING\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES",
+                    self.settings.hostname, self.settings.max_message_bytes
+                );
+                self.reply(&text).await?;
+            }
+            Request::Helo { host } | Request::Lhlo { host } => {
+                self.reset();
+                self.helo = Some(host);
+                let text = format!("250 {}", self.settings.hostname);
+                self.reply(&text).await?;
+            }
+            Request::Mail { from } => {
+                if self.helo.is_none() {
+                    return self.bad("503 5.5.1 Say EHLO first").await;
+                }
+                if self.sender.is_some() {
+                    return self.bad("503 5.5.1 Nested MAIL command").await;
+                }
+                if from.size > self.settings.max_message_bytes {
+                    self.reply("552 5.3.4 Message size exceeds the limit")
+                        .await?;
+                    return Ok(None);
+                }
+                self.sender = Some(Sender {
+                    address: Address::parse(&from.address),
+                    raw: from.address,
+                });
+                self.reply("250 2.1.0 OK").await?;
+            }
+            Request::Rcpt { to } => {
+                let Some(sender) = &self.sender else {
+                    return self.bad("503 5.5.1 Need MAIL before RCPT").await;
+                };
+                if self.recipients >= self.settings.max_recipients {
+                    self.reply("452 4.5.3 Too many recipients").await?;
+                    return Ok(None);
+                }
+                match route::resolve(&self.store, sender.address.as_ref(), &to.address).await {
+                    Ok(boxes) => {
+                        self.recipients += 1;
+                        for b in boxes {
+                            // One copy per person, however many of their addresses were named.
+                            if !self.mailboxes.iter().any(|m| m.member_id == b.member_id) {
+                                self.mailboxes.push(b);
+                            }
+                        }
+                        self.reply("250 2.1.5 OK").await?;
+                    }
+                    Err(refusal) => self.reply(refusal.reply()).await?,
+                }
+            }
+            Request::Data => return self.data().await,
+            Request::Rset => {
+                self.reset();
+                self.reply("250 2.0.0 OK").await?;
+            }
+            Request::Noop { .. } => self.reply("250 2.0.0 OK").await?,
+            Request::Vrfy { .. } => {
+                self.reply("252 2.5.0 Cannot VRFY user, but will accept message")
+                    .await?
+            }
+            Request::Quit => {
+                self.reply(&format!(
+                    "221 2.0.0 {} closing connection",
+                    self.settings.hostname
+                ))
+                .await?;
+                return Ok(Some(End::Quit));
+            }
+            Request::StartTls => self.reply("454 4.7.0 TLS not available").await?,
+            _ => return self.bad("502 5.5.1 Command not implemented").await,
+        }
+        Ok(None)
+    }
+
+    /// DATA: reads the message (dot-unstuffed) under the size limit and the DATA timeout, stores it,
+    /// and only then answers 250.
+    async fn data(&mut self) -> std::io::Result<Option<End>> {
+        if self.sender.is_none() {
+            return self.bad("503 5.5.1 Need MAIL before DATA").await;
+        }
+        if self.mailboxes.is_empty() {
+            return self.bad("554 5.5.1 No valid recipients").await;
+        }
+        self.reply("354 Start mail input; end with <CRLF>.<CRLF>")
+            .await?;
+        let limit = self.settings.max_message_bytes;
+        let read = tokio::time::timeout(
+            self.settings.data_timeout,
+            read_data(&mut self.reader, limit),
+        )
+        .await;
+        let outcome = match read {
+            Err(_) => {
+                let _ = self.reply("421 4.4.2 Timeout during DATA, closing").await;
+                return Ok(Some(End::Dropped));
+            }
+            Ok(Err(e)) => return Err(e),
+            Ok(Ok(o)) => o,
+        };
+        let data = match outcome {
+            Data::Closed => return Ok(Some(End::Closed)),
+            Data::TooBig => {
+                self.reset();
+                self.reply("552 5.3.4 Message size exceeds the limit")
+                    .await?;
+                return Ok(None);
+            }
+            Data::Complete(d) => d,
+        };
+        let env = Envelope {
+            helo: self.helo.clone().unwrap_or_default(),
+            client_ip: self.client_ip,
+            hostname: self.settings.hostname.clone(),
+            sender: self
+                .sender
+                .as_ref()
+                .map(|s| s.raw.clone())
+                .unwrap_or_default(),
+        };
+        let result = deliver::deliver(&self.store, &env, &self.mailboxes, &data).await;
+        self.reset();
+        match result {
+            Ok(copies) => {
+                tracing::debug!(copies = copies.len(), "message stored");
+                self.reply("250 2.0.0 OK: message stored").await?;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not store a message");
+                self.reply("451 4.3.0 Could not store the message, try again later")
+                    .await?;
+            }
+        }
+        Ok(None)
+    }
+
+    fn reset(&mut self) {
+        self.sender = None;
+        self.mailboxes.clear();
+        self.recipients = 0;
+    }
+
+    /// Answers a bad command, and closes the session after too many.
+    async fn bad(&mut self, text: &str) -> std::io::Result<Option<End>> {
+        self.bad_commands += 1;
+        if self.bad_commands > self.settings.max_bad_commands {
+            self.reply("421 4.7.0 Too many errors, closing connection")
+                .await?;
+            return Ok(Some(End::Dropped));
+        }
+        self.reply(text).await?;
+        Ok(None)
+    }
+
+    /// Writes a reply; flushes only when no pipelined command is waiting, so a pipelined batch is
+    /// answered in one write.
+    async fn reply(&mut self, text: &str) -> std::io::Result<()> {
+        self.writer.write_all(text.as_bytes()).await?;
+        self.writer.write_all(b"\r\n").await?;
+        if self.reader.buffer().is_empty() {
+            self.writer.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Reads one command line of at most `max_line_bytes`; a longer one is discarded to its LF.
+    async fn read_line(&mut self) -> std::io::Result<Line> {
+        let max = self.settings.max_line_bytes;
+        let mut line = Vec::new();
+        let mut too_long = false;
+        loop {
+            // Before waiting for more input, send any replies still buffered.
+            if self.reader.buffer().is_empty() {
+                self.writer.flush().await?;
+            }
+            let buf = self.reader.fill_buf().await?;
+            if buf.is_empty() {
+                return Ok(Line::Closed);
+            }
+            let (chunk, found) = match memchr_lf(buf) {
+                Some(i) => (&buf[..=i], true),
+                None => (buf, false),
+            };
+            let n = chunk.len();
+            if !too_long {
+                if line.len() + n > max {
+                    too_long = true;
+                    line.clear();
+                } else {
+                    line.extend_from_slice(chunk);
+                }
+            }
+            self.reader.consume(n);
+            if found {
+                return Ok(if too_long {
+                    Line::TooLong
+                } else {
+                    Line::Complete(line)
+                });
+            }
+        }
+    }
+}
+
+fn memchr_lf(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|b| *b == b'\n')
+}
+
+/// What a DATA transfer produced.
+enum Data {
+    Complete(Vec<u8>),
+    TooBig,
+    Closed,
+}
+
+/// Reads DATA up to the terminating `<CRLF>.<CRLF>`, dot-unstuffed. Past `limit` bytes the rest is
+/// read and thrown away (so the reply lines up with the end of the transfer) and `TooBig` returned.
+async fn read_data<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+    limit: usize,
+) -> std::io::Result<Data> {
+    let mut receiver = DataReceiver::new();
+    let mut data = Vec::new();
+    let mut too_big = false;
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(Data::Closed);
+        }
+        let mut iter = buf.iter();
+        let done = receiver.ingest(&mut iter, &mut data);
+        let used = buf.len() - iter.as_slice().len();
+        reader.consume(used);
+        if data.len() > limit {
+            too_big = true;
+            data.clear();
+        }
+        if done {
+            return Ok(if too_big {
+                Data::TooBig
+            } else {
+                Data::Complete(data)
+            });
+        }
+    }
+}
