@@ -38,7 +38,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(t) = first {
         print_first_run(&base, &t);
     }
-    println!("bizmail is serving the OpenApi on {base}  (Ctrl-C stops it)");
+    println!(
+        "bizmail is serving the OpenApi on {base} and SMTP on {}  (Ctrl-C stops it)",
+        running.smtp_addr
+    );
     wait_for_signal().await;
     println!("bizmail: shutting down");
     running.shutdown().await;

@@ -50,6 +50,7 @@ fn field(text: &str, label: &str) -> String {
 struct Serving {
     child: Child,
     base: String,
+    smtp: String,
     first_run: String,
 }
 
@@ -76,9 +77,16 @@ fn serve(dir: &std::path::Path, store: &[String]) -> Serving {
         let line = lines.next().expect("serve prints").expect("utf-8");
         if let Some(rest) = line.strip_prefix("bizmail is serving the OpenApi on ") {
             let base = rest.split_whitespace().next().expect("url").to_owned();
+            let smtp = rest
+                .split(" and SMTP on ")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .expect("SMTP address")
+                .to_owned();
             return Serving {
                 child,
                 base,
+                smtp,
                 first_run,
             };
         }
@@ -122,6 +130,11 @@ async fn serve_on_an_empty_folder_then_administer(store: Vec<String>) {
     let key = field(&s.first_run, "interface key");
     let password = field(&s.first_run, "admin password");
     let t = token(&s.base, "admin", &key).await;
+    // The SMTP receiver is up too.
+    let mut greeting = String::new();
+    let smtp = std::net::TcpStream::connect(&s.smtp).expect("SMTP listens");
+    BufReader::new(smtp).read_line(&mut greeting).expect("greeting");
+    assert!(greeting.starts_with("220 "), "{greeting}");
     assert_eq!(t["token_type"], "Bearer");
     assert_eq!(t["access_token"].as_str().unwrap().len(), 86);
 
