@@ -7,6 +7,7 @@
 //! process's (server and generator).
 
 mod directory;
+mod smtp;
 
 use anyhow::Context as _;
 use bizmail_testkit::{Backend, TestServer};
@@ -14,20 +15,21 @@ use clap::Parser;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The bench's flags.
 #[derive(Parser)]
 #[command(about = "Run bizmail load scenarios against a real server and print a table")]
-struct Args {
-    /// Scenarios to run: token, ping, user-get, ceiling, directory-100k (default: all).
+pub struct Args {
+    /// Scenarios to run: token, ping, user-get, ceiling, smtp-ingest, directory-100k (default: all).
     scenarios: Vec<String>,
     /// Backends: sqlite, postgres, or both.
     #[arg(long, default_value = "both")]
     backend: String,
     /// Seconds each scenario runs.
     #[arg(long, default_value_t = 5)]
-    seconds: u64,
-    /// Concurrent clients (keep-alive connections).
+    pub seconds: u64,
+    /// Concurrent clients (keep-alive connections, SMTP sessions).
     #[arg(long, default_value_t = 16)]
-    concurrency: usize,
+    pub concurrency: usize,
     /// Members in the generated directory of `directory-100k`.
     #[arg(long, default_value_t = 100_000)]
     members: usize,
@@ -37,16 +39,26 @@ struct Args {
 }
 
 /// Latencies and throughput of one scenario.
-struct Outcome {
-    latencies_us: Vec<u64>,
-    elapsed: Duration,
-    errors: usize,
+pub struct Outcome {
+    /// One latency per successful request, in microseconds.
+    pub latencies_us: Vec<u64>,
+    /// How long the scenario ran.
+    pub elapsed: Duration,
+    /// Failed requests.
+    pub errors: usize,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let all = ["token", "ping", "user-get", "ceiling", "directory-100k"];
+    let all = [
+        "token",
+        "ping",
+        "user-get",
+        "ceiling",
+        "smtp-ingest",
+        "directory-100k",
+    ];
     let scenarios: Vec<String> = if args.scenarios.is_empty() {
         all.iter().map(|s| (*s).to_owned()).collect()
     } else {
@@ -85,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
                 "token" => token_scenario(&srv, &args).await?,
                 "ping" => ping_scenario(&srv, &args).await?,
                 "user-get" => user_get_scenario(&srv, &args).await?,
+                "smtp-ingest" => smtp::ingest(&srv, &args).await?,
                 "directory-100k" => {
                     directory::run(&srv, backend, args.members, args.departments).await?;
                     continue;

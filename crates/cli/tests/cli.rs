@@ -133,7 +133,9 @@ async fn serve_on_an_empty_folder_then_administer(store: Vec<String>) {
     // The SMTP receiver is up too.
     let mut greeting = String::new();
     let smtp = std::net::TcpStream::connect(&s.smtp).expect("SMTP listens");
-    BufReader::new(smtp).read_line(&mut greeting).expect("greeting");
+    BufReader::new(smtp)
+        .read_line(&mut greeting)
+        .expect("greeting");
     assert!(greeting.starts_with("220 "), "{greeting}");
     assert_eq!(t["token_type"], "Bearer");
     assert_eq!(t["access_token"].as_str().unwrap().len(), 86);

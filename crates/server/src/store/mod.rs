@@ -24,7 +24,7 @@ use std::time::Duration;
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Sqlite { pool: $pool, .. } => $body,
             $crate::store::Store::Postgres($pool) => $body,
         }
     };
@@ -34,7 +34,7 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, _) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -118,16 +118,27 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Debug, Clone)]
 pub enum Store {
     /// The embedded SQLite file.
-    Sqlite(SqlitePool),
+    Sqlite {
+        /// The connections.
+        pool: SqlitePool,
+        /// Queues this process's writers. SQLite allows one writer at a time; without the queue,
+        /// concurrent writers spin in SQLite's busy handler, whose growing sleeps put a long tail
+        /// on latency. Writers in other processes (the CLI) still wait on the busy timeout.
+        writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    },
     /// A PostgreSQL server.
     Postgres(PgPool),
 }
 
 /// An open write transaction on either backend; dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
-    /// A SQLite transaction, begun `IMMEDIATE` so that writers queue on the busy timeout instead of
-    /// failing when a read lock cannot be upgraded.
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// A SQLite transaction, begun `IMMEDIATE` (so a writer never fails to upgrade a read lock),
+    /// holding this process's writer slot until it ends (fields drop in order: the transaction
+    /// first, then the slot).
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
     /// A PostgreSQL transaction.
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
@@ -136,7 +147,7 @@ impl Tx {
     /// The transaction's connection, for store functions that take a [`Conn`].
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(t),
             Tx::Postgres(t) => Conn::Postgres(t),
         }
     }
@@ -144,7 +155,7 @@ impl Tx {
     /// Commits; only after this returns is the change durable.
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _slot) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -185,7 +196,10 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Store::Sqlite(pool)
+                Store::Sqlite {
+                    pool,
+                    writer: std::sync::Arc::default(),
+                }
             }
         };
         store.migrate().await?;
@@ -195,7 +209,7 @@ impl Store {
     /// Applies the migrations of this backend that are not applied yet.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Store::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Store::Sqlite { pool, .. } => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -204,7 +218,7 @@ impl Store {
     /// Which backend this store runs on.
     pub fn backend(&self) -> Backend {
         match self {
-            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Sqlite { .. } => Backend::Sqlite,
             Store::Postgres(_) => Backend::Postgres,
         }
     }
@@ -212,7 +226,10 @@ impl Store {
     /// Begins a write transaction.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Sqlite { pool, writer } => {
+                let slot = writer.clone().lock_owned().await;
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, slot)
+            }
             Store::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -220,7 +237,7 @@ impl Store {
     /// Checks a connection out of the pool for a series of reads.
     pub async fn acquire(&self) -> StoreResult<PoolConn> {
         Ok(match self {
-            Store::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
+            Store::Sqlite { pool, .. } => PoolConn::Sqlite(pool.acquire().await?),
             Store::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
         })
     }
