@@ -67,6 +67,10 @@ pub struct Config {
     pub smtp_data_timeout_secs: u64,
     /// Bad commands tolerated in one session before it is closed (421).
     pub smtp_max_bad_commands: u32,
+    /// PEM certificate chain for SMTP STARTTLS. Empty: STARTTLS is not offered.
+    pub smtp_tls_cert_file: PathBuf,
+    /// PEM private key for SMTP STARTTLS.
+    pub smtp_tls_key_file: PathBuf,
 }
 
 impl Default for Config {
@@ -95,6 +99,8 @@ impl Default for Config {
             smtp_command_timeout_secs: 300,
             smtp_data_timeout_secs: 600,
             smtp_max_bad_commands: 10,
+            smtp_tls_cert_file: PathBuf::new(),
+            smtp_tls_key_file: PathBuf::new(),
         }
     }
 }
@@ -181,6 +187,14 @@ impl Config {
         if self.smtp_hostname.trim().is_empty() || self.smtp_hostname.contains(char::is_whitespace)
         {
             return bad("smtp_hostname", "must be a host name");
+        }
+        if self.smtp_tls_cert_file.as_os_str().is_empty()
+            != self.smtp_tls_key_file.as_os_str().is_empty()
+        {
+            return bad(
+                "smtp_tls_cert_file",
+                "set both smtp_tls_cert_file and smtp_tls_key_file, or neither",
+            );
         }
         if self.db_max_connections == 0 {
             return bad("db_max_connections", "must be at least 1");

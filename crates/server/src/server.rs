@@ -24,6 +24,9 @@ pub enum StartError {
     /// The key-encryption key file could not be read or created.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The SMTP TLS certificate could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] crate::smtp::TlsError),
     /// A listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -93,6 +96,7 @@ impl Server {
             addr: config.http_addr,
             source,
         })?;
+        let smtp_settings = crate::smtp::SmtpSettings::from_config(&config)?;
         let smtp_listener = tokio::net::TcpListener::bind(config.smtp_addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -108,7 +112,7 @@ impl Server {
         let (stop, stopped) = watch::channel(false);
         let smtp = tokio::spawn(crate::smtp::listener::serve(
             smtp_listener,
-            crate::smtp::SmtpSettings::from_config(&config),
+            smtp_settings,
             store.clone(),
             stopped.clone(),
         ));

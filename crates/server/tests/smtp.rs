@@ -372,3 +372,135 @@ backend_test! {
         assert!(text.starts_with("Received: from "), "a Received header is prepended: {text}");
     }
 }
+
+/// A self-signed certificate for `localhost`, written as PEM files into `dir`.
+fn self_signed(
+    dir: &std::path::Path,
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    rustls::pki_types::CertificateDer<'static>,
+) {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    (cert, key, ck.cert.der().clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_when_a_certificate_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, der) = self_signed(dir.path());
+    let srv = TestServer::builder(bizmail_testkit::Backend::Sqlite)
+        .with_config(move |c| {
+            c.smtp_tls_cert_file = cert;
+            c.smtp_tls_key_file = key;
+        })
+        .start()
+        .await;
+    let api = Api::new(&srv).await;
+    let a = api.add_member("tls", &[]).await;
+    let (mut c, _) = Raw::connect(&srv).await;
+    assert!(c.cmd("EHLO client.test").await.contains("250-STARTTLS"));
+    // A command pipelined after STARTTLS must not survive into the TLS session.
+    c.send(b"STARTTLS\r\nMAIL FROM:<injected@outside.example>\r\n")
+        .await;
+    assert!(c.reply().await.starts_with("220 2.0.0"));
+    let tcp = c.reader.into_inner().reunite(c.writer).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tls = connector
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let (r, mut w) = tokio::io::split(tls);
+    let mut r = BufReader::new(r);
+    let mut say = async |line: &str| -> String {
+        w.write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
+        let mut all = String::new();
+        loop {
+            let mut l = String::new();
+            r.read_line(&mut l).await.unwrap();
+            all.push_str(&l);
+            if l.len() < 4 || l.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    };
+    let ehlo = say("EHLO client.test").await;
+    assert!(
+        ehlo.starts_with("250") && !ehlo.contains("STARTTLS"),
+        "{ehlo}"
+    );
+    assert!(say("STARTTLS").await.starts_with("503"));
+    // The injected MAIL was discarded: this MAIL is the first of the session.
+    assert!(
+        say("MAIL FROM:<real@outside.example>")
+            .await
+            .starts_with("250")
+    );
+    assert!(say(&format!("RCPT TO:<{a}>")).await.starts_with("250"));
+    assert!(say("DATA").await.starts_with("354"));
+    assert!(
+        say("Subject: over TLS\r\n\r\nsecret\r\n.")
+            .await
+            .starts_with("250")
+    );
+    assert_eq!(mailbox(&srv, &a).await[0].subject, "over TLS");
+}
+
+#[tokio::test]
+async fn without_a_certificate_starttls_is_refused_and_bad_files_stop_the_start() {
+    let srv = TestServer::start(bizmail_testkit::Backend::Sqlite).await;
+    let (mut c, _) = Raw::connect(&srv).await;
+    assert!(!c.cmd("EHLO x").await.contains("STARTTLS"));
+    assert!(c.cmd("STARTTLS").await.starts_with("454"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.pem"), "not a certificate").unwrap();
+    let mut config = srv.config.clone();
+    config.smtp_tls_cert_file = dir.path().join("bad.pem");
+    config.smtp_tls_key_file = dir.path().join("bad.pem");
+    let err = bizmail_server::Server::start(config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("SMTP TLS"), "{err}");
+}
+
+backend_test! {
+    async fn a_dialogue_in_memory(srv) {
+        // The session is generic over its stream: the same dialogue over an in-memory pipe.
+        let api = Api::new(&srv).await;
+        let a = api.add_member("mem", &[]).await;
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let mut settings = bizmail_server::smtp::SmtpSettings::from_config(&srv.config).unwrap();
+        settings.hostname = "mx.test".into();
+        let session = bizmail_server::smtp::session::Session::new(server, "192.0.2.1".parse().unwrap(), settings, srv.running().store.clone());
+        let task = tokio::spawn(async move { matches!(session.run().await, bizmail_server::smtp::session::End::Quit) });
+        let (r, mut w) = tokio::io::split(client);
+        let mut r = BufReader::new(r);
+        w.write_all(format!("EHLO mem\r\nMAIL FROM:<m@outside.example>\r\nRCPT TO:<{a}>\r\nDATA\r\n").as_bytes()).await.unwrap();
+        w.write_all(b"Subject: in memory\r\n\r\nhi\r\n.\r\nQUIT\r\n").await.unwrap();
+        let mut transcript = String::new();
+        let mut line = String::new();
+        while r.read_line(&mut line).await.unwrap() > 0 {
+            transcript.push_str(&line);
+            line.clear();
+        }
+        let codes: Vec<&str> = transcript.lines().filter(|l| l.as_bytes().get(3) == Some(&b' ')).map(|l| &l[..3]).collect();
+        assert_eq!(codes, ["220", "250", "250", "250", "354", "250", "221"], "{transcript}");
+        assert!(transcript.starts_with("220 mx.test "));
+        assert!(task.await.unwrap());
+        let copy = &mailbox(&srv, &a).await[0];
+        assert_eq!(copy.subject, "in memory");
+    }
+}

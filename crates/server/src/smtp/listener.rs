@@ -1,7 +1,7 @@
 //! Accepting SMTP connections under the global and per-address limits.
 
 use super::SmtpSettings;
-use super::session::Session;
+use super::session::{End, Session};
 use crate::store::Store;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -91,7 +91,23 @@ pub async fn serve(
         let (settings, store) = (settings.clone(), store.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            Session::new(stream, ip, settings, store).run().await;
+            let tls = settings.tls.clone();
+            let end = Session::new(stream, ip, settings.clone(), store.clone())
+                .run()
+                .await;
+            if let (End::StartTls(stream), Some(acceptor)) = (end, tls) {
+                let handshake =
+                    tokio::time::timeout(settings.command_timeout, acceptor.accept(stream)).await;
+                match handshake {
+                    Ok(Ok(tls_stream)) => {
+                        Session::new(tls_stream, ip, settings, store)
+                            .run_after_tls()
+                            .await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(error = %e, %ip, "STARTTLS handshake failed"),
+                    Err(_) => tracing::debug!(%ip, "STARTTLS handshake timed out"),
+                }
+            }
             drop(slot);
             drop(permit);
         });

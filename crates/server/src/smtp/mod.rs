@@ -10,10 +10,13 @@ pub mod listener;
 pub mod session;
 
 use crate::config::Config;
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The limits and names a session works with (from [`Config`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SmtpSettings {
     /// Our name in the greeting and `Received:` headers.
     pub hostname: String,
@@ -33,12 +36,24 @@ pub struct SmtpSettings {
     pub max_connections: usize,
     /// Connections at once per client address.
     pub max_connections_per_ip: usize,
+    /// Offers STARTTLS when set.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
+/// Why the TLS certificate could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("SMTP TLS: {0}")]
+pub struct TlsError(String);
+
 impl SmtpSettings {
-    /// The SMTP settings of a configuration.
-    pub fn from_config(c: &Config) -> SmtpSettings {
-        SmtpSettings {
+    /// The SMTP settings of a configuration, loading the TLS certificate if one is configured.
+    pub fn from_config(c: &Config) -> Result<SmtpSettings, TlsError> {
+        let tls = if c.smtp_tls_cert_file.as_os_str().is_empty() {
+            None
+        } else {
+            Some(acceptor(&c.smtp_tls_cert_file, &c.smtp_tls_key_file)?)
+        };
+        Ok(SmtpSettings {
             hostname: c.smtp_hostname.clone(),
             max_message_bytes: c.smtp_max_message_bytes,
             max_recipients: c.smtp_max_recipients,
@@ -48,6 +63,29 @@ impl SmtpSettings {
             max_bad_commands: c.smtp_max_bad_commands,
             max_connections: c.smtp_max_connections,
             max_connections_per_ip: c.smtp_max_connections_per_ip,
-        }
+            tls,
+        })
     }
+}
+
+fn acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| TlsError(format!("{}: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(TlsError(format!("{}: no certificate", cert.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| TlsError(format!("{}: {e}", key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| TlsError(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

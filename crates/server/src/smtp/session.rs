@@ -1,6 +1,9 @@
 //! One ESMTP conversation (RFC 5321): EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, VRFY, QUIT, with
-//! PIPELINING, SIZE, 8BITMIME, SMTPUTF8 and ENHANCEDSTATUSCODES advertised. STARTTLS is not offered
-//! (no certificate support yet); clients that require it must not use this listener.
+//! PIPELINING, SIZE, 8BITMIME, SMTPUTF8 and ENHANCEDSTATUSCODES advertised, and STARTTLS when a
+//! certificate is configured. On STARTTLS the session hands its stream back ([`End::StartTls`]);
+//! whatever the client pipelined after the command is thrown away with the buffer (a client must
+//! not be able to inject commands into the encrypted session), and the caller runs a new session
+//! over TLS that starts from scratch (RFC 3207 §4.2).
 
 use super::SmtpSettings;
 use crate::mail::deliver::{self, Envelope};
@@ -26,14 +29,15 @@ enum Line {
 }
 
 /// How a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
+pub enum End<S> {
     /// QUIT.
     Quit,
     /// The client went away.
     Closed,
     /// We closed it: timeout, too many errors, or an I/O failure.
     Dropped,
+    /// The client asked for TLS and was told to go ahead: the stream, for the handshake.
+    StartTls(S),
 }
 
 /// The state of one SMTP session over `S`.
@@ -48,6 +52,21 @@ pub struct Session<S> {
     mailboxes: Vec<Mailbox>,
     recipients: usize,
     bad_commands: u32,
+    tls_active: bool,
+}
+
+/// What one command asks of the session loop.
+enum Next {
+    Continue,
+    End(Ended),
+}
+
+/// Endings decided inside a command.
+enum Ended {
+    Quit,
+    Closed,
+    Dropped,
+    StartTls,
 }
 
 /// MAIL FROM of the current transaction.
@@ -73,15 +92,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             mailboxes: Vec::new(),
             recipients: 0,
             bad_commands: 0,
+            tls_active: false,
         }
     }
 
-    /// Runs the conversation to its end.
-    pub async fn run(mut self) -> End {
+    /// Runs the conversation to its end, greeting first.
+    pub async fn run(mut self) -> End<S> {
         let greeting = format!("220 {} ESMTP bizmail ready", self.settings.hostname);
         if self.reply(&greeting).await.is_err() {
             return End::Dropped;
         }
+        self.serve().await
+    }
+
+    /// Runs the conversation after a TLS handshake: no greeting, STARTTLS no longer offered.
+    pub async fn run_after_tls(mut self) -> End<S> {
+        self.tls_active = true;
+        self.serve().await
+    }
+
+    async fn serve(mut self) -> End<S> {
         loop {
             let line =
                 match tokio::time::timeout(self.settings.command_timeout, self.read_line()).await {
@@ -102,15 +132,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     Ok(Ok(Line::Complete(l))) => l,
                 };
             match self.command(&line).await {
-                Ok(None) => {}
-                Ok(Some(end)) => return end,
-                Err(_) => return End::Dropped,
+                Ok(Next::Continue) => {}
+                Ok(Next::End(Ended::Quit)) => return End::Quit,
+                Ok(Next::End(Ended::Closed)) => return End::Closed,
+                Ok(Next::End(Ended::Dropped)) | Err(_) => return End::Dropped,
+                Ok(Next::End(Ended::StartTls)) => {
+                    let reader = self.reader.into_inner();
+                    let writer = self.writer.into_inner();
+                    return End::StartTls(reader.unsplit(writer));
+                }
             }
         }
     }
 
-    /// Handles one command line; `Some(end)` ends the session.
-    async fn command(&mut self, line: &[u8]) -> std::io::Result<Option<End>> {
+    /// Handles one command line.
+    async fn command(&mut self, line: &[u8]) -> std::io::Result<Next> {
         let request = match Request::parse(&mut line.iter()) {
             Ok(r) => r.into_owned(),
             Err(e) => {
@@ -128,8 +164,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Request::Ehlo { host } => {
                 self.reset();
                 self.helo = Some(host);
+                let starttls = if self.settings.tls.is_some() && !self.tls_active {
+                    "250-STARTTLS\r\n"
+                } else {
+                    ""
+                };
                 let text = format!(
-                    "250-{}\r\n250-PIPELINING\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES",
+                    "250-{}\r\n250-PIPELINING\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{starttls}250 ENHANCEDSTATUSCODES",
                     self.settings.hostname, self.settings.max_message_bytes
                 );
                 self.reply(&text).await?;
@@ -150,7 +191,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 if from.size > self.settings.max_message_bytes {
                     self.reply("552 5.3.4 Message size exceeds the limit")
                         .await?;
-                    return Ok(None);
+                    return Ok(Next::Continue);
                 }
                 self.sender = Some(Sender {
                     address: Address::parse(&from.address),
@@ -164,7 +205,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 };
                 if self.recipients >= self.settings.max_recipients {
                     self.reply("452 4.5.3 Too many recipients").await?;
-                    return Ok(None);
+                    return Ok(Next::Continue);
                 }
                 match route::resolve(&self.store, sender.address.as_ref(), &to.address).await {
                     Ok(boxes) => {
@@ -196,17 +237,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     self.settings.hostname
                 ))
                 .await?;
-                return Ok(Some(End::Quit));
+                return Ok(Next::End(Ended::Quit));
+            }
+            Request::StartTls if self.tls_active => {
+                return self.bad("503 5.5.1 TLS already active").await;
+            }
+            Request::StartTls if self.settings.tls.is_some() => {
+                self.reply("220 2.0.0 Ready to start TLS").await?;
+                self.writer.flush().await?;
+                return Ok(Next::End(Ended::StartTls));
             }
             Request::StartTls => self.reply("454 4.7.0 TLS not available").await?,
             _ => return self.bad("502 5.5.1 Command not implemented").await,
         }
-        Ok(None)
+        Ok(Next::Continue)
     }
 
     /// DATA: reads the message (dot-unstuffed) under the size limit and the DATA timeout, stores it,
     /// and only then answers 250.
-    async fn data(&mut self) -> std::io::Result<Option<End>> {
+    async fn data(&mut self) -> std::io::Result<Next> {
         if self.sender.is_none() {
             return self.bad("503 5.5.1 Need MAIL before DATA").await;
         }
@@ -224,18 +273,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let outcome = match read {
             Err(_) => {
                 let _ = self.reply("421 4.4.2 Timeout during DATA, closing").await;
-                return Ok(Some(End::Dropped));
+                return Ok(Next::End(Ended::Dropped));
             }
             Ok(Err(e)) => return Err(e),
             Ok(Ok(o)) => o,
         };
         let data = match outcome {
-            Data::Closed => return Ok(Some(End::Closed)),
+            Data::Closed => return Ok(Next::End(Ended::Closed)),
             Data::TooBig => {
                 self.reset();
                 self.reply("552 5.3.4 Message size exceeds the limit")
                     .await?;
-                return Ok(None);
+                return Ok(Next::Continue);
             }
             Data::Complete(d) => d,
         };
@@ -262,7 +311,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     .await?;
             }
         }
-        Ok(None)
+        Ok(Next::Continue)
     }
 
     fn reset(&mut self) {
@@ -272,15 +321,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// Answers a bad command, and closes the session after too many.
-    async fn bad(&mut self, text: &str) -> std::io::Result<Option<End>> {
+    async fn bad(&mut self, text: &str) -> std::io::Result<Next> {
         self.bad_commands += 1;
         if self.bad_commands > self.settings.max_bad_commands {
             self.reply("421 4.7.0 Too many errors, closing connection")
                 .await?;
-            return Ok(Some(End::Dropped));
+            return Ok(Next::End(Ended::Dropped));
         }
         self.reply(text).await?;
-        Ok(None)
+        Ok(Next::Continue)
     }
 
     /// Writes a reply; flushes only when no pipelined command is waiting, so a pipelined batch is
