@@ -67,6 +67,10 @@ pub struct Config {
     pub smtp_data_timeout_secs: u64,
     /// Bad commands tolerated in one session before it is closed (421).
     pub smtp_max_bad_commands: u32,
+    /// Seconds a listen client may stay away between polls and still get every notice (§5).
+    pub listen_grace_secs: u64,
+    /// Days notices are kept in the event log.
+    pub event_retention_days: u32,
     /// PEM certificate chain for SMTP STARTTLS. Empty: STARTTLS is not offered.
     pub smtp_tls_cert_file: PathBuf,
     /// PEM private key for SMTP STARTTLS.
@@ -99,6 +103,8 @@ impl Default for Config {
             smtp_command_timeout_secs: 300,
             smtp_data_timeout_secs: 600,
             smtp_max_bad_commands: 10,
+            listen_grace_secs: 120,
+            event_retention_days: 7,
             smtp_tls_cert_file: PathBuf::new(),
             smtp_tls_key_file: PathBuf::new(),
         }
@@ -162,6 +168,9 @@ impl Config {
         }
         if self.token_requests_per_minute == 0 {
             return bad("token_requests_per_minute", "must be at least 1");
+        }
+        if self.event_retention_days == 0 {
+            return bad("event_retention_days", "must be at least 1");
         }
         if self.changelog_retention_days == 0 {
             return bad("changelog_retention_days", "must be at least 1");

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod http;
 pub mod mail;
 pub mod oplog;
+pub mod push;
 pub mod server;
 pub mod smtp;
 pub mod store;

@@ -53,9 +53,12 @@ pub struct Running {
     pub vault: Vault,
     /// The operation-log writer (tests flush it before reading the log).
     pub oplog: OplogWriter,
+    /// Wakes held `listen` polls (tests and the web mailbox wake it after their changes).
+    pub hub: crate::push::hub::Hub,
     stop: watch::Sender<bool>,
     http: JoinHandle<()>,
     smtp: JoinHandle<()>,
+    pg_listener: Option<JoinHandle<()>>,
     oplog_task: JoinHandle<()>,
     housekeeping: JoinHandle<()>,
 }
@@ -78,6 +81,7 @@ impl Server {
         let config = Arc::new(config);
         let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
         let limits = Arc::new(Limiters::from_config(&config));
+        let hub = crate::push::hub::Hub::default();
         let state = AppState {
             store: store.clone(),
             vault: vault.clone(),
@@ -85,6 +89,7 @@ impl Server {
             oplog: oplog.clone(),
             limits: limits.clone(),
             scopes: Arc::default(),
+            hub: hub.clone(),
         };
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
@@ -114,8 +119,10 @@ impl Server {
             smtp_listener,
             smtp_settings,
             store.clone(),
+            hub.clone(),
             stopped.clone(),
         ));
+        let pg_listener = hub.spawn_listener(&store, stopped.clone());
         let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
         let mut on_stop = stopped.clone();
         let http = tokio::spawn(async move {
@@ -126,8 +133,11 @@ impl Server {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-        let retention_ms = i64::from(config.changelog_retention_days) * 86_400_000;
-        let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, retention_ms, stopped));
+        let retention = Retention {
+            changelog_ms: i64::from(config.changelog_retention_days) * 86_400_000,
+            events_ms: i64::from(config.event_retention_days) * 86_400_000,
+        };
+        let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, retention, stopped));
         tracing::info!(%http_addr, %smtp_addr, backend = ?store.backend(), "bizmail is serving");
         Ok(Running {
             http_addr,
@@ -135,6 +145,8 @@ impl Server {
             store,
             vault,
             oplog,
+            hub,
+            pg_listener,
             stop,
             http,
             smtp,
@@ -153,7 +165,12 @@ impl Running {
     /// Stops accepting, lets in-flight requests finish, writes the queued operation-log rows and
     /// closes the store.
     pub async fn shutdown(self) {
+        // Held polls answer {"Ret":0} first, so the HTTP server's graceful drain is quick.
+        self.hub.close();
         let _ = self.stop.send(true);
+        if let Some(l) = self.pg_listener {
+            let _ = l.await;
+        }
         let _ = self.http.await;
         let _ = self.smtp.await;
         let _ = self.housekeeping.await;
@@ -163,10 +180,16 @@ impl Running {
     }
 }
 
+/// How long logs are kept, in milliseconds.
+struct Retention {
+    changelog_ms: i64,
+    events_ms: i64,
+}
+
 async fn housekeeping(
     store: Store,
     limits: Arc<Limiters>,
-    changelog_retention_ms: i64,
+    retention: Retention,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
@@ -180,9 +203,12 @@ async fn housekeeping(
             Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
         }
         // Versions look like Unix milliseconds (§1), so "older than N days" is a version cutoff.
-        let cutoff = store::now_ms() - changelog_retention_ms;
-        if let Err(e) = store::changes::prune_changes(&store, cutoff).await {
+        let now = store::now_ms();
+        if let Err(e) = store::changes::prune_changes(&store, now - retention.changelog_ms).await {
             tracing::warn!(error = %e, "could not prune the change log");
+        }
+        if let Err(e) = store::push::prune(&store, now - retention.events_ms).await {
+            tracing::warn!(error = %e, "could not prune the event log");
         }
         limits.forget_idle();
     }

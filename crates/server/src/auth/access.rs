@@ -25,6 +25,8 @@ pub struct Grant {
     pub admin_id: i64,
     /// That admin's name.
     pub admin_name: String,
+    /// The stored hash of the token: the identity of a `listen` client.
+    pub token_hash: Vec<u8>,
 }
 
 /// A refused call, with whatever identity was established before it was refused (for the
@@ -121,7 +123,8 @@ pub async fn authorize(
     client_ip: IpAddr,
 ) -> Result<Grant, Refusal> {
     let token = token.ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
-    let grant = store::tokens::find(store, &tokens::token_hash(token))
+    let token_hash = tokens::token_hash(token);
+    let grant = store::tokens::find(store, &token_hash)
         .await
         .map_err(unavailable)?
         .ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
@@ -143,5 +146,6 @@ pub async fn authorize(
         tenant_id: grant.tenant_id,
         admin_id: grant.admin_id,
         admin_name: grant.admin_name,
+        token_hash,
     })
 }

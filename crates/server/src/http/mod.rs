@@ -36,6 +36,8 @@ pub struct AppState {
     pub limits: Arc<Limiters>,
     /// Tenants' domains, cached for directory calls.
     pub scopes: Arc<crate::directory::ScopeCache>,
+    /// Wakes held `listen` polls.
+    pub hub: crate::push::hub::Hub,
 }
 
 /// The per-client-address rate limiters.

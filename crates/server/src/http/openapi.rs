@@ -95,6 +95,23 @@ async fn dispatch(
     if endpoint == "bizmail/ping" {
         return Ok(Answer::Read(Reply::Empty));
     }
+    if endpoint == "listen" {
+        let settings = crate::push::listen::PollSettings {
+            timeout: std::time::Duration::from_secs(state.config.poll_timeout_secs),
+            grace: std::time::Duration::from_secs(state.config.listen_grace_secs),
+        };
+        let ver = req::list_ver(params);
+        let answer = crate::push::listen::poll(
+            &state.store,
+            &state.hub,
+            settings,
+            grant.tenant_id,
+            &grant.token_hash,
+            ver,
+        )
+        .await?;
+        return Ok(Answer::Read(Reply::Json(answer.body().into_bytes())));
+    }
     let change = match endpoint {
         "user/sync" => {
             Change::UserSync(members::prepare(req::UserSync::from_params(params)?).await?)
@@ -128,6 +145,7 @@ async fn dispatch(
     };
     let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
     directory::apply(&state.store, &scope, change, Some(row)).await?;
+    state.hub.wake(grant.tenant_id);
     Ok(Answer::Written)
 }
 

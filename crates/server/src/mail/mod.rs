@@ -3,4 +3,5 @@
 //! in `smtp`; nothing here reads a socket.
 
 pub mod deliver;
+pub mod mailbox;
 pub mod route;

@@ -54,6 +54,7 @@ pub async fn serve(
     listener: TcpListener,
     settings: SmtpSettings,
     store: Store,
+    hub: crate::push::hub::Hub,
     mut stopped: watch::Receiver<bool>,
 ) {
     let global = Arc::new(Semaphore::new(settings.max_connections));
@@ -88,11 +89,12 @@ pub async fn serve(
             });
             continue;
         };
-        let (settings, store) = (settings.clone(), store.clone());
+        let (settings, store, hub) = (settings.clone(), store.clone(), hub.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let tls = settings.tls.clone();
             let end = Session::new(stream, ip, settings.clone(), store.clone())
+                .with_hub(hub.clone())
                 .run()
                 .await;
             if let (End::StartTls(stream), Some(acceptor)) = (end, tls) {
@@ -101,6 +103,7 @@ pub async fn serve(
                 match handshake {
                     Ok(Ok(tls_stream)) => {
                         Session::new(tls_stream, ip, settings, store)
+                            .with_hub(hub)
                             .run_after_tls()
                             .await;
                     }

@@ -53,6 +53,7 @@ pub struct Session<S> {
     recipients: usize,
     bad_commands: u32,
     tls_active: bool,
+    hub: Option<crate::push::hub::Hub>,
 }
 
 /// What one command asks of the session loop.
@@ -93,7 +94,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             recipients: 0,
             bad_commands: 0,
             tls_active: false,
+            hub: None,
         }
+    }
+
+    /// Wakes `listen` polls through `hub` after each stored message.
+    pub fn with_hub(mut self, hub: crate::push::hub::Hub) -> Self {
+        self.hub = Some(hub);
+        self
     }
 
     /// Runs the conversation to its end, greeting first.
@@ -303,6 +311,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         match result {
             Ok(copies) => {
                 tracing::debug!(copies = copies.len(), "message stored");
+                if let Some(hub) = &self.hub {
+                    let mut tenants: Vec<i64> = copies.iter().map(|c| c.tenant_id).collect();
+                    tenants.dedup();
+                    for t in tenants {
+                        hub.wake(t);
+                    }
+                }
                 self.reply("250 2.0.0 OK: message stored").await?;
             }
             Err(e) => {

@@ -85,6 +85,14 @@ pub async fn append_event(
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
+    // On PostgreSQL, tell every node: the notification is delivered when (and only if) this
+    // transaction commits. Identical notifications of one transaction are folded into one.
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT pg_notify('bizmail_events', $1)")
+            .bind(tenant_id.to_string())
+            .execute(&mut **c)
+            .await?;
+    }
     Ok(())
 }
 

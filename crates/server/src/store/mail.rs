@@ -155,3 +155,46 @@ pub async fn raw_of(
     .fetch_optional(c)
     .await)?)
 }
+
+/// Sets a copy's seen flag; returns what it was, or `None` when the member has no such copy.
+pub async fn set_seen(
+    conn: &mut Conn<'_>,
+    member_id: i64,
+    mail_id: &str,
+    seen: bool,
+) -> StoreResult<Option<bool>> {
+    let before = on_conn!(conn, |c| sqlx::query_scalar::<_, bool>(
+        "SELECT seen FROM mailbox WHERE member_id = $1 AND mail_id = $2"
+    )
+    .bind(member_id)
+    .bind(mail_id)
+    .fetch_optional(c)
+    .await)?;
+    if before.is_some_and(|b| b != seen) {
+        on_conn!(conn, |c| sqlx::query(
+            "UPDATE mailbox SET seen = $1 WHERE member_id = $2 AND mail_id = $3"
+        )
+        .bind(seen)
+        .bind(member_id)
+        .bind(mail_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(before)
+}
+
+/// Deletes a copy; returns whether it had been seen, or `None` when there was no such copy.
+pub async fn delete_copy(
+    conn: &mut Conn<'_>,
+    member_id: i64,
+    mail_id: &str,
+) -> StoreResult<Option<bool>> {
+    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, bool>(
+        "DELETE FROM mailbox WHERE member_id = $1 AND mail_id = $2 RETURNING seen"
+    )
+    .bind(member_id)
+    .bind(mail_id)
+    .fetch_optional(c)
+    .await)?)
+}

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod directory;
 pub mod mail;
 pub mod oplog;
+pub mod push;
 pub mod tenants;
 pub mod tokens;
 

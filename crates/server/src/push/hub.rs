@@ -1,0 +1,127 @@
+//! Wake-ups: a commit that appends events wakes the polls held for that tenant at once, with no
+//! polling loop. In-process through a `Notify` per tenant; across nodes on PostgreSQL through
+//! `LISTEN bizmail_events` (the transaction that appends events also sends `pg_notify`).
+//!
+//! A wake-up carries no data: a woken poll re-reads the event log from its cursor. So a lost
+//! wake-up can only delay a notice, never lose it, and after the `LISTEN` connection drops and
+//! reconnects every tenant is woken once to catch up on what was sent meanwhile.
+
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, watch};
+
+/// The wake-up board. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    tenants: Arc<Mutex<HashMap<i64, Arc<Notify>>>>,
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Hub {
+        Hub {
+            tenants: Arc::default(),
+            closing: watch::channel(false).0,
+        }
+    }
+}
+
+impl Hub {
+    /// The tenant's wake-up, created on first use.
+    pub fn tenant(&self, tenant_id: i64) -> Arc<Notify> {
+        match self.tenants.lock() {
+            Ok(mut map) => map.entry(tenant_id).or_default().clone(),
+            // A poisoned map cannot be trusted for wake-ups; a fresh Notify makes polls fall
+            // back on their timeout, which is slow but correct.
+            Err(_) => Arc::new(Notify::new()),
+        }
+    }
+
+    /// Wakes every poll held for the tenant in this process.
+    pub fn wake(&self, tenant_id: i64) {
+        let notify = self
+            .tenants
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&tenant_id).cloned());
+        if let Some(n) = notify {
+            n.notify_waiters();
+        }
+    }
+
+    /// Wakes every held poll (after a missed-notification window).
+    pub fn wake_all(&self) {
+        let all: Vec<Arc<Notify>> = self
+            .tenants
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        for n in all {
+            n.notify_waiters();
+        }
+    }
+
+    /// Tells held polls the server is going down: they answer `{"Ret":0}` at once.
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// Resolves when [`Hub::close`] was called.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// On PostgreSQL, relays `pg_notify('bizmail_events', tenant)` from every node to this one's
+    /// waiters until `stopped`. Does nothing on SQLite (one process owns the file).
+    pub fn spawn_listener(
+        &self,
+        store: &Store,
+        mut stopped: watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let Store::Postgres(pool) = store else {
+            return None;
+        };
+        let (pool, hub) = (pool.clone(), self.clone());
+        Some(tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN connection failed; retrying");
+                        tokio::select! {
+                            _ = stopped.wait_for(|s| *s) => return,
+                            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                        }
+                    }
+                };
+                if let Err(e) = listener.listen("bizmail_events").await {
+                    tracing::warn!(error = %e, "LISTEN failed; retrying");
+                    continue;
+                }
+                // Anything sent before LISTEN took effect may have been missed.
+                hub.wake_all();
+                loop {
+                    let next = tokio::select! {
+                        _ = stopped.wait_for(|s| *s) => return,
+                        n = listener.try_recv() => n,
+                    };
+                    match next {
+                        Ok(Some(n)) => match n.payload().parse::<i64>() {
+                            Ok(tenant) => hub.wake(tenant),
+                            Err(_) => hub.wake_all(),
+                        },
+                        // The connection dropped; PgListener reconnects on the next call, and
+                        // notifications sent meanwhile are gone: let every poll re-read.
+                        Ok(None) => hub.wake_all(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "LISTEN connection lost");
+                            hub.wake_all();
+                            break;
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}

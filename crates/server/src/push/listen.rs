@@ -1,0 +1,123 @@
+//! `openapi/listen` (§5), one poll:
+//! 1. the tenant's directory version is newer than `Ver`: `{"Ver":"<current>"}` at once;
+//! 2. else the oldest notice after this client's cursor: at once, the cursor moved past it;
+//! 3. else wait for a wake-up (then 1–2 again) or the poll timeout: `{"Ret":0}`.
+//!
+//! A client is one access token; its cursor is created at the head of the event log on its first
+//! poll (a new token has no backlog). A client away longer than the grace period missed what
+//! happened meanwhile: its cursor jumps to the head. Two polls of one token racing for a notice:
+//! the one whose compare-and-set on the cursor commits first gets it; the other looks again and
+//! takes the next notice, or waits.
+
+use super::hub::Hub;
+use crate::store::{self, Store, StoreError};
+use bizmail_protocol::Ver;
+use std::time::Duration;
+
+/// What a poll answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollAnswer {
+    /// `{"Ver":"<current>"}`.
+    Version(i64),
+    /// A notice, as stored (new mail or unread count).
+    Notice(String),
+    /// `{"Ret":0}`: nothing happened, call again.
+    Idle,
+}
+
+impl PollAnswer {
+    /// The JSON body.
+    pub fn body(&self) -> String {
+        match self {
+            PollAnswer::Version(v) => serde_json::json!({ "Ver": v.to_string() }).to_string(),
+            PollAnswer::Notice(payload) => payload.clone(),
+            PollAnswer::Idle => r#"{"Ret":0}"#.to_owned(),
+        }
+    }
+}
+
+/// The settings of a poll.
+#[derive(Debug, Clone, Copy)]
+pub struct PollSettings {
+    /// How long a poll is held.
+    pub timeout: Duration,
+    /// How long a client may stay away and still get what happened meanwhile.
+    pub grace: Duration,
+}
+
+/// Runs one poll for the client `token_hash` of `tenant_id` holding directory version `ver`.
+pub async fn poll(
+    store: &Store,
+    hub: &Hub,
+    settings: PollSettings,
+    tenant_id: i64,
+    token_hash: &[u8],
+    ver: Option<Ver>,
+) -> Result<PollAnswer, StoreError> {
+    let deadline = tokio::time::Instant::now() + settings.timeout;
+    let held = i64::try_from(ver.map_or(0, |v| v.0)).unwrap_or(i64::MAX);
+    let now = store::now_ms();
+    let grace_ms = i64::try_from(settings.grace.as_millis()).unwrap_or(i64::MAX);
+    match store::push::cursor(store, token_hash).await? {
+        None => {
+            let head = store::changes::head_event(store, tenant_id).await?;
+            store::push::create_cursor(store, token_hash, tenant_id, head, now).await?;
+        }
+        Some(c) if now - c.seen_ms > grace_ms => {
+            // Away past the grace period: offline, so what happened meanwhile is not for it.
+            let head = store::changes::head_event(store, tenant_id).await?;
+            store::push::advance(store, token_hash, c.event_id, head.max(c.event_id), now).await?;
+        }
+        Some(_) => store::push::touch(store, token_hash, now).await?,
+    }
+    let notify = hub.tenant(tenant_id);
+    let mut closing = hub.closing();
+    loop {
+        // Register for the wake-up before looking, so a commit between the look and the wait
+        // cannot be missed.
+        let woken = notify.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+
+        let current = store::push::version(store, tenant_id).await?;
+        if current > held {
+            store::push::touch(store, token_hash, store::now_ms()).await?;
+            return Ok(PollAnswer::Version(current));
+        }
+        let cursor = store::push::cursor(store, token_hash)
+            .await?
+            .map_or(0, |c| c.event_id);
+        if let Some((id, payload)) = store::push::next_notice(store, tenant_id, cursor).await? {
+            if store::push::advance(store, token_hash, cursor, id, store::now_ms()).await? {
+                return Ok(PollAnswer::Notice(payload));
+            }
+            // Another poll of this token took it: look again.
+            continue;
+        }
+        // Copied out in its own statement: the borrow guard must not live across an await.
+        let shutting_down = *closing.borrow();
+        if shutting_down {
+            return Ok(PollAnswer::Idle);
+        }
+        tokio::select! {
+            () = &mut woken => {}
+            () = tokio::time::sleep_until(deadline) => {
+                store::push::touch(store, token_hash, store::now_ms()).await?;
+                return Ok(PollAnswer::Idle);
+            }
+            // The guard `wait_for` returns is not `Send`: drop it inside the branch's own future.
+            () = async { let _ = closing.wait_for(|c| *c).await; } => return Ok(PollAnswer::Idle),
+        }
+    }
+}
+
+/// Compile-time check: a poll can run on a multi-threaded runtime (axum needs `Send` handlers).
+#[allow(dead_code)]
+fn poll_is_send<'a>(
+    store: &'a Store,
+    hub: &'a Hub,
+    s: PollSettings,
+    t: &'a [u8],
+) -> impl std::future::Future + Send + 'a {
+    poll(store, hub, s, 1, t, None)
+}

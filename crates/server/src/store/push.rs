@@ -1,0 +1,130 @@
+//! Listen cursors and reading the event log for `openapi/listen`.
+
+use super::{Store, StoreResult, on_pool};
+
+/// A client's place in its tenant's event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Cursor {
+    /// The last event handed to (or skipped for) this client.
+    pub event_id: i64,
+    /// When the client last polled.
+    pub seen_ms: i64,
+}
+
+/// The cursor of a token, if it ever listened.
+pub async fn cursor(store: &Store, token_hash: &[u8]) -> StoreResult<Option<Cursor>> {
+    Ok(on_pool!(store, |p| sqlx::query_as::<_, Cursor>(
+        "SELECT event_id, seen_ms FROM listen_cursors WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Creates a token's cursor at `event_id` (the head: a new client has no backlog); an existing one
+/// is left as it is.
+pub async fn create_cursor(
+    store: &Store,
+    token_hash: &[u8],
+    tenant_id: i64,
+    event_id: i64,
+    now_ms: i64,
+) -> StoreResult<()> {
+    on_pool!(store, |p| {
+        sqlx::query(
+        "INSERT INTO listen_cursors (token_hash, tenant_id, event_id, seen_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (token_hash) DO NOTHING"
+    )
+    .bind(token_hash)
+    .bind(tenant_id)
+    .bind(event_id)
+    .bind(now_ms)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Moves a cursor from `from` to `to` if it is still at `from` (compare-and-set); true when this
+/// caller moved it. Also records the poll time.
+pub async fn advance(
+    store: &Store,
+    token_hash: &[u8],
+    from: i64,
+    to: i64,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    let n = on_pool!(store, |p| {
+        sqlx::query(
+        "UPDATE listen_cursors SET event_id = $1, seen_ms = $2 WHERE token_hash = $3 AND event_id = $4"
+    )
+    .bind(to)
+    .bind(now_ms)
+    .bind(token_hash)
+    .bind(from)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
+/// Records that the client polled now.
+pub async fn touch(store: &Store, token_hash: &[u8], now_ms: i64) -> StoreResult<()> {
+    on_pool!(store, |p| sqlx::query(
+        "UPDATE listen_cursors SET seen_ms = $1 WHERE token_hash = $2"
+    )
+    .bind(now_ms)
+    .bind(token_hash)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The oldest notice (a `newmail` or `unread` event) of a tenant after `after`, as `(id, payload)`.
+pub async fn next_notice(
+    store: &Store,
+    tenant_id: i64,
+    after: i64,
+) -> StoreResult<Option<(i64, String)>> {
+    Ok(on_pool!(store, |p| {
+        sqlx::query_as::<_, (i64, String)>(
+        "SELECT id, payload FROM events WHERE tenant_id = $1 AND id > $2 AND kind <> 'ver' ORDER BY id LIMIT 1"
+    )
+    .bind(tenant_id)
+    .bind(after)
+    .fetch_optional(p)
+    .await
+    })?)
+}
+
+/// The tenant's directory version.
+pub async fn version(store: &Store, tenant_id: i64) -> StoreResult<i64> {
+    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT dir_version FROM tenants WHERE id = $1"
+    )
+    .bind(tenant_id)
+    .fetch_one(p)
+    .await)?)
+}
+
+/// Deletes events older than `before_ms` (retention) and the cursors of tokens that no longer
+/// exist (expired and purged, or revoked by a key rotation).
+pub async fn prune(store: &Store, before_ms: i64) -> StoreResult<u64> {
+    let n = on_pool!(store, |p| sqlx::query(
+        "DELETE FROM events WHERE at_ms < $1"
+    )
+    .bind(before_ms)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_pool!(store, |p| sqlx::query(
+        "DELETE FROM listen_cursors WHERE token_hash NOT IN (SELECT token_hash FROM access_tokens)"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n)
+}
