@@ -4,64 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
+mod common;
+
 use bizmail_server::store::{Store, directory as db, mail as maildb};
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use common::start;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-
-struct Node {
-    child: Child,
-    base: String,
-    smtp: String,
-    first_run: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(dir: &std::path::Path, store: &[String]) -> Node {
-    #[allow(clippy::zombie_processes)] // `Node::drop` kills and waits for it
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bizmail"))
-        .env("BIZMAIL_LOG", "warn")
-        .current_dir(dir)
-        .args(["serve", "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
-        .args(store)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut first_run = String::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(rest) = line.strip_prefix("bizmail is serving the OpenApi on ") {
-            let base = rest.split_whitespace().next().unwrap().to_owned();
-            let smtp = rest
-                .split(" and SMTP on ")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_owned();
-            return Node {
-                child,
-                base,
-                smtp,
-                first_run,
-            };
-        }
-        first_run.push_str(&line);
-        first_run.push('\n');
-    }
-    panic!("serve did not start:\n{first_run}");
-}
 
 /// Sends one message; true when the server answered 250 to the end of DATA.
 async fn send_one(smtp: &str, to: &str, subject: &str) -> bool {

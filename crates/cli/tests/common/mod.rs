@@ -1,0 +1,99 @@
+//! Spawning `bizmail serve` for tests that need a real process (crash, restart, two nodes).
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `bizmail serve` process, killed when dropped.
+pub struct Node {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The SMTP address.
+    pub smtp: String,
+    /// What it printed before it was serving (the first-run secrets).
+    pub first_run: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `bizmail serve` in `dir` with the store flags, ports chosen by the system.
+pub fn start(dir: &std::path::Path, store: &[String]) -> Node {
+    start_with_env(dir, store, &[])
+}
+
+/// Like [`start`], with extra environment variables (`BIZMAIL_*` configuration).
+pub fn start_with_env(dir: &std::path::Path, store: &[String], env: &[(&str, &str)]) -> Node {
+    #[allow(clippy::zombie_processes)] // `Node::drop` kills and waits for it
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bizmail"))
+        .env("BIZMAIL_LOG", "warn")
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .args(["serve", "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+        .args(store)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut first_run = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.strip_prefix("bizmail is serving the OpenApi on ") {
+            let base = rest.split_whitespace().next().unwrap().to_owned();
+            let smtp = rest
+                .split(" and SMTP on ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            return Node {
+                child,
+                base,
+                smtp,
+                first_run,
+            };
+        }
+        first_run.push_str(&line);
+        first_run.push('\n');
+    }
+    panic!("serve did not start:\n{first_run}");
+}
+
+/// The interface key a first run printed.
+pub fn first_run_key(node: &Node) -> String {
+    node.first_run
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("interface key"))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("a first run prints the key")
+        .to_owned()
+}
+
+/// A token for `admin` with `key`.
+pub async fn token(base: &str, key: &str) -> String {
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/cgi-bin/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "admin"),
+            ("client_secret", key),
+        ])
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("JSON");
+    v["access_token"].as_str().expect("a token").to_owned()
+}
