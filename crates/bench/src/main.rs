@@ -7,6 +7,7 @@
 //! process's (server and generator).
 
 mod directory;
+mod push;
 mod smtp;
 
 use anyhow::Context as _;
@@ -19,7 +20,8 @@ use std::time::{Duration, Instant};
 #[derive(Parser)]
 #[command(about = "Run bizmail load scenarios against a real server and print a table")]
 pub struct Args {
-    /// Scenarios to run: token, ping, user-get, ceiling, smtp-ingest, directory-100k (default: all).
+    /// Scenarios to run: token, ping, user-get, ceiling, smtp-ingest, push-latency, push-fanout,
+    /// held-polls, cross-node (PostgreSQL only), directory-100k (default: all).
     scenarios: Vec<String>,
     /// Backends: sqlite, postgres, or both.
     #[arg(long, default_value = "both")]
@@ -30,6 +32,18 @@ pub struct Args {
     /// Concurrent clients (keep-alive connections, SMTP sessions).
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Mails of `push-latency` and `cross-node`.
+    #[arg(long, default_value_t = 200)]
+    rounds: usize,
+    /// Clients of one tenant in `push-fanout`.
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    /// Polls held in `held-polls`.
+    #[arg(long, default_value_t = 10_000)]
+    polls: usize,
+    /// Tenants the polls of `held-polls` are spread over.
+    #[arg(long, default_value_t = 1000)]
+    tenants: usize,
     /// Members in the generated directory of `directory-100k`.
     #[arg(long, default_value_t = 100_000)]
     members: usize,
@@ -57,6 +71,10 @@ async fn main() -> anyhow::Result<()> {
         "user-get",
         "ceiling",
         "smtp-ingest",
+        "push-latency",
+        "push-fanout",
+        "held-polls",
+        "cross-node",
         "directory-100k",
     ];
     let scenarios: Vec<String> = if args.scenarios.is_empty() {
@@ -89,6 +107,8 @@ async fn main() -> anyhow::Result<()> {
                     .ok()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(16);
+                c.poll_timeout_secs = 120;
+                c.smtp_max_connections_per_ip = 4096;
             })
             .start()
             .await;
@@ -98,6 +118,21 @@ async fn main() -> anyhow::Result<()> {
                 "ping" => ping_scenario(&srv, &args).await?,
                 "user-get" => user_get_scenario(&srv, &args).await?,
                 "smtp-ingest" => smtp::ingest(&srv, &args).await?,
+                "push-latency" => push::latency(&srv, None, args.rounds).await?,
+                "push-fanout" => push::fanout(&srv, args.clients).await?,
+                "held-polls" => push::held_polls(&srv, args.polls, args.tenants).await?,
+                "cross-node" => {
+                    if backend != Backend::Postgres {
+                        continue;
+                    }
+                    let second = TestServer::builder(backend)
+                        .second_node_of(&srv)
+                        .start()
+                        .await;
+                    let o = push::latency(&srv, Some(&second), args.rounds).await?;
+                    second.shutdown().await;
+                    o
+                }
                 "directory-100k" => {
                     directory::run(&srv, backend, args.members, args.departments).await?;
                     continue;
@@ -256,7 +291,8 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
-fn rss_mb() -> f64 {
+/// The resident memory of this process, in MB.
+pub fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -71,6 +71,8 @@ type ConfigChange = Box<dyn FnOnce(&mut Config) + Send>;
 pub struct TestServerBuilder {
     backend: Backend,
     adjust: Vec<ConfigChange>,
+    database_url: Option<String>,
+    seed: bool,
 }
 
 impl TestServerBuilder {
@@ -78,6 +80,15 @@ impl TestServerBuilder {
     pub fn with_config(mut self, f: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         self.adjust.push(Box::new(f));
         self
+    }
+
+    /// Serves an existing PostgreSQL database (a second node of another test server), sharing
+    /// its key file, and seeds no tenant.
+    pub fn second_node_of(mut self, first: &TestServer) -> Self {
+        self.database_url = Some(first.config.database_url.clone());
+        let key_file = first.config.effective_secret_key_file();
+        self.seed = false;
+        self.with_config(move |c| c.secret_key_file = key_file)
     }
 
     /// Starts the server and seeds a tenant (`<random>.test`, admin `admin-<random>`).
@@ -94,7 +105,10 @@ impl TestServerBuilder {
             ..Config::default()
         };
         if self.backend == Backend::Postgres {
-            config.database_url = pg::fresh_database().await;
+            config.database_url = match self.database_url {
+                Some(url) => url,
+                None => pg::fresh_database().await,
+            };
         }
         for f in self.adjust {
             f(&mut config);
@@ -110,7 +124,9 @@ impl TestServerBuilder {
             tenant: None,
             _dir: dir,
         };
-        server.tenant = Some(server.seed_tenant().await);
+        if self.seed {
+            server.tenant = Some(server.seed_tenant().await);
+        }
         server
     }
 }
@@ -136,6 +152,8 @@ impl TestServer {
         TestServerBuilder {
             backend,
             adjust: Vec::new(),
+            database_url: None,
+            seed: true,
         }
     }
 

@@ -1,0 +1,239 @@
+//! Push scenarios (`openapi/listen`):
+//! - `push-latency`: from the SMTP `250` at the sender to the held poll's answer at the client,
+//!   one mail at a time;
+//! - `push-fanout`: one mail to a tenant whose N clients (tokens) all hold a poll: time until the
+//!   last of them has its answer;
+//! - `held-polls`: N polls held across T tenants (RSS before and after, the whole process: server
+//!   and the clients that hold the polls), then one mail per tenant: every poll must be answered;
+//! - `cross-node`: two servers on one PostgreSQL database; the poll is held on one, the mail
+//!   arrives at the other's SMTP.
+
+use crate::Outcome;
+use bizmail_testkit::{SeededTenant, TestServer};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// Sends one mail and returns when the `250` after DATA arrived.
+async fn mail(smtp: std::net::SocketAddr, to: &str) -> anyhow::Result<Instant> {
+    let (r, mut w) = tokio::net::TcpStream::connect(smtp).await?.into_split();
+    let mut r = BufReader::new(r);
+    let msg = format!(
+        "EHLO b\r\nMAIL FROM:<b@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\nSubject: push\r\n\r\nx\r\n.\r\n"
+    );
+    w.write_all(msg.as_bytes()).await?;
+    let mut line = String::new();
+    let mut finals = 0;
+    loop {
+        line.clear();
+        anyhow::ensure!(r.read_line(&mut line).await? > 0, "closed");
+        if line.as_bytes().get(3) == Some(&b' ') {
+            finals += 1;
+            // 220, 250 (EHLO), 250 MAIL, 250 RCPT, 354, 250 after DATA
+            if finals == 6 {
+                anyhow::ensure!(line.starts_with("250"), "{line}");
+                let done = Instant::now();
+                let _ = w.write_all(b"QUIT\r\n").await;
+                return Ok(done);
+            }
+        }
+    }
+}
+
+async fn member(
+    srv: &TestServer,
+    tenant: &SeededTenant,
+    token: &str,
+    local: &str,
+) -> anyhow::Result<String> {
+    let to = format!(
+        "{local}.{}@{}",
+        bizmail_testkit::random_tag(),
+        tenant.domain
+    );
+    let (_, body) = srv
+        .call(
+            token,
+            "openapi/user/sync",
+            &[
+                ("Action", "2"),
+                ("Alias", &to),
+                ("Name", "P"),
+                ("Password", "secret123"),
+            ],
+        )
+        .await;
+    anyhow::ensure!(body.is_empty(), "{body}");
+    Ok(to)
+}
+
+async fn poll(http: &reqwest::Client, url: &str, token: &str, ver: &str) -> anyhow::Result<String> {
+    Ok(http
+        .post(url)
+        .bearer_auth(token)
+        .form(&[("Ver", ver)])
+        .send()
+        .await?
+        .text()
+        .await?)
+}
+
+/// The version a client of `token` holds after catching up.
+async fn caught_up(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<String> {
+    let v: serde_json::Value = serde_json::from_str(&poll(http, url, token, "0").await?)?;
+    Ok(v["Ver"].as_str().unwrap_or("0").to_owned())
+}
+
+/// `push-latency` (and `cross-node` when `sender` is another node).
+pub async fn latency(
+    srv: &TestServer,
+    sender: Option<&TestServer>,
+    rounds: usize,
+) -> anyhow::Result<Outcome> {
+    let tenant = srv.tenant().clone();
+    let token = srv.token().await;
+    let to = member(srv, &tenant, &token, "latency").await?;
+    let http = reqwest::Client::new();
+    let url = srv.url("openapi/listen");
+    let ver = caught_up(&http, &url, &token).await?;
+    let smtp = sender.unwrap_or(srv).smtp_addr();
+    // Register the client (its first poll creates its cursor at the head).
+    let _ = tokio::time::timeout(Duration::from_millis(200), poll(&http, &url, &token, &ver)).await;
+    let start = Instant::now();
+    let mut latencies_us = Vec::with_capacity(rounds);
+    let mut errors = 0;
+    for _ in 0..rounds {
+        let held = poll(&http, &url, &token, &ver);
+        let send = async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            mail(smtp, &to).await
+        };
+        let (answer, sent) = tokio::join!(held, send);
+        let arrived = Instant::now();
+        match (answer, sent) {
+            (Ok(a), Ok(sent)) if a.contains("MailId") => {
+                latencies_us.push(
+                    u64::try_from(arrived.saturating_duration_since(sent).as_micros()).unwrap_or(0),
+                );
+            }
+            _ => errors += 1,
+        }
+    }
+    Ok(Outcome {
+        latencies_us,
+        elapsed: start.elapsed(),
+        errors,
+    })
+}
+
+/// `push-fanout`: one mail, `clients` polls of one tenant.
+pub async fn fanout(srv: &TestServer, clients: usize) -> anyhow::Result<Outcome> {
+    let tenant = srv.tenant().clone();
+    let first = srv.token().await;
+    let to = member(srv, &tenant, &first, "fanout").await?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let url = srv.url("openapi/listen");
+    let mut tokens = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        tokens.push(srv.token().await);
+    }
+    let ver = caught_up(&http, &url, &tokens[0]).await?;
+    let mut held = Vec::with_capacity(clients);
+    for t in &tokens {
+        let (http, url, t, ver) = (http.clone(), url.clone(), t.clone(), ver.clone());
+        held.push(tokio::spawn(async move {
+            // The held poll is the client's first: it registers the client at the head of the
+            // event log, then waits for the mail.
+            let answer = poll(&http, &url, &t, &ver).await;
+            (answer, Instant::now())
+        }));
+    }
+    // Give every poll time to reach the server and register before the mail is sent.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let start = Instant::now();
+    let sent = mail(srv.smtp_addr(), &to).await?;
+    let mut latencies_us = Vec::with_capacity(clients);
+    let mut errors = 0;
+    for h in held {
+        match h.await? {
+            (Ok(a), at) if a.contains("MailId") => {
+                latencies_us.push(
+                    u64::try_from(at.saturating_duration_since(sent).as_micros()).unwrap_or(0),
+                );
+            }
+            _ => errors += 1,
+        }
+    }
+    Ok(Outcome {
+        latencies_us,
+        elapsed: start.elapsed(),
+        errors,
+    })
+}
+
+/// `held-polls`: `polls` polls held across `tenants` tenants; prints RSS before and while held.
+pub async fn held_polls(srv: &TestServer, polls: usize, tenants: usize) -> anyhow::Result<Outcome> {
+    raise_fd_limit(polls);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(polls)
+        .build()?;
+    let url = srv.url("openapi/listen");
+    let mut setups = Vec::with_capacity(tenants);
+    for i in 0..tenants {
+        let t = srv.seed_tenant().await;
+        let token = srv.token_for(&t).await;
+        let to = member(srv, &t, &token, &format!("held{i}")).await?;
+        let ver = caught_up(&http, &url, &token).await?;
+        let mut tokens = vec![token];
+        for _ in 1..polls.div_ceil(tenants) {
+            tokens.push(srv.token_for(&t).await);
+        }
+        setups.push((to, ver, tokens));
+    }
+    let before = crate::rss_mb();
+    let mut held = Vec::with_capacity(polls);
+    for (_, ver, tokens) in &setups {
+        for t in tokens {
+            let (http, url, t, ver) = (http.clone(), url.clone(), t.clone(), ver.clone());
+            held.push(tokio::spawn(
+                async move { poll(&http, &url, &t, &ver).await },
+            ));
+        }
+    }
+    // Let every poll reach the server and be held.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let during = crate::rss_mb();
+    println!(
+        "held-polls: {} polls across {tenants} tenants: RSS {before:.0} MB before, {during:.0} MB while held (+{:.0} MB, server and clients)",
+        held.len(),
+        during - before
+    );
+    let start = Instant::now();
+    for (to, _, _) in &setups {
+        mail(srv.smtp_addr(), to).await?;
+    }
+    let mut latencies_us = Vec::with_capacity(held.len());
+    let mut errors = 0;
+    for h in held {
+        match h.await? {
+            Ok(a) if a.contains("MailId") => {
+                latencies_us.push(u64::try_from(start.elapsed().as_micros()).unwrap_or(0))
+            }
+            _ => errors += 1,
+        }
+    }
+    Ok(Outcome {
+        latencies_us,
+        elapsed: start.elapsed(),
+        errors,
+    })
+}
+
+/// Each held poll takes a socket on both ends, in this one process.
+fn raise_fd_limit(polls: usize) {
+    let want = u64::try_from(polls * 2 + 4096).unwrap_or(u64::MAX);
+    if rlimit::setrlimit(rlimit::Resource::NOFILE, want, want).is_err() {
+        let _ = rlimit::increase_nofile_limit(want);
+    }
+}
