@@ -241,3 +241,94 @@ async fn shutdown_answers_held_polls() {
     assert_eq!(held.await.unwrap(), r#"{"Ret":0}"#);
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_whose_client_disconnects_is_dropped() {
+    let srv = TestServer::builder(bizmail_testkit::Backend::Sqlite)
+        .with_config(|c| c.poll_timeout_secs = 60)
+        .start()
+        .await;
+    let api = Api::new(&srv).await;
+    api.add_member("d", &[]).await;
+    let v = api.version().await.to_string();
+    let hub = srv.running().hub.clone();
+    // A raw HTTP/1.1 client that sends a poll and then goes away.
+    let mut s = tokio::net::TcpStream::connect(srv.base_url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let body = format!("Ver={v}");
+    let req = format!(
+        "POST /openapi/listen HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        api.token,
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while hub.held() == 0 {
+        assert!(Instant::now() < deadline, "the poll was never held");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while hub.held() > 0 {
+        assert!(Instant::now() < deadline, "the poll outlived its client");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+backend_test! {
+    config = |c| c.poll_timeout_secs = 3;
+    async fn two_polls_of_one_token_never_share_a_notice(srv) {
+        let api = Api::new(&srv).await;
+        let a = api.add_member("twice", &[]).await;
+        let v = api.version().await.to_string();
+        assert_eq!(listen(&api, &v).await, serde_json::json!({"Ret": 0}));
+        mail(&srv, &a, "first").await;
+        mail(&srv, &a, "second").await;
+        let (x, y) = tokio::join!(listen(&api, &v), listen(&api, &v));
+        let mut got = vec![x["Subject"].as_str().unwrap().to_owned(), y["Subject"].as_str().unwrap().to_owned()];
+        got.sort();
+        assert_eq!(got, ["first", "second"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_listen_connection_loses_no_wake_up() {
+    // Two nodes on one PostgreSQL; node A's LISTEN connection is killed by the database. A poll
+    // held on A must still be answered when mail arrives at node B: after reconnecting, A
+    // re-wakes every poll, which re-reads the event log.
+    let a = TestServer::builder(bizmail_testkit::Backend::Postgres)
+        .with_config(|c| c.poll_timeout_secs = 30)
+        .start()
+        .await;
+    let b = TestServer::builder(bizmail_testkit::Backend::Postgres)
+        .second_node_of(&a)
+        .start()
+        .await;
+    let api = Api::new(&a).await;
+    let to = api.add_member("resilient", &[]).await;
+    let v = api.version().await.to_string();
+    let _ = tokio::time::timeout(Duration::from_millis(300), listen(&api, &v)).await;
+    let held = listen(&api, &v);
+    let disrupt = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let bizmail_server::store::Store::Postgres(pool) = &a.running().store else {
+            unreachable!()
+        };
+        let killed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert!(killed >= 1, "a LISTEN connection was terminated");
+        mail(&b, &to, "after the outage").await;
+        Instant::now()
+    };
+    let (notice, sent) = tokio::join!(held, disrupt);
+    assert_eq!(notice["Subject"], "after the outage");
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "not left to the poll timeout"
+    );
+}

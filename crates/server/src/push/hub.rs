@@ -16,6 +16,16 @@ use tokio::sync::{Notify, watch};
 pub struct Hub {
     tenants: Arc<Mutex<HashMap<i64, Arc<Notify>>>>,
     closing: watch::Sender<bool>,
+    held: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a poll as held while it lives (dropped with the poll, however the poll ends).
+pub struct Held(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Default for Hub {
@@ -23,6 +33,7 @@ impl Default for Hub {
         Hub {
             tenants: Arc::default(),
             closing: watch::channel(false).0,
+            held: Arc::default(),
         }
     }
 }
@@ -36,6 +47,17 @@ impl Hub {
             // back on their timeout, which is slow but correct.
             Err(_) => Arc::new(Notify::new()),
         }
+    }
+
+    /// Marks a poll as held until the returned guard drops.
+    pub fn hold(&self) -> Held {
+        self.held.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Held(self.held.clone())
+    }
+
+    /// How many polls this process holds right now.
+    pub fn held(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Wakes every poll held for the tenant in this process.

@@ -70,6 +70,7 @@ pub async fn poll(
         }
         Some(_) => store::push::touch(store, token_hash, now).await?,
     }
+    let _held = hub.hold();
     let notify = hub.tenant(tenant_id);
     let mut closing = hub.closing();
     loop {
