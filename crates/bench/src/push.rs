@@ -172,62 +172,115 @@ pub async fn fanout(srv: &TestServer, clients: usize) -> anyhow::Result<Outcome>
     })
 }
 
-/// `held-polls`: `polls` polls held across `tenants` tenants; prints RSS before and while held.
+/// `held-polls`: `polls` polls held across `tenants` tenants by a child process (so the polls'
+/// client ends have their own open-file budget, and this process's RSS is the server's alone);
+/// then one mail per tenant, and every poll must be answered.
 pub async fn held_polls(srv: &TestServer, polls: usize, tenants: usize) -> anyhow::Result<Outcome> {
     raise_fd_limit(polls);
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(polls)
-        .build()?;
+    let http = reqwest::Client::new();
     let url = srv.url("openapi/listen");
     let mut setups = Vec::with_capacity(tenants);
+    let mut jobs = Vec::with_capacity(polls);
     for i in 0..tenants {
         let t = srv.seed_tenant().await;
         let token = srv.token_for(&t).await;
         let to = member(srv, &t, &token, &format!("held{i}")).await?;
         let ver = caught_up(&http, &url, &token).await?;
-        let mut tokens = vec![token];
-        for _ in 1..polls.div_ceil(tenants) {
-            tokens.push(srv.token_for(&t).await);
+        let per_tenant = polls / tenants + usize::from(i < polls % tenants);
+        jobs.push(serde_json::json!({ "token": token, "ver": ver }));
+        for _ in 1..per_tenant {
+            jobs.push(serde_json::json!({ "token": srv.token_for(&t).await, "ver": ver }));
         }
-        setups.push((to, ver, tokens));
+        setups.push(to);
     }
+    let file = std::env::temp_dir().join(format!("bizmail-held-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&jobs)?)?;
     let before = crate::rss_mb();
-    let mut held = Vec::with_capacity(polls);
-    for (_, ver, tokens) in &setups {
-        for t in tokens {
-            let (http, url, t, ver) = (http.clone(), url.clone(), t.clone(), ver.clone());
-            held.push(tokio::spawn(
-                async move { poll(&http, &url, &t, &ver).await },
-            ));
-        }
-    }
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["--hold-polls"])
+        .arg(&file)
+        .arg(&url)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut out = BufReader::new(
+        child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?,
+    )
+    .lines();
+    let ready = out.next_line().await?.unwrap_or_default();
+    anyhow::ensure!(ready.starts_with("sent"), "holder: {ready}");
     // Let every poll reach the server and be held.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while srv.running().hub.held() < jobs.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held_now = srv.running().hub.held();
     let during = crate::rss_mb();
     println!(
-        "held-polls: {} polls across {tenants} tenants: RSS {before:.0} MB before, {during:.0} MB while held (+{:.0} MB, server and clients)",
-        held.len(),
-        during - before
+        "held-polls: {held_now} of {} polls held across {tenants} tenants; server RSS {before:.0} MB before, {during:.0} MB while held (+{:.1} KB per poll)",
+        jobs.len(),
+        (during - before) * 1024.0 / held_now.max(1) as f64
     );
     let start = Instant::now();
-    for (to, _, _) in &setups {
+    for to in &setups {
         mail(srv.smtp_addr(), to).await?;
     }
-    let mut latencies_us = Vec::with_capacity(held.len());
-    let mut errors = 0;
-    for h in held {
-        match h.await? {
-            Ok(a) if a.contains("MailId") => {
-                latencies_us.push(u64::try_from(start.elapsed().as_micros()).unwrap_or(0))
-            }
-            _ => errors += 1,
-        }
-    }
+    let report = out.next_line().await?.unwrap_or_default();
+    let _ = child.wait().await;
+    let _ = std::fs::remove_file(&file);
+    // The holder prints "answered <n> <failures> <micros…>".
+    let mut parts = report.split_whitespace().skip(1);
+    let answered: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let errors: usize = parts
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(jobs.len());
+    anyhow::ensure!(answered + errors == jobs.len(), "holder report: {report}");
+    let latencies_us = parts.filter_map(|n| n.parse().ok()).collect();
     Ok(Outcome {
         latencies_us,
         elapsed: start.elapsed(),
         errors,
     })
+}
+
+/// The child side of `held-polls`: holds one poll per job, prints `sent`, then, when all are
+/// answered, `answered <n> <failures> <micros since the first answer…>`.
+pub async fn hold_polls(file: &std::path::Path, url: &str) -> anyhow::Result<()> {
+    let jobs: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(file)?)?;
+    raise_fd_limit(jobs.len());
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    let mut held = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        let (http, url) = (http.clone(), url.to_owned());
+        let token = j["token"].as_str().unwrap_or_default().to_owned();
+        let ver = j["ver"].as_str().unwrap_or("0").to_owned();
+        held.push(tokio::spawn(async move {
+            let answer = poll(&http, &url, &token, &ver).await;
+            (answer.is_ok_and(|a| a.contains("MailId")), Instant::now())
+        }));
+    }
+    println!("sent");
+    let mut times = Vec::new();
+    let mut failures = 0;
+    for h in held {
+        match h.await {
+            Ok((true, at)) => times.push(at),
+            _ => failures += 1,
+        }
+    }
+    let first = times.iter().min().copied().unwrap_or_else(Instant::now);
+    let micros: Vec<String> = times
+        .iter()
+        .map(|t| t.duration_since(first).as_micros().to_string())
+        .collect();
+    println!("answered {} {failures} {}", times.len(), micros.join(" "));
+    Ok(())
 }
 
 /// Each held poll takes a socket on both ends, in this one process.
