@@ -151,6 +151,17 @@ pub struct NewCount {
     pub new_count: String,
 }
 
+/// The answer of `mail/authkey` (§4): every recorded client reads `auth_key`, the document shows
+/// `AuthKey`; both carry the same ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthKey {
+    /// The ticket, as recorded clients read it.
+    pub auth_key: String,
+    /// The same ticket, as the document shows it.
+    #[serde(rename = "AuthKey")]
+    pub auth_key_doc: String,
+}
+
 /// A new-mail notice of `openapi/listen` (§5), keys in the documented order; `NewCount` a JSON
 /// number here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

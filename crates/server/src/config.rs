@@ -67,6 +67,12 @@ pub struct Config {
     pub smtp_data_timeout_secs: u64,
     /// Bad commands tolerated in one session before it is closed (421).
     pub smtp_max_bad_commands: u32,
+    /// Seconds an SSO ticket from `mail/authkey` stays valid.
+    pub ticket_lifetime_secs: u64,
+    /// Seconds a web-mailbox session survives without a request.
+    pub session_idle_secs: u64,
+    /// Seconds a web-mailbox session lives at most.
+    pub session_lifetime_secs: u64,
     /// Seconds a listen client may stay away between polls and still get every notice (§5).
     pub listen_grace_secs: u64,
     /// Days notices are kept in the event log.
@@ -103,6 +109,9 @@ impl Default for Config {
             smtp_command_timeout_secs: 300,
             smtp_data_timeout_secs: 600,
             smtp_max_bad_commands: 10,
+            ticket_lifetime_secs: 300,
+            session_idle_secs: 1800,
+            session_lifetime_secs: 43_200,
             listen_grace_secs: 120,
             event_retention_days: 7,
             smtp_tls_cert_file: PathBuf::new(),
@@ -168,6 +177,15 @@ impl Config {
         }
         if self.token_requests_per_minute == 0 {
             return bad("token_requests_per_minute", "must be at least 1");
+        }
+        if self.ticket_lifetime_secs == 0
+            || self.session_idle_secs == 0
+            || self.session_lifetime_secs == 0
+        {
+            return bad(
+                "ticket_lifetime_secs",
+                "ticket and session lifetimes must be at least 1 second",
+            );
         }
         if self.event_retention_days == 0 {
             return bad("event_retention_days", "must be at least 1");

@@ -15,6 +15,7 @@ pub mod oplog;
 pub mod push;
 pub mod server;
 pub mod smtp;
+pub mod sso;
 pub mod store;
 
 pub use config::Config;

@@ -6,6 +6,8 @@ pub mod oauth;
 pub mod openapi;
 pub mod reply;
 pub mod request;
+pub mod sso;
+pub mod webmail;
 
 use crate::auth::vault::Vault;
 use crate::config::Config;
@@ -78,6 +80,14 @@ pub fn build_router(state: AppState) -> Router {
             get(openapi::call).post(openapi::call),
         )
         .route("/healthz", get(health::healthz))
+        .route("/cgi-bin/login", get(sso::login).post(sso::login))
+        .route("/mail/", get(webmail::inbox))
+        .route("/mail/read/{mail_id}", get(webmail::read))
+        .route(
+            "/mail/unread/{mail_id}",
+            axum::routing::post(webmail::mark_unread),
+        )
+        .route("/mail/logout", axum::routing::post(webmail::logout))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             error_status,

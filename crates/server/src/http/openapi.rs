@@ -95,6 +95,23 @@ async fn dispatch(
     if endpoint == "bizmail/ping" {
         return Ok(Answer::Read(Reply::Empty));
     }
+    if endpoint == "mail/authkey" {
+        let alias = req::alias_param(params)?;
+        let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
+        let ticket = crate::sso::issue_ticket(
+            &state.store,
+            &scope,
+            &alias,
+            state.config.ticket_lifetime_secs,
+        )
+        .await?;
+        return Ok(Answer::Read(Reply::json(
+            &bizmail_protocol::response::AuthKey {
+                auth_key: ticket.clone(),
+                auth_key_doc: ticket,
+            },
+        )));
+    }
     if endpoint == "listen" {
         let settings = crate::push::listen::PollSettings {
             timeout: std::time::Duration::from_secs(state.config.poll_timeout_secs),

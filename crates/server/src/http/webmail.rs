@@ -1,0 +1,339 @@
+//! The web mailbox where SSO lands: the inbox (newest first, unread in bold), reading a mail
+//! (which marks it read), marking unread, logging out. Server-rendered; no script at all.
+//!
+//! Every page is sent with a strict Content-Security-Policy (nothing loads from anywhere, no
+//! script runs, no framing), `X-Frame-Options: DENY` and `nosniff`. Every state-changing request
+//! is a POST carrying the session's anti-CSRF token. Mail bodies are shown as escaped text here;
+//! rendering mail HTML sanitized in a sandboxed frame is future work.
+
+use super::AppState;
+use crate::mail::mailbox::{self, Owner};
+use crate::sso::{self, Session};
+use crate::store;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use mail_parser::MessageParser;
+use serde::Deserialize;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "bizmail_session";
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "page.html")]
+struct PageTemplate<'a> {
+    lang: &'a str,
+    title: &'a str,
+    who: Option<&'a str>,
+    csrf: &'a str,
+    logout_label: &'a str,
+    body: &'a str,
+}
+
+struct Row {
+    mail_id: String,
+    from: String,
+    subject: String,
+    summary: String,
+    when: String,
+    unread: bool,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxTemplate {
+    rows: Vec<Row>,
+    prev: Option<i64>,
+    next: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "read.html")]
+struct ReadTemplate<'a> {
+    mail_id: &'a str,
+    subject: &'a str,
+    from: &'a str,
+    to: &'a str,
+    date: &'a str,
+    text: &'a str,
+    csrf: &'a str,
+}
+
+/// A whole page with the mailbox's security headers.
+pub fn page(title: &str, who: Option<&str>, csrf: &str, body: &str) -> Response {
+    let html = PageTemplate {
+        lang: "zh-CN",
+        title,
+        who,
+        csrf,
+        logout_label: "退出 · Log out",
+        body,
+    }
+    .render()
+    .unwrap_or_default();
+    let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The session cookie: `HttpOnly`, `SameSite=Lax`, the whole site, gone when the browser closes.
+/// (The session's idle and absolute expiry are enforced on the server, whatever the browser keeps.)
+pub fn session_cookie(value: String) -> Cookie<'static> {
+    let mut c = Cookie::new(SESSION_COOKIE, value);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_path("/");
+    c
+}
+
+async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, Response> {
+    let Some(c) = jar.get(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    sso::session(
+        &state.store,
+        c.value(),
+        state.config.session_idle_secs,
+        state.config.session_lifetime_secs,
+    )
+    .await
+    .map_err(|_| unavailable())
+}
+
+fn unavailable() -> Response {
+    let mut r = page(
+        "bizmail",
+        None,
+        "",
+        "<h1>暂时无法访问 · Temporarily unavailable</h1>",
+    );
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    r
+}
+
+fn signed_out() -> Response {
+    let mut r = page(
+        "bizmail",
+        None,
+        "",
+        "<h1>请登录 · Please sign in</h1><p>请从贵公司的系统进入邮箱。 Open your mailbox from your company's portal.</p>",
+    );
+    *r.status_mut() = StatusCode::UNAUTHORIZED;
+    r
+}
+
+/// Inbox paging.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+/// `GET /mail/`: the inbox, newest first.
+pub async fn inbox(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let s = match current(&state, &jar).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return signed_out(),
+        Err(r) => return r,
+    };
+    let page_no = q.page.unwrap_or(0).max(0);
+    let copies = match state.store.acquire().await {
+        Ok(mut c) => {
+            store::mail::copies(
+                &mut c.conn(),
+                s.member_id,
+                PAGE_SIZE + 1,
+                page_no * PAGE_SIZE,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let Ok(mut copies) = copies else {
+        return unavailable();
+    };
+    let more = copies.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
+    copies.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
+    let rows = copies
+        .into_iter()
+        .map(|c| Row {
+            mail_id: c.mail_id,
+            from: c.from_header,
+            subject: if c.subject.is_empty() {
+                "(无主题 · no subject)".into()
+            } else {
+                c.subject
+            },
+            summary: c.summary,
+            when: httpdate::fmt_http_date(
+                std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(u64::try_from(c.received_ms).unwrap_or(0)),
+            ),
+            unread: !c.seen,
+        })
+        .collect();
+    let body = InboxTemplate {
+        rows,
+        prev: (page_no > 0).then(|| page_no - 1),
+        next: more.then_some(page_no + 1),
+    }
+    .render()
+    .unwrap_or_default();
+    page("收件箱 · Inbox", Some(&s.address), &s.csrf, &body)
+}
+
+fn owner(s: &Session) -> Owner {
+    Owner {
+        tenant_id: s.tenant_id,
+        member_id: s.member_id,
+        address: s.address.clone(),
+    }
+}
+
+/// `GET /mail/read/{mail_id}`: one mail, marked read (which sends the unread notice).
+pub async fn read(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(mail_id): Path<String>,
+) -> Response {
+    let s = match current(&state, &jar).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return signed_out(),
+        Err(r) => return r,
+    };
+    let raw = match state.store.acquire().await {
+        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
+        Err(e) => Err(e),
+    };
+    let raw = match raw {
+        Ok(Some(raw)) => raw,
+        Ok(None) => {
+            let mut r = page(
+                "bizmail",
+                Some(&s.address),
+                &s.csrf,
+                "<h1>找不到这封邮件 · No such mail</h1>",
+            );
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            return r;
+        }
+        Err(_) => return unavailable(),
+    };
+    if mailbox::mark(&state.store, &state.hub, &owner(&s), &mail_id, true)
+        .await
+        .is_err()
+    {
+        return unavailable();
+    }
+    let parsed = MessageParser::default().parse(&raw);
+    let header = |n: &str| {
+        parsed
+            .as_ref()
+            .and_then(|m| m.header_raw(n))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    let subject = parsed
+        .as_ref()
+        .and_then(|m| m.subject())
+        .unwrap_or_default()
+        .to_owned();
+    let text = parsed
+        .as_ref()
+        .and_then(|m| m.body_text(0))
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
+    let body = ReadTemplate {
+        mail_id: &mail_id,
+        subject: &subject,
+        from: &header("From"),
+        to: &header("To"),
+        date: &header("Date"),
+        text: &text,
+        csrf: &s.csrf,
+    }
+    .render()
+    .unwrap_or_default();
+    page(&subject, Some(&s.address), &s.csrf, &body)
+}
+
+/// The anti-CSRF field of every form.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+fn csrf_ok(s: &Session, form: &CsrfForm) -> bool {
+    crate::auth::secrets_equal(s.csrf.as_bytes(), form.csrf.as_bytes())
+}
+
+/// `POST /mail/unread/{mail_id}`.
+pub async fn mark_unread(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(mail_id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let s = match current(&state, &jar).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return signed_out(),
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s, &form) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match mailbox::mark(&state.store, &state.hub, &owner(&s), &mail_id, false).await {
+        Ok(_) => Redirect::to("/mail/").into_response(),
+        Err(_) => unavailable(),
+    }
+}
+
+/// `POST /mail/logout`: ends the session.
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let s = match current(&state, &jar).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return signed_out(),
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s, &form) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    if let Some(c) = jar.get(SESSION_COOKIE)
+        && sso::logout(&state.store, c.value()).await.is_err()
+    {
+        return unavailable();
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    (
+        jar,
+        page("bizmail", None, "", "<h1>已退出 · Signed out</h1>"),
+    )
+        .into_response()
+}

@@ -1,0 +1,164 @@
+//! Single sign-on (§4): one-time tickets for a member (`openapi/mail/authkey`), burned by
+//! `/cgi-bin/login` to open a web-mailbox session, and the sessions themselves.
+//!
+//! Tickets are 56 random bytes as 112 upper-case hex characters (as recorded), single-use, bound
+//! to the tenant and the member, stored as SHA-256, expiring after `ticket_lifetime_secs`. Session
+//! ids are 32 random bytes, also stored hashed, with an idle and an absolute expiry; each session
+//! has its own anti-CSRF token for the mailbox's forms.
+
+use crate::auth::{random_bytes, tokens::token_hash};
+use crate::directory::{DirResult, Scope, resolve_member};
+use crate::store::{self, Store, StoreError};
+use base64::Engine as _;
+use bizmail_protocol::{Address, ErrorCode};
+
+/// A new ticket for the member at `alias` (primary or alias). A disabled member gets
+/// `user_not_found`, like an unknown one (§4).
+pub async fn issue_ticket(
+    store: &Store,
+    scope: &Scope,
+    alias: &Address,
+    lifetime_secs: u64,
+) -> DirResult<String> {
+    let member = {
+        let mut pooled = store.acquire().await?;
+        resolve_member(&mut pooled.conn(), scope, alias).await?
+    };
+    if !member.enabled {
+        return Err(ErrorCode::UserNotFound.into());
+    }
+    let ticket = hex::encode_upper(random_bytes::<56>());
+    let expires = store::now_ms()
+        .saturating_add(i64::try_from(lifetime_secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+    store::sso::insert_ticket(
+        store,
+        &token_hash(&ticket),
+        scope.tenant_id,
+        member.id,
+        expires,
+    )
+    .await?;
+    Ok(ticket)
+}
+
+/// Why a login was refused. The page says no more than "this link is not valid".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Unknown, used or expired ticket; or a ticket for another member, tenant or admin.
+    BadTicket,
+    /// The store failed.
+    Unavailable,
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Refused {
+        tracing::error!(error = %e, "store failure during SSO login");
+        Refused::Unavailable
+    }
+}
+
+/// A session just opened: the cookie value to hand to the browser.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The session id (the cookie's value).
+    pub session_id: String,
+}
+
+/// `/cgi-bin/login`: burns the ticket, then checks it was issued for `user` in the tenant `agent`
+/// administers, and opens a session for that member. The ticket is burned first, so a probe with a
+/// wrong `agent` or `user` still uses it up.
+pub async fn login(
+    store: &Store,
+    agent: &str,
+    user: &str,
+    ticket: &str,
+) -> Result<Opened, Refused> {
+    let now = store::now_ms();
+    let (tenant_id, member_id) = store::sso::burn_ticket(store, &token_hash(ticket.trim()), now)
+        .await?
+        .ok_or(Refused::BadTicket)?;
+    let admin = store::tenants::find_admin(store, agent.trim())
+        .await?
+        .ok_or(Refused::BadTicket)?;
+    if admin.tenant_id != tenant_id {
+        return Err(Refused::BadTicket);
+    }
+    let user = Address::parse(user).ok_or(Refused::BadTicket)?;
+    let scope = Scope {
+        tenant_id,
+        domains: Vec::new(),
+    };
+    let member = {
+        let mut pooled = store.acquire().await?;
+        resolve_member(&mut pooled.conn(), &scope, &user)
+            .await
+            .map_err(|_| Refused::BadTicket)?
+    };
+    if member.id != member_id || !member.enabled {
+        return Err(Refused::BadTicket);
+    }
+    let session_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+    let csrf = hex::encode(random_bytes::<16>());
+    store::sso::insert_session(
+        store,
+        &token_hash(&session_id),
+        tenant_id,
+        member_id,
+        &csrf,
+        now,
+    )
+    .await?;
+    Ok(Opened { session_id })
+}
+
+/// A signed-in member.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The member's tenant.
+    pub tenant_id: i64,
+    /// The member.
+    pub member_id: i64,
+    /// The member's primary address.
+    pub address: String,
+    /// The anti-CSRF token of this session's forms.
+    pub csrf: String,
+}
+
+/// The live session behind a cookie value, if any (touching it).
+pub async fn session(
+    store: &Store,
+    session_id: &str,
+    idle_secs: u64,
+    max_secs: u64,
+) -> Result<Option<Session>, StoreError> {
+    let to_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let Some((tenant_id, member_id, csrf)) = store::sso::session(
+        store,
+        &token_hash(session_id),
+        store::now_ms(),
+        to_ms(idle_secs),
+        to_ms(max_secs),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut pooled = store.acquire().await?;
+    let Some(m) = store::directory::member(&mut pooled.conn(), tenant_id, member_id).await? else {
+        return Ok(None);
+    };
+    if !m.enabled {
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        tenant_id,
+        member_id,
+        address: m.address,
+        csrf,
+    }))
+}
+
+/// Ends a session.
+pub async fn logout(store: &Store, session_id: &str) -> Result<(), StoreError> {
+    store::sso::delete_session(store, &token_hash(session_id)).await
+}
