@@ -274,18 +274,28 @@ where
             (lat, errors)
         }));
     }
-    let mut latencies_us = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await?;
-        latencies_us.extend(l);
-        errors += e;
+    Outcome::gather(tasks, start).await
+}
+
+impl Outcome {
+    /// Waits for load tasks that each return `(latencies in µs, errors)` and adds them up.
+    pub async fn gather(
+        tasks: Vec<tokio::task::JoinHandle<(Vec<u64>, usize)>>,
+        start: Instant,
+    ) -> anyhow::Result<Outcome> {
+        let mut latencies_us = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (l, e) = t.await?;
+            latencies_us.extend(l);
+            errors += e;
+        }
+        Ok(Outcome {
+            latencies_us,
+            elapsed: start.elapsed(),
+            errors,
+        })
     }
-    Ok(Outcome {
-        latencies_us,
-        elapsed: start.elapsed(),
-        errors,
-    })
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {

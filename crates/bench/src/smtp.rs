@@ -87,16 +87,5 @@ pub async fn ingest(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
             (lat, errors)
         }));
     }
-    let mut latencies_us = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await?;
-        latencies_us.extend(l);
-        errors += e;
-    }
-    Ok(Outcome {
-        latencies_us,
-        elapsed: start.elapsed(),
-        errors,
-    })
+    Outcome::gather(tasks, start).await
 }

@@ -12,6 +12,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
+/// What a `mailid` keeps unencoded in the redirect: RFC 3986's unreserved characters, which is
+/// every character of a bizmail MailId (base64url); anything else a client sends is encoded.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Burns the ticket and opens a session, or answers 403.
 pub async fn login(State(state): State<AppState>, jar: CookieJar, req: ApiRequest) -> Response {
     let Ok(params) = req.params else {
@@ -27,7 +35,7 @@ pub async fn login(State(state): State<AppState>, jar: CookieJar, req: ApiReques
             let target = match params.get_nonempty("mailid") {
                 Some(id) => format!(
                     "/mail/read/{}",
-                    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+                    percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
                 ),
                 None => "/mail/".to_owned(),
             };

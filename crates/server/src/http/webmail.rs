@@ -106,20 +106,6 @@ pub fn session_cookie(value: String) -> Cookie<'static> {
     c
 }
 
-async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, Response> {
-    let Some(c) = jar.get(SESSION_COOKIE) else {
-        return Ok(None);
-    };
-    sso::session(
-        &state.store,
-        c.value(),
-        state.config.session_idle_secs,
-        state.config.session_lifetime_secs,
-    )
-    .await
-    .map_err(|_| unavailable())
-}
-
 fn unavailable() -> Response {
     let mut r = page(
         "bizmail",
@@ -142,6 +128,37 @@ fn signed_out() -> Response {
     r
 }
 
+/// The signed-in member of a request; a request without a live session is answered "please sign
+/// in" (401) before the handler runs.
+pub struct SignedIn(pub Session);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(c) = jar.get(SESSION_COOKIE) else {
+            return Err(signed_out());
+        };
+        let config = &state.config;
+        match sso::session(
+            &state.store,
+            c.value(),
+            config.session_idle_secs,
+            config.session_lifetime_secs,
+        )
+        .await
+        {
+            Ok(Some(s)) => Ok(SignedIn(s)),
+            Ok(None) => Err(signed_out()),
+            Err(_) => Err(unavailable()),
+        }
+    }
+}
+
 /// Inbox paging.
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -151,14 +168,9 @@ pub struct PageQuery {
 /// `GET /mail/`: the inbox, newest first.
 pub async fn inbox(
     State(state): State<AppState>,
-    jar: CookieJar,
+    SignedIn(s): SignedIn,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let s = match current(&state, &jar).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return signed_out(),
-        Err(r) => return r,
-    };
     let page_no = q.page.unwrap_or(0).max(0);
     let copies = match state.store.acquire().await {
         Ok(mut c) => {
@@ -216,14 +228,9 @@ fn owner(s: &Session) -> Owner {
 /// `GET /mail/read/{mail_id}`: one mail, marked read (which sends the unread notice).
 pub async fn read(
     State(state): State<AppState>,
-    jar: CookieJar,
+    SignedIn(s): SignedIn,
     Path(mail_id): Path<String>,
 ) -> Response {
-    let s = match current(&state, &jar).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return signed_out(),
-        Err(r) => return r,
-    };
     let raw = match state.store.acquire().await {
         Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
         Err(e) => Err(e),
@@ -293,15 +300,10 @@ fn csrf_ok(s: &Session, form: &CsrfForm) -> bool {
 /// `POST /mail/unread/{mail_id}`.
 pub async fn mark_unread(
     State(state): State<AppState>,
-    jar: CookieJar,
+    SignedIn(s): SignedIn,
     Path(mail_id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let s = match current(&state, &jar).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return signed_out(),
-        Err(r) => return r,
-    };
     if !csrf_ok(&s, &form) {
         return StatusCode::FORBIDDEN.into_response();
     }
@@ -314,14 +316,10 @@ pub async fn mark_unread(
 /// `POST /mail/logout`: ends the session.
 pub async fn logout(
     State(state): State<AppState>,
+    SignedIn(s): SignedIn,
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let s = match current(&state, &jar).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return signed_out(),
-        Err(r) => return r,
-    };
     if !csrf_ok(&s, &form) {
         return StatusCode::FORBIDDEN.into_response();
     }
