@@ -196,3 +196,65 @@ backend_test! {
         assert_eq!(b.get(srv.url("mail/")).header("cookie", &session).send().await.unwrap().status(), 401);
     }
 }
+
+/// Delivers a raw message (headers and body as given).
+async fn mail_raw(srv: &TestServer, to: &str, message: &str) {
+    let s = tokio::net::TcpStream::connect(srv.smtp_addr())
+        .await
+        .unwrap();
+    let (r, mut w) = s.into_split();
+    let mut r = BufReader::new(r);
+    let msg = format!(
+        "EHLO t\r\nMAIL FROM:<s@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\n{message}\r\n.\r\nQUIT\r\n"
+    );
+    w.write_all(msg.as_bytes()).await.unwrap();
+    let mut line = String::new();
+    let mut all = String::new();
+    while r.read_line(&mut line).await.unwrap() > 0 {
+        all.push_str(&line);
+        line.clear();
+    }
+    assert!(all.contains("250 2.0.0"), "{all}");
+}
+
+backend_test! {
+    async fn hostile_html_mail_is_sanitized_and_framed(srv) {
+        let api = Api::new(&srv).await;
+        let a = api.add_member("html", &[]).await;
+        let hostile = "Subject: Hostile\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<p onmouseover=\"alert(1)\">Hello<script>alert(2)</script></p>\
+<a href=\"javascript:alert(3)\">x</a><a href=\"https://example.com/doc\">doc</a>\
+<img src=\"https://tracker.example/pixel.gif\" onerror=\"alert(4)\"><svg><script>alert(5)</script></svg>\
+<form action=\"https://phish.example\"><input name=p></form><meta http-equiv=\"refresh\" content=\"0;url=https://phish.example\">";
+        mail_raw(&srv, &a, hostile).await;
+        let t = authkey(&api, &a).await;
+        let b = browser();
+        let session = cookie(&b.get(login_url(&srv, &api.tenant.admin, &a, &t, None)).send().await.unwrap());
+        let inbox = b.get(srv.url("mail/")).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        let mail_id = inbox.split("/mail/read/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let read = b.get(srv.url(&format!("mail/read/{mail_id}"))).header("cookie", &session).send().await.unwrap();
+        let csp = read.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("frame-src 'self'") && !csp.contains("script-src"), "{csp}");
+        let page = read.text().await.unwrap();
+        assert!(page.contains(r#"<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src="/mail/body/"#), "{page}");
+        assert!(!page.contains("allow-scripts") && !page.contains("allow-same-origin"));
+        assert!(page.contains("?images=1"), "offers to show the blocked images");
+        // The frame's document: nothing hostile left, its own locked-down policy.
+        let body = b.get(srv.url(&format!("mail/body/{mail_id}"))).header("cookie", &session).send().await.unwrap();
+        let fcsp = body.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(fcsp.contains("sandbox") && fcsp.contains("default-src 'none'") && fcsp.contains("img-src data:;"), "{fcsp}");
+        assert_eq!(body.headers()["x-content-type-options"], "nosniff");
+        let html = body.text().await.unwrap().to_ascii_lowercase();
+        for bad in ["<script", "onmouseover", "onerror", "javascript:", "<form", "phish.example", "tracker.example", "refresh"] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+        assert!(html.contains(r#"href="https://example.com/doc""#) && html.contains("noopener noreferrer"), "{html}");
+        // Images only when asked for.
+        let with = b.get(srv.url(&format!("mail/body/{mail_id}?images=1"))).header("cookie", &session).send().await.unwrap();
+        assert!(with.headers()["content-security-policy"].to_str().unwrap().contains("img-src https:"));
+        assert!(with.text().await.unwrap().contains("tracker.example/pixel.gif"));
+        // Without a session, or for a mail that is not yours: nothing.
+        assert_eq!(b.get(srv.url(&format!("mail/body/{mail_id}"))).send().await.unwrap().status(), 401);
+        assert_eq!(b.get(srv.url("mail/body/not-mine")).header("cookie", &session).send().await.unwrap().status(), 404);
+    }
+}

@@ -83,6 +83,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/cgi-bin/login", get(sso::login).post(sso::login))
         .route("/mail/", get(webmail::inbox))
         .route("/mail/read/{mail_id}", get(webmail::read))
+        .route("/mail/body/{mail_id}", get(webmail::body))
         .route(
             "/mail/unread/{mail_id}",
             axum::routing::post(webmail::mark_unread),

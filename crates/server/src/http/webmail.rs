@@ -3,11 +3,13 @@
 //!
 //! Every page is sent with a strict Content-Security-Policy (nothing loads from anywhere, no
 //! script runs, no framing), `X-Frame-Options: DENY` and `nosniff`. Every state-changing request
-//! is a POST carrying the session's anti-CSRF token. Mail bodies are shown as escaped text here;
-//! rendering mail HTML sanitized in a sandboxed frame is future work.
+//! is a POST carrying the session's anti-CSRF token. A text mail is shown as escaped text; an HTML
+//! mail sanitized (`mail::render`) in a sandboxed frame served from `/mail/body/…` under its own
+//! policy, with remote images only after the reader asks for them.
 
 use super::AppState;
 use crate::mail::mailbox::{self, Owner};
+use crate::mail::render;
 use crate::sso::{self, Session};
 use crate::store;
 use askama::Template;
@@ -54,6 +56,8 @@ struct InboxTemplate {
 #[derive(Template)]
 #[template(path = "read.html")]
 struct ReadTemplate<'a> {
+    html_frame: Option<String>,
+    blocked_images: bool,
     mail_id: &'a str,
     subject: &'a str,
     from: &'a str,
@@ -80,7 +84,8 @@ pub fn page(title: &str, who: Option<&str>, csrf: &str, body: &str) -> Response 
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -230,6 +235,7 @@ pub async fn read(
     State(state): State<AppState>,
     SignedIn(s): SignedIn,
     Path(mail_id): Path<String>,
+    Query(show): Query<ShowImages>,
 ) -> Response {
     let raw = match state.store.acquire().await {
         Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
@@ -273,7 +279,20 @@ pub async fn read(
         .and_then(|m| m.body_text(0))
         .map(|t| t.into_owned())
         .unwrap_or_default();
+    // An HTML mail is shown sanitized in a sandboxed frame (served by `body`); text as text.
+    let html = parsed.as_ref().and_then(html_part);
+    let blocked_images = html
+        .as_deref()
+        .is_some_and(|h| render::sanitize_html(h, false).blocked_images);
+    let images = show.images.unwrap_or(0) == 1;
     let body = ReadTemplate {
+        html_frame: html.map(|_| {
+            format!(
+                "/mail/body/{mail_id}{}",
+                if images { "?images=1" } else { "" }
+            )
+        }),
+        blocked_images: blocked_images && !images,
         mail_id: &mail_id,
         subject: &subject,
         from: &header("From"),
@@ -285,6 +304,78 @@ pub async fn read(
     .render()
     .unwrap_or_default();
     page(&subject, Some(&s.address), &s.csrf, &body)
+}
+
+/// `?images=1`: show the remote images of an HTML mail.
+#[derive(Deserialize)]
+pub struct ShowImages {
+    images: Option<u8>,
+}
+
+/// The mail's HTML body, if it has one (a text-only mail has none, whatever mail-parser offers).
+fn html_part(m: &mail_parser::Message<'_>) -> Option<String> {
+    m.parts.iter().find_map(|p| match &p.body {
+        mail_parser::PartType::Html(h) => Some(h.to_string()),
+        _ => None,
+    })
+}
+
+/// `GET /mail/body/{mail_id}`: the sanitized HTML of a mail, for the read page's sandboxed frame.
+/// Its own policy lets nothing run and nothing load but (when asked for) images; it may only be
+/// framed by the mailbox itself. It does not mark the mail read (the read page does).
+pub async fn body(
+    State(state): State<AppState>,
+    SignedIn(s): SignedIn,
+    Path(mail_id): Path<String>,
+    Query(show): Query<ShowImages>,
+) -> Response {
+    let raw = match state.store.acquire().await {
+        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
+        Err(e) => Err(e),
+    };
+    let raw = match raw {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return unavailable(),
+    };
+    let images = show.images.unwrap_or(0) == 1;
+    let html = MessageParser::default()
+        .parse(&raw)
+        .as_ref()
+        .and_then(html_part)
+        .map(|h| render::sanitize_html(&h, images).html)
+        .unwrap_or_default();
+    let doc = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"></head><body>{html}</body></html>"
+    );
+    let img_src = if images {
+        "https: http: data:"
+    } else {
+        "data:"
+    };
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+    );
+    let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// The anti-CSRF field of every form.

@@ -4,4 +4,5 @@
 
 pub mod deliver;
 pub mod mailbox;
+pub mod render;
 pub mod route;

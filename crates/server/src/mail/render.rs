@@ -1,0 +1,92 @@
+//! Making received HTML harmless before any browser sees it: ammonia's allow-list (no script, no
+//! event handler, no form, no `javascript:`, no style sheet, no frame), links opened in a new tab
+//! with `rel="noopener noreferrer"`, and remote images dropped unless the reader asked for them
+//! (a remote image is a read receipt and a tracker). The result is still shown only in a sandboxed
+//! frame under its own Content-Security-Policy: sanitizing is the first wall, not the only one.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Sanitized HTML, and whether remote images were held back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The safe HTML fragment.
+    pub html: String,
+    /// True when the mail has remote images that were removed (offer "show images").
+    pub blocked_images: bool,
+}
+
+/// Sanitizes a mail's HTML body; remote images stay only when `remote_images` is true.
+pub fn sanitize_html(html: &str, remote_images: bool) -> Rendered {
+    let blocked = Arc::new(AtomicBool::new(false));
+    let seen = blocked.clone();
+    let html = ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .attribute_filter(move |element, attribute, value| {
+            let remote = {
+                let v = value.trim_start().to_ascii_lowercase();
+                v.starts_with("http:") || v.starts_with("https:") || v.starts_with("//")
+            };
+            match (element, attribute) {
+                ("img", "src" | "srcset") if remote && !remote_images => {
+                    seen.store(true, Ordering::Relaxed);
+                    None
+                }
+                _ => Some(value.into()),
+            }
+        })
+        .clean(html)
+        .to_string();
+    Rendered {
+        html,
+        blocked_images: blocked.load(Ordering::Relaxed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_markup_is_removed() {
+        let r = sanitize_html(
+            r#"<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:alert(2)">j</a>
+<a href="https://example.com/">ok</a><form action="https://evil"><input></form>
+<img src="https://tracker.example/p.gif"><svg onload="alert(3)"></svg><iframe src="https://evil"></iframe>
+<meta http-equiv="refresh" content="0;url=https://evil"><style>body{background:url(https://evil)}</style></p>"#,
+            false,
+        );
+        let h = r.html.to_ascii_lowercase();
+        for bad in [
+            "script",
+            "onclick",
+            "javascript:",
+            "<form",
+            "tracker.example",
+            "onload",
+            "<iframe",
+            "refresh",
+            "<style",
+            "evil",
+        ] {
+            assert!(!h.contains(bad), "{bad} survived: {}", r.html);
+        }
+        assert!(h.contains(r#"href="https://example.com/""#), "{}", r.html);
+        assert!(h.contains(r#"rel="noopener noreferrer""#));
+        assert!(h.contains(r#"target="_blank""#));
+        assert!(r.blocked_images);
+    }
+
+    #[test]
+    fn remote_images_on_request() {
+        let r = sanitize_html(
+            r#"<img src="https://cdn.example/logo.png" alt="logo">"#,
+            true,
+        );
+        assert!(r.html.contains("https://cdn.example/logo.png"));
+        assert!(!r.blocked_images);
+        let none = sanitize_html("<p>plain</p>", false);
+        assert!(!none.blocked_images);
+    }
+}
