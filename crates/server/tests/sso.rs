@@ -258,3 +258,34 @@ backend_test! {
         assert_eq!(b.get(srv.url("mail/body/not-mine")).header("cookie", &session).send().await.unwrap().status(), 404);
     }
 }
+
+backend_test! {
+    async fn attachments_are_listed_and_only_downloaded(srv) {
+        let api = Api::new(&srv).await;
+        let a = api.add_member("att", &[]).await;
+        // An HTML file named in Chinese, base64 ("<script>alert(1)</script>").
+        let msg = "Subject: With attachment\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n\
+--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n\
+--XX\r\nContent-Type: text/html; name=\"=?UTF-8?B?5oql5ZGKLmh0bWw=?=\"\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?5oql5ZGKLmh0bWw=?=\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nPHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\r\n--XX--";
+        mail_raw(&srv, &a, msg).await;
+        let t = authkey(&api, &a).await;
+        let b = browser();
+        let session = cookie(&b.get(login_url(&srv, &api.tenant.admin, &a, &t, None)).send().await.unwrap());
+        let inbox = b.get(srv.url("mail/")).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        let mail_id = inbox.split("/mail/read/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let page = b.get(srv.url(&format!("mail/read/{mail_id}"))).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("报告.html"), "{page}");
+        assert!(page.contains(&format!("/mail/attachment/{mail_id}/0")));
+        assert!(page.contains("See attached."));
+        let file = b.get(srv.url(&format!("mail/attachment/{mail_id}/0"))).header("cookie", &session).send().await.unwrap();
+        assert_eq!(file.status(), 200);
+        assert_eq!(file.headers()["content-type"], "application/octet-stream");
+        assert_eq!(file.headers()["x-content-type-options"], "nosniff");
+        let disposition = file.headers()["content-disposition"].to_str().unwrap().to_owned();
+        assert!(disposition.starts_with("attachment;") && disposition.contains("UTF-8''%E6%8A%A5%E5%91%8A%2Ehtml"), "{disposition}");
+        assert_eq!(file.bytes().await.unwrap().as_ref(), b"<script>alert(1)</script>");
+        assert_eq!(b.get(srv.url(&format!("mail/attachment/{mail_id}/1"))).header("cookie", &session).send().await.unwrap().status(), 404);
+        assert_eq!(b.get(srv.url(&format!("mail/attachment/{mail_id}/0"))).send().await.unwrap().status(), 401);
+    }
+}

@@ -85,6 +85,10 @@ pub fn build_router(state: AppState) -> Router {
         .route("/mail/read/{mail_id}", get(webmail::read))
         .route("/mail/body/{mail_id}", get(webmail::body))
         .route(
+            "/mail/attachment/{mail_id}/{index}",
+            get(webmail::attachment),
+        )
+        .route(
             "/mail/unread/{mail_id}",
             axum::routing::post(webmail::mark_unread),
         )

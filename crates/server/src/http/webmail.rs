@@ -18,7 +18,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders as _};
 use serde::Deserialize;
 
 /// The session cookie's name.
@@ -53,9 +53,17 @@ struct InboxTemplate {
     next: Option<i64>,
 }
 
+/// An attachment as the read page lists it.
+struct AttachmentLink {
+    index: usize,
+    name: String,
+    size: usize,
+}
+
 #[derive(Template)]
 #[template(path = "read.html")]
 struct ReadTemplate<'a> {
+    attachments: Vec<AttachmentLink>,
     html_frame: Option<String>,
     blocked_images: bool,
     mail_id: &'a str,
@@ -285,7 +293,21 @@ pub async fn read(
         .as_deref()
         .is_some_and(|h| render::sanitize_html(h, false).blocked_images);
     let images = show.images.unwrap_or(0) == 1;
+    let attachments = parsed
+        .as_ref()
+        .map(|m| {
+            m.attachments()
+                .enumerate()
+                .map(|(index, a)| AttachmentLink {
+                    index,
+                    name: a.attachment_name().unwrap_or("attachment").to_owned(),
+                    size: a.contents().len(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let body = ReadTemplate {
+        attachments,
         html_frame: html.map(|_| {
             format!(
                 "/mail/body/{mail_id}{}",
@@ -312,9 +334,11 @@ pub struct ShowImages {
     images: Option<u8>,
 }
 
-/// The mail's HTML body, if it has one (a text-only mail has none, whatever mail-parser offers).
+/// The mail's HTML body, if it has one. Only the body parts count (an HTML *attachment* is not
+/// the body), and only real HTML (mail-parser lists a text-only mail's text part as its HTML body
+/// too, to be converted; that one is shown as text instead).
 fn html_part(m: &mail_parser::Message<'_>) -> Option<String> {
-    m.parts.iter().find_map(|p| match &p.body {
+    m.html_bodies().find_map(|p| match &p.body {
         mail_parser::PartType::Html(h) => Some(h.to_string()),
         _ => None,
     })
@@ -373,6 +397,64 @@ pub async fn body(
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `GET /mail/attachment/{mail_id}/{index}`: an attachment, only ever as a download: a browser
+/// must never render a file a stranger sent (`Content-Disposition: attachment`, a generic type,
+/// `nosniff`, and a policy that forbids everything should it be opened anyway).
+pub async fn attachment(
+    State(state): State<AppState>,
+    SignedIn(s): SignedIn,
+    Path((mail_id, index)): Path<(String, usize)>,
+) -> Response {
+    let raw = match state.store.acquire().await {
+        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
+        Err(e) => Err(e),
+    };
+    let raw = match raw {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return unavailable(),
+    };
+    let Some(message) = MessageParser::default().parse(&raw) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(part) = message.attachments().nth(index) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let name = part.attachment_name().unwrap_or("attachment");
+    // RFC 6266: an ASCII fallback, and the real name percent-encoded as UTF-8.
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let mut r = part.contents().to_vec().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
