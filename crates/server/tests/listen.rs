@@ -11,7 +11,7 @@ use bizmail_server::store::{directory as db, mail as maildb};
 use bizmail_testkit::{TestServer, backend_test};
 use common::Api;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 
 async fn listen(api: &Api<'_>, ver: &str) -> serde_json::Value {
     let body = api.post("listen", &[("Ver", ver)]).await;
@@ -20,23 +20,13 @@ async fn listen(api: &Api<'_>, ver: &str) -> serde_json::Value {
 
 /// Delivers one message over SMTP.
 async fn mail(srv: &TestServer, to: &str, subject: &str) {
-    let s = tokio::net::TcpStream::connect(srv.smtp_addr())
-        .await
-        .unwrap();
-    let (r, mut w) = s.into_split();
-    let mut r = BufReader::new(r);
-    let msg = format!(
-        "EHLO t\r\nMAIL FROM:<sender@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\n\
-From: \"Test\" <test@gzdev.com>\r\nSubject: {subject}\r\n\r\nbody of {subject}\r\n.\r\nQUIT\r\n"
+    let message = format!(
+        "From: \"Test\" <test@gzdev.com>
+Subject: {subject}
+
+body of {subject}"
     );
-    w.write_all(msg.as_bytes()).await.unwrap();
-    let mut all = String::new();
-    let mut line = String::new();
-    while r.read_line(&mut line).await.unwrap() > 0 {
-        all.push_str(&line);
-        line.clear();
-    }
-    assert!(all.contains("250 2.0.0"), "{all}");
+    common::deliver(srv, to, &message).await;
 }
 
 backend_test! {

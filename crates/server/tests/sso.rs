@@ -8,7 +8,6 @@ mod common;
 use bizmail_testkit::{TestServer, backend_test};
 use common::Api;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -58,22 +57,13 @@ fn cookie(resp: &reqwest::Response) -> String {
 }
 
 async fn mail(srv: &TestServer, to: &str, subject: &str) {
-    let s = tokio::net::TcpStream::connect(srv.smtp_addr())
-        .await
-        .unwrap();
-    let (r, mut w) = s.into_split();
-    let mut r = BufReader::new(r);
-    let msg = format!(
-        "EHLO t\r\nMAIL FROM:<s@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\nFrom: Sender <s@outside.example>\r\nSubject: {subject}\r\n\r\nHello <b>there</b>\r\n.\r\nQUIT\r\n"
+    let message = format!(
+        "From: Sender <s@outside.example>
+Subject: {subject}
+
+Hello <b>there</b>"
     );
-    w.write_all(msg.as_bytes()).await.unwrap();
-    let mut line = String::new();
-    let mut all = String::new();
-    while r.read_line(&mut line).await.unwrap() > 0 {
-        all.push_str(&line);
-        line.clear();
-    }
-    assert!(all.contains("250 2.0.0"), "{all}");
+    common::deliver(srv, to, &message).await;
 }
 
 backend_test! {
@@ -197,26 +187,6 @@ backend_test! {
     }
 }
 
-/// Delivers a raw message (headers and body as given).
-async fn mail_raw(srv: &TestServer, to: &str, message: &str) {
-    let s = tokio::net::TcpStream::connect(srv.smtp_addr())
-        .await
-        .unwrap();
-    let (r, mut w) = s.into_split();
-    let mut r = BufReader::new(r);
-    let msg = format!(
-        "EHLO t\r\nMAIL FROM:<s@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\n{message}\r\n.\r\nQUIT\r\n"
-    );
-    w.write_all(msg.as_bytes()).await.unwrap();
-    let mut line = String::new();
-    let mut all = String::new();
-    while r.read_line(&mut line).await.unwrap() > 0 {
-        all.push_str(&line);
-        line.clear();
-    }
-    assert!(all.contains("250 2.0.0"), "{all}");
-}
-
 backend_test! {
     async fn hostile_html_mail_is_sanitized_and_framed(srv) {
         let api = Api::new(&srv).await;
@@ -226,7 +196,7 @@ backend_test! {
 <a href=\"javascript:alert(3)\">x</a><a href=\"https://example.com/doc\">doc</a>\
 <img src=\"https://tracker.example/pixel.gif\" onerror=\"alert(4)\"><svg><script>alert(5)</script></svg>\
 <form action=\"https://phish.example\"><input name=p></form><meta http-equiv=\"refresh\" content=\"0;url=https://phish.example\">";
-        mail_raw(&srv, &a, hostile).await;
+        common::deliver(&srv, &a, hostile).await;
         let t = authkey(&api, &a).await;
         let b = browser();
         let session = cookie(&b.get(login_url(&srv, &api.tenant.admin, &a, &t, None)).send().await.unwrap());
@@ -268,7 +238,7 @@ backend_test! {
 --XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n\
 --XX\r\nContent-Type: text/html; name=\"=?UTF-8?B?5oql5ZGKLmh0bWw=?=\"\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?5oql5ZGKLmh0bWw=?=\"\r\n\
 Content-Transfer-Encoding: base64\r\n\r\nPHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\r\n--XX--";
-        mail_raw(&srv, &a, msg).await;
+        common::deliver(&srv, &a, msg).await;
         let t = authkey(&api, &a).await;
         let b = browser();
         let session = cookie(&b.get(login_url(&srv, &api.tenant.admin, &a, &t, None)).send().await.unwrap());

@@ -238,19 +238,15 @@ fn owner(s: &Session) -> Owner {
     }
 }
 
-/// `GET /mail/read/{mail_id}`: one mail, marked read (which sends the unread notice).
-pub async fn read(
-    State(state): State<AppState>,
-    SignedIn(s): SignedIn,
-    Path(mail_id): Path<String>,
-    Query(show): Query<ShowImages>,
-) -> Response {
+/// The raw bytes of one of the signed-in member's mails, or the answer to send instead: 404 when
+/// the member has no such mail (another member's mail included), 503 when the store fails.
+async fn own_mail(state: &AppState, s: &Session, mail_id: &str) -> Result<Vec<u8>, Response> {
     let raw = match state.store.acquire().await {
-        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
+        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, mail_id).await,
         Err(e) => Err(e),
     };
-    let raw = match raw {
-        Ok(Some(raw)) => raw,
+    match raw {
+        Ok(Some(raw)) => Ok(raw),
         Ok(None) => {
             let mut r = page(
                 "bizmail",
@@ -259,9 +255,22 @@ pub async fn read(
                 "<h1>找不到这封邮件 · No such mail</h1>",
             );
             *r.status_mut() = StatusCode::NOT_FOUND;
-            return r;
+            Err(r)
         }
-        Err(_) => return unavailable(),
+        Err(_) => Err(unavailable()),
+    }
+}
+
+/// `GET /mail/read/{mail_id}`: one mail, marked read (which sends the unread notice).
+pub async fn read(
+    State(state): State<AppState>,
+    SignedIn(s): SignedIn,
+    Path(mail_id): Path<String>,
+    Query(show): Query<ShowImages>,
+) -> Response {
+    let raw = match own_mail(&state, &s, &mail_id).await {
+        Ok(raw) => raw,
+        Err(r) => return r,
     };
     if mailbox::mark(&state.store, &state.hub, &owner(&s), &mail_id, true)
         .await
@@ -353,14 +362,9 @@ pub async fn body(
     Path(mail_id): Path<String>,
     Query(show): Query<ShowImages>,
 ) -> Response {
-    let raw = match state.store.acquire().await {
-        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
-        Err(e) => Err(e),
-    };
-    let raw = match raw {
-        Ok(Some(raw)) => raw,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(_) => return unavailable(),
+    let raw = match own_mail(&state, &s, &mail_id).await {
+        Ok(raw) => raw,
+        Err(r) => return r,
     };
     let images = show.images.unwrap_or(0) == 1;
     let html = MessageParser::default()
@@ -410,14 +414,9 @@ pub async fn attachment(
     SignedIn(s): SignedIn,
     Path((mail_id, index)): Path<(String, usize)>,
 ) -> Response {
-    let raw = match state.store.acquire().await {
-        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, &mail_id).await,
-        Err(e) => Err(e),
-    };
-    let raw = match raw {
-        Ok(Some(raw)) => raw,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(_) => return unavailable(),
+    let raw = match own_mail(&state, &s, &mail_id).await {
+        Ok(raw) => raw,
+        Err(r) => return r,
     };
     let Some(message) = MessageParser::default().parse(&raw) else {
         return StatusCode::NOT_FOUND.into_response();

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use bizmail_testkit::{SeededTenant, TestServer};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Calls the OpenApi as one tenant.
 pub struct Api<'a> {
@@ -112,4 +113,24 @@ impl<'a> Api<'a> {
             })
             .collect()
     }
+}
+
+/// Delivers one message (`headers\r\n\r\nbody`) over SMTP and asserts it got `250`.
+pub async fn deliver(srv: &TestServer, to: &str, message: &str) {
+    let s = tokio::net::TcpStream::connect(srv.smtp_addr())
+        .await
+        .expect("SMTP connects");
+    let (r, mut w) = s.into_split();
+    let mut r = BufReader::new(r);
+    let dialogue = format!(
+        "EHLO t\r\nMAIL FROM:<sender@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\n{message}\r\n.\r\nQUIT\r\n"
+    );
+    w.write_all(dialogue.as_bytes()).await.expect("SMTP write");
+    let mut all = String::new();
+    let mut line = String::new();
+    while r.read_line(&mut line).await.expect("SMTP read") > 0 {
+        all.push_str(&line);
+        line.clear();
+    }
+    assert!(all.contains("250 2.0.0"), "{all}");
 }
