@@ -75,6 +75,27 @@ struct ReadTemplate<'a> {
     csrf: &'a str,
 }
 
+/// The headers every mailbox response carries: its Content-Security-Policy, who may frame it,
+/// no MIME sniffing, no referrer, no caching.
+fn harden(h: &mut axum::http::HeaderMap, csp: &str, frame_options: &'static str) {
+    if let Ok(v) = HeaderValue::from_str(csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(frame_options),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
 /// A whole page with the mailbox's security headers.
 pub fn page(title: &str, who: Option<&str>, csrf: &str, body: &str) -> Response {
     let html = PageTemplate {
@@ -88,24 +109,12 @@ pub fn page(title: &str, who: Option<&str>, csrf: &str, body: &str) -> Response 
     .render()
     .unwrap_or_default();
     let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; \
+    harden(
+        r.headers_mut(),
+        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
-        ),
+        "DENY",
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -386,23 +395,7 @@ pub async fn body(
          frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
     );
     let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    harden(r.headers_mut(), &csp, "SAMEORIGIN");
     r
 }
 
@@ -447,15 +440,7 @@ pub async fn attachment(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    harden(h, "default-src 'none'; sandbox", "DENY");
     r
 }
 
