@@ -73,6 +73,15 @@ pub struct Config {
     pub session_idle_secs: u64,
     /// Seconds a web-mailbox session lives at most.
     pub session_lifetime_secs: u64,
+    /// Password-login attempts (passwords and codes) one client address may make per minute.
+    pub login_attempts_per_ip_per_minute: u32,
+    /// Password-login attempts one mailbox may receive per hour, from anywhere.
+    pub login_attempts_per_account_per_hour: u32,
+    /// Seconds between a right password and the second-factor code it still needs.
+    pub login_challenge_secs: u64,
+    /// Marks the mailbox's cookies `Secure`. Set it when bizmail is reached over HTTPS through a
+    /// TLS-terminating proxy; a request with `X-Forwarded-Proto: https` gets them `Secure` anyway.
+    pub cookie_secure: bool,
     /// Seconds a listen client may stay away between polls and still get every notice (§5).
     pub listen_grace_secs: u64,
     /// Days notices are kept in the event log.
@@ -112,6 +121,10 @@ impl Default for Config {
             ticket_lifetime_secs: 300,
             session_idle_secs: 1800,
             session_lifetime_secs: 43_200,
+            login_attempts_per_ip_per_minute: 20,
+            login_attempts_per_account_per_hour: 30,
+            login_challenge_secs: 300,
+            cookie_secure: false,
             listen_grace_secs: 120,
             event_retention_days: 7,
             smtp_tls_cert_file: PathBuf::new(),
@@ -186,6 +199,16 @@ impl Config {
                 "ticket_lifetime_secs",
                 "ticket and session lifetimes must be at least 1 second",
             );
+        }
+        if self.login_attempts_per_ip_per_minute == 0 || self.login_attempts_per_account_per_hour == 0
+        {
+            return bad(
+                "login_attempts_per_ip_per_minute",
+                "login limits must be at least 1",
+            );
+        }
+        if self.login_challenge_secs == 0 {
+            return bad("login_challenge_secs", "must be at least 1");
         }
         if self.event_retention_days == 0 {
             return bad("event_retention_days", "must be at least 1");

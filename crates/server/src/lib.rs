@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod directory;
 pub mod http;
+pub mod login;
 pub mod mail;
 pub mod oplog;
 pub mod push;

@@ -97,6 +97,16 @@ pub async fn login(
     if member.id != member_id || !member.enabled {
         return Err(Refused::BadTicket);
     }
+    Ok(open_session(store, tenant_id, member_id).await?)
+}
+
+/// Opens a web-mailbox session for a member whose identity was proven (a ticket, or a password and
+/// whatever second factor it needs).
+pub async fn open_session(
+    store: &Store,
+    tenant_id: i64,
+    member_id: i64,
+) -> Result<Opened, StoreError> {
     let session_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
     let csrf = hex::encode(random_bytes::<16>());
     store::sso::insert_session(
@@ -105,7 +115,7 @@ pub async fn login(
         tenant_id,
         member_id,
         &csrf,
-        now,
+        store::now_ms(),
     )
     .await?;
     Ok(Opened { session_id })

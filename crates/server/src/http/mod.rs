@@ -2,6 +2,8 @@
 //! function, and answer through [`reply::Reply`]. No SQL and no protocol quirk lives here.
 
 pub mod health;
+pub mod i18n;
+pub mod login;
 pub mod oauth;
 pub mod openapi;
 pub mod reply;
@@ -48,6 +50,10 @@ pub struct Limiters {
     pub token: DefaultKeyedRateLimiter<IpAddr>,
     /// `/openapi/*`, per second; `None` when switched off.
     pub api: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Password-login attempts (passwords and codes), per client address per minute.
+    pub login_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Password-login attempts, per mailbox (lower-case address) per hour, from anywhere.
+    pub login_account: DefaultKeyedRateLimiter<String>,
 }
 
 impl Limiters {
@@ -59,12 +65,22 @@ impl Limiters {
             token: RateLimiter::keyed(Quota::per_minute(per_minute)),
             api: NonZeroU32::new(config.api_requests_per_second)
                 .map(|n| RateLimiter::keyed(Quota::per_second(n))),
+            login_ip: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(config.login_attempts_per_ip_per_minute)
+                    .unwrap_or(NonZeroU32::MIN),
+            )),
+            login_account: RateLimiter::keyed(Quota::per_hour(
+                NonZeroU32::new(config.login_attempts_per_account_per_hour)
+                    .unwrap_or(NonZeroU32::MIN),
+            )),
         }
     }
 
     /// Forgets addresses that have been quiet long enough to be back at a full allowance.
     pub fn forget_idle(&self) {
         self.token.retain_recent();
+        self.login_ip.retain_recent();
+        self.login_account.retain_recent();
         if let Some(api) = &self.api {
             api.retain_recent();
         }
@@ -81,6 +97,9 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/cgi-bin/login", get(sso::login).post(sso::login))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/login/code", get(login::code_form).post(login::code_submit))
+        .route("/lang/{code}", get(i18n::switch))
         .route("/mail/", get(webmail::inbox))
         .route("/mail/read/{mail_id}", get(webmail::read))
         .route("/mail/body/{mail_id}", get(webmail::body))
@@ -92,6 +111,8 @@ pub fn build_router(state: AppState) -> Router {
             "/mail/unread/{mail_id}",
             axum::routing::post(webmail::mark_unread),
         )
+        .route("/mail/seen/{mail_id}", axum::routing::post(webmail::mark_read))
+        .route("/mail/delete/{mail_id}", axum::routing::post(webmail::delete))
         .route("/mail/logout", axum::routing::post(webmail::logout))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

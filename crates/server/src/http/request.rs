@@ -26,11 +26,7 @@ impl FromRequest<AppState> for ApiRequest {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let client_ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_canonical())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let client_ip = peer_ip(&parts.extensions);
         let body = axum::body::to_bytes(body, state.config.max_body_bytes)
             .await
             .map_err(|_| {
@@ -59,5 +55,27 @@ impl FromRequest<AppState> for ApiRequest {
             authorization,
             client_ip,
         })
+    }
+}
+
+/// The peer address of a request's connection (unspecified when served without one, in-process).
+fn peer_ip(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The client address of a request, for the per-address limits of the pages.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<ClientIp, Self::Rejection> {
+        Ok(ClientIp(peer_ip(&parts.extensions)))
     }
 }

@@ -5,7 +5,8 @@
 
 use super::AppState;
 use super::request::ApiRequest;
-use super::webmail::{page, session_cookie};
+use super::i18n::{Lang, Texts};
+use super::webmail::{message, over_https, session_cookie};
 use crate::sso::{self, Refused};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -21,14 +22,21 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
     .remove(b'~');
 
 /// Burns the ticket and opens a session, or answers 403.
-pub async fn login(State(state): State<AppState>, jar: CookieJar, req: ApiRequest) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: axum::http::HeaderMap,
+    jar: CookieJar,
+    req: ApiRequest,
+) -> Response {
+    let t = lang.texts();
     let Ok(params) = req.params else {
-        return refused(StatusCode::FORBIDDEN);
+        return refused(t, StatusCode::FORBIDDEN);
     };
     let field = |n: &str| params.get_nonempty(n).unwrap_or_default().to_owned();
     let (agent, user, ticket) = (field("agent"), field("user"), field("ticket"));
     if agent.is_empty() || user.is_empty() || ticket.is_empty() {
-        return refused(StatusCode::FORBIDDEN);
+        return refused(t, StatusCode::FORBIDDEN);
     }
     match sso::login(&state.store, &agent, &user, &ticket).await {
         Ok(opened) => {
@@ -39,17 +47,17 @@ pub async fn login(State(state): State<AppState>, jar: CookieJar, req: ApiReques
                 ),
                 None => "/mail/".to_owned(),
             };
-            let jar = jar.add(session_cookie(opened.session_id));
+            let jar = jar.add(session_cookie(
+                opened.session_id,
+                over_https(&state, &headers),
+            ));
             (jar, [(header::LOCATION, target)], StatusCode::FOUND).into_response()
         }
-        Err(Refused::BadTicket) => refused(StatusCode::FORBIDDEN),
-        Err(Refused::Unavailable) => refused(StatusCode::SERVICE_UNAVAILABLE),
+        Err(Refused::BadTicket) => refused(t, StatusCode::FORBIDDEN),
+        Err(Refused::Unavailable) => message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None),
     }
 }
 
-fn refused(status: StatusCode) -> Response {
-    let body = "<h1>此登录链接无效 · This sign-in link is not valid</h1>\
-<p>链接可能已使用或已过期，请从贵公司的系统重新进入。</p>\
-<p>It may have been used already or have expired: open your mailbox again from your company's portal.</p>";
-    (status, page("bizmail", None, "", body)).into_response()
+fn refused(t: &Texts, status: StatusCode) -> Response {
+    message(t, status, t.link_invalid, t.link_invalid_detail, None)
 }

@@ -8,6 +8,7 @@
 //! policy, with remote images only after the reader asks for them.
 
 use super::AppState;
+use super::i18n::{Lang, Texts};
 use crate::mail::mailbox::{self, Owner};
 use crate::mail::render;
 use crate::sso::{self, Session};
@@ -28,12 +29,21 @@ const PAGE_SIZE: i64 = 50;
 #[derive(Template)]
 #[template(path = "page.html")]
 struct PageTemplate<'a> {
-    lang: &'a str,
+    t: &'a Texts,
     title: &'a str,
     who: Option<&'a str>,
     csrf: &'a str,
-    logout_label: &'a str,
+    switch_href: &'a str,
     body: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageTemplate<'a> {
+    t: &'a Texts,
+    heading: &'a str,
+    detail: &'a str,
+    sign_in_link: bool,
 }
 
 struct Row {
@@ -47,10 +57,12 @@ struct Row {
 
 #[derive(Template)]
 #[template(path = "inbox.html")]
-struct InboxTemplate {
+struct InboxTemplate<'a> {
+    t: &'a Texts,
     rows: Vec<Row>,
     prev: Option<i64>,
     next: Option<i64>,
+    csrf: &'a str,
 }
 
 /// An attachment as the read page lists it.
@@ -63,6 +75,7 @@ struct AttachmentLink {
 #[derive(Template)]
 #[template(path = "read.html")]
 struct ReadTemplate<'a> {
+    t: &'a Texts,
     attachments: Vec<AttachmentLink>,
     html_frame: Option<String>,
     blocked_images: bool,
@@ -96,14 +109,20 @@ fn harden(h: &mut axum::http::HeaderMap, csp: &str, frame_options: &'static str)
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-/// A whole page with the mailbox's security headers.
-pub fn page(title: &str, who: Option<&str>, csrf: &str, body: &str) -> Response {
+/// A whole page with the mailbox's security headers. `who` is the signed-in member (it adds the
+/// address and the log-out button); `here` is the page's own path, for the language switch.
+pub fn page(t: &Texts, title: &str, who: Option<&Session>, here: &str, body: &str) -> Response {
+    let switch_href = format!(
+        "/lang/{}?back={}",
+        t.other_code,
+        percent_encoding::utf8_percent_encode(here, percent_encoding::NON_ALPHANUMERIC)
+    );
     let html = PageTemplate {
-        lang: "zh-CN",
+        t,
         title,
-        who,
-        csrf,
-        logout_label: "退出 · Log out",
+        who: who.map(|s| s.address.as_str()),
+        csrf: who.map(|s| s.csrf.as_str()).unwrap_or_default(),
+        switch_href: &switch_href,
         body,
     }
     .render()
@@ -111,43 +130,74 @@ pub fn page(title: &str, who: Option<&str>, csrf: &str, body: &str) -> Response 
     let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     harden(
         r.headers_mut(),
-        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         "DENY",
     );
     r
 }
 
-/// The session cookie: `HttpOnly`, `SameSite=Lax`, the whole site, gone when the browser closes.
-/// (The session's idle and absolute expiry are enforced on the server, whatever the browser keeps.)
-pub fn session_cookie(value: String) -> Cookie<'static> {
-    let mut c = Cookie::new(SESSION_COOKIE, value);
+/// A page that only says something (an error, "signed out"), with its status.
+pub fn message(
+    t: &Texts,
+    status: StatusCode,
+    heading: &str,
+    detail: &str,
+    who: Option<&Session>,
+) -> Response {
+    let body = MessageTemplate {
+        t,
+        heading,
+        detail,
+        sign_in_link: who.is_none() && status != StatusCode::SERVICE_UNAVAILABLE,
+    }
+    .render()
+    .unwrap_or_default();
+    let mut r = page(t, heading, who, "/mail/", &body);
+    *r.status_mut() = status;
+    r
+}
+
+/// A cookie of the mailbox's: `HttpOnly`, `SameSite=Lax`, the whole site, gone when the browser
+/// closes, and `Secure` when the site is reached over HTTPS.
+pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
     c.set_http_only(true);
     c.set_same_site(SameSite::Lax);
     c.set_path("/");
+    c.set_secure(secure);
     c
 }
 
-fn unavailable() -> Response {
-    let mut r = page(
-        "bizmail",
-        None,
-        "",
-        "<h1>暂时无法访问 · Temporarily unavailable</h1>",
-    );
-    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    r
+/// Whether this request came over HTTPS, as far as bizmail can tell: `cookie_secure` says the
+/// site is only reached that way, or the TLS-terminating proxy says so in `X-Forwarded-Proto`.
+/// (Trusting that header is safe here: it can only add `Secure` to a cookie, never remove it.)
+pub fn over_https(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    state.config.cookie_secure
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
-fn signed_out() -> Response {
-    let mut r = page(
-        "bizmail",
+/// The session cookie (the session's idle and absolute expiry are enforced on the server,
+/// whatever the browser keeps).
+pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
+    cookie(SESSION_COOKIE, value, secure)
+}
+
+fn unavailable(t: &Texts) -> Response {
+    message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
+}
+
+fn signed_out(t: &Texts) -> Response {
+    message(
+        t,
+        StatusCode::UNAUTHORIZED,
+        t.please_sign_in,
+        t.how_to_sign_in,
         None,
-        "",
-        "<h1>请登录 · Please sign in</h1><p>请从贵公司的系统进入邮箱。 Open your mailbox from your company's portal.</p>",
-    );
-    *r.status_mut() = StatusCode::UNAUTHORIZED;
-    r
+    )
 }
 
 /// The signed-in member of a request; a request without a live session is answered "please sign
@@ -161,9 +211,11 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Response> {
+        let Ok(lang) = Lang::from_request_parts(parts, state).await;
+        let t = lang.texts();
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(c) = jar.get(SESSION_COOKIE) else {
-            return Err(signed_out());
+            return Err(signed_out(t));
         };
         let config = &state.config;
         match sso::session(
@@ -175,8 +227,8 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
         .await
         {
             Ok(Some(s)) => Ok(SignedIn(s)),
-            Ok(None) => Err(signed_out()),
-            Err(_) => Err(unavailable()),
+            Ok(None) => Err(signed_out(t)),
+            Err(_) => Err(unavailable(t)),
         }
     }
 }
@@ -190,9 +242,11 @@ pub struct PageQuery {
 /// `GET /mail/`: the inbox, newest first.
 pub async fn inbox(
     State(state): State<AppState>,
+    lang: Lang,
     SignedIn(s): SignedIn,
     Query(q): Query<PageQuery>,
 ) -> Response {
+    let t = lang.texts();
     let page_no = q.page.unwrap_or(0).max(0);
     let copies = match state.store.acquire().await {
         Ok(mut c) => {
@@ -207,7 +261,7 @@ pub async fn inbox(
         Err(e) => Err(e),
     };
     let Ok(mut copies) = copies else {
-        return unavailable();
+        return unavailable(t);
     };
     let more = copies.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
     copies.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
@@ -217,7 +271,7 @@ pub async fn inbox(
             mail_id: c.mail_id,
             from: c.from_header,
             subject: if c.subject.is_empty() {
-                "(无主题 · no subject)".into()
+                t.no_subject.into()
             } else {
                 c.subject
             },
@@ -230,13 +284,20 @@ pub async fn inbox(
         })
         .collect();
     let body = InboxTemplate {
+        t,
+        csrf: &s.csrf,
         rows,
         prev: (page_no > 0).then(|| page_no - 1),
         next: more.then_some(page_no + 1),
     }
     .render()
     .unwrap_or_default();
-    page("收件箱 · Inbox", Some(&s.address), &s.csrf, &body)
+    let here = if page_no > 0 {
+        format!("/mail/?page={page_no}")
+    } else {
+        "/mail/".to_owned()
+    };
+    page(t, t.inbox, Some(&s), &here, &body)
 }
 
 fn owner(s: &Session) -> Owner {
@@ -249,35 +310,39 @@ fn owner(s: &Session) -> Owner {
 
 /// The raw bytes of one of the signed-in member's mails, or the answer to send instead: 404 when
 /// the member has no such mail (another member's mail included), 503 when the store fails.
-async fn own_mail(state: &AppState, s: &Session, mail_id: &str) -> Result<Vec<u8>, Response> {
+async fn own_mail(
+    state: &AppState,
+    t: &Texts,
+    s: &Session,
+    mail_id: &str,
+) -> Result<Vec<u8>, Response> {
     let raw = match state.store.acquire().await {
         Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, mail_id).await,
         Err(e) => Err(e),
     };
     match raw {
         Ok(Some(raw)) => Ok(raw),
-        Ok(None) => {
-            let mut r = page(
-                "bizmail",
-                Some(&s.address),
-                &s.csrf,
-                "<h1>找不到这封邮件 · No such mail</h1>",
-            );
-            *r.status_mut() = StatusCode::NOT_FOUND;
-            Err(r)
-        }
-        Err(_) => Err(unavailable()),
+        Ok(None) => Err(message(
+            t,
+            StatusCode::NOT_FOUND,
+            t.no_such_mail,
+            "",
+            Some(s),
+        )),
+        Err(_) => Err(unavailable(t)),
     }
 }
 
 /// `GET /mail/read/{mail_id}`: one mail, marked read (which sends the unread notice).
 pub async fn read(
     State(state): State<AppState>,
+    lang: Lang,
     SignedIn(s): SignedIn,
     Path(mail_id): Path<String>,
     Query(show): Query<ShowImages>,
 ) -> Response {
-    let raw = match own_mail(&state, &s, &mail_id).await {
+    let t = lang.texts();
+    let raw = match own_mail(&state, t, &s, &mail_id).await {
         Ok(raw) => raw,
         Err(r) => return r,
     };
@@ -285,7 +350,7 @@ pub async fn read(
         .await
         .is_err()
     {
-        return unavailable();
+        return unavailable(t);
     }
     let parsed = MessageParser::default().parse(&raw);
     let header = |n: &str| {
@@ -325,6 +390,7 @@ pub async fn read(
         })
         .unwrap_or_default();
     let body = ReadTemplate {
+        t,
         attachments,
         html_frame: html.map(|_| {
             format!(
@@ -343,7 +409,12 @@ pub async fn read(
     }
     .render()
     .unwrap_or_default();
-    page(&subject, Some(&s.address), &s.csrf, &body)
+    let title = if subject.is_empty() {
+        t.no_subject
+    } else {
+        &subject
+    };
+    page(t, title, Some(&s), &format!("/mail/read/{mail_id}"), &body)
 }
 
 /// `?images=1`: show the remote images of an HTML mail.
@@ -367,11 +438,12 @@ fn html_part(m: &mail_parser::Message<'_>) -> Option<String> {
 /// framed by the mailbox itself. It does not mark the mail read (the read page does).
 pub async fn body(
     State(state): State<AppState>,
+    lang: Lang,
     SignedIn(s): SignedIn,
     Path(mail_id): Path<String>,
     Query(show): Query<ShowImages>,
 ) -> Response {
-    let raw = match own_mail(&state, &s, &mail_id).await {
+    let raw = match own_mail(&state, lang.texts(), &s, &mail_id).await {
         Ok(raw) => raw,
         Err(r) => return r,
     };
@@ -404,10 +476,11 @@ pub async fn body(
 /// `nosniff`, and a policy that forbids everything should it be opened anyway).
 pub async fn attachment(
     State(state): State<AppState>,
+    lang: Lang,
     SignedIn(s): SignedIn,
     Path((mail_id, index)): Path<(String, usize)>,
 ) -> Response {
-    let raw = match own_mail(&state, &s, &mail_id).await {
+    let raw = match own_mail(&state, lang.texts(), &s, &mail_id).await {
         Ok(raw) => raw,
         Err(r) => return r,
     };
@@ -454,41 +527,90 @@ fn csrf_ok(s: &Session, form: &CsrfForm) -> bool {
     crate::auth::secrets_equal(s.csrf.as_bytes(), form.csrf.as_bytes())
 }
 
-/// `POST /mail/unread/{mail_id}`.
-pub async fn mark_unread(
+/// What a mailbox form does to one mail.
+#[derive(Clone, Copy)]
+enum MailAction {
+    Seen,
+    Unseen,
+    Delete,
+}
+
+/// Checks the form's token, then changes the mail through the domain functions (which send the
+/// unread notice) and goes back to the inbox.
+async fn act(
+    state: &AppState,
+    t: &Texts,
+    s: &Session,
+    mail_id: &str,
+    form: &CsrfForm,
+    action: MailAction,
+) -> Response {
+    if !csrf_ok(s, form) {
+        return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(s));
+    }
+    let done = match action {
+        MailAction::Seen => mailbox::mark(&state.store, &state.hub, &owner(s), mail_id, true).await,
+        MailAction::Unseen => {
+            mailbox::mark(&state.store, &state.hub, &owner(s), mail_id, false).await
+        }
+        MailAction::Delete => mailbox::delete(&state.store, &state.hub, &owner(s), mail_id).await,
+    };
+    match done {
+        Ok(_) => Redirect::to("/mail/").into_response(),
+        Err(_) => unavailable(t),
+    }
+}
+
+/// `POST /mail/seen/{mail_id}`: marks a mail read.
+pub async fn mark_read(
     State(state): State<AppState>,
+    lang: Lang,
     SignedIn(s): SignedIn,
     Path(mail_id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&s, &form) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    match mailbox::mark(&state.store, &state.hub, &owner(&s), &mail_id, false).await {
-        Ok(_) => Redirect::to("/mail/").into_response(),
-        Err(_) => unavailable(),
-    }
+    act(&state, lang.texts(), &s, &mail_id, &form, MailAction::Seen).await
+}
+
+/// `POST /mail/unread/{mail_id}`: marks a mail unread.
+pub async fn mark_unread(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(s): SignedIn,
+    Path(mail_id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    act(&state, lang.texts(), &s, &mail_id, &form, MailAction::Unseen).await
+}
+
+/// `POST /mail/delete/{mail_id}`: deletes a mail from the mailbox.
+pub async fn delete(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(s): SignedIn,
+    Path(mail_id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    act(&state, lang.texts(), &s, &mail_id, &form, MailAction::Delete).await
 }
 
 /// `POST /mail/logout`: ends the session.
 pub async fn logout(
     State(state): State<AppState>,
+    lang: Lang,
     SignedIn(s): SignedIn,
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
+    let t = lang.texts();
     if !csrf_ok(&s, &form) {
-        return StatusCode::FORBIDDEN.into_response();
+        return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(&s));
     }
     if let Some(c) = jar.get(SESSION_COOKIE)
         && sso::logout(&state.store, c.value()).await.is_err()
     {
-        return unavailable();
+        return unavailable(t);
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    (
-        jar,
-        page("bizmail", None, "", "<h1>已退出 · Signed out</h1>"),
-    )
-        .into_response()
+    (jar, message(t, StatusCode::OK, t.signed_out, "", None)).into_response()
 }

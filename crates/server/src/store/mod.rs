@@ -11,6 +11,7 @@ pub mod directory;
 pub mod mail;
 pub mod oplog;
 pub mod push;
+pub mod login;
 pub mod sso;
 pub mod tenants;
 pub mod tokens;

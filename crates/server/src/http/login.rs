@@ -1,0 +1,306 @@
+//! The password login pages: `/login` (address and password) and `/login/code` (the second factor
+//! a member's `user/openwxtoken` forces, with the enrolment QR code on first use). The checks
+//! themselves are `crate::login`'s; this module adds the rate limits, per client address and per
+//! mailbox, and the forms' anti-forgery token.
+//!
+//! Before a session exists there is no session token to put in a form, so the login forms use a
+//! double-submit token: a random value in a `SameSite` cookie that the form must repeat. A page
+//! on another site can neither read the cookie nor make the browser send it on a cross-site POST.
+
+use super::AppState;
+use super::i18n::{Lang, Texts};
+use super::request::ClientIp;
+use super::webmail::{cookie, message, over_https, page, session_cookie};
+use crate::auth::{random_bytes, secrets_equal};
+use crate::login::{self, Accepted, CodePage, Enrolment, Failed};
+use askama::Template;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use serde::Deserialize;
+
+/// The cookie holding the login forms' anti-forgery token.
+pub const FORM_COOKIE: &str = "bizmail_form";
+/// The cookie holding a half-finished login (password right, code owed).
+pub const CHALLENGE_COOKIE: &str = "bizmail_challenge";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTemplate<'a> {
+    t: &'a Texts,
+    csrf: &'a str,
+    address: &'a str,
+    error: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodeTemplate<'a> {
+    t: &'a Texts,
+    csrf: &'a str,
+    address: &'a str,
+    enrolment: Option<&'a Enrolment>,
+    error: &'a str,
+}
+
+/// The form token of this browser, made (and set as a cookie) when it has none.
+fn form_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+    match jar.get(FORM_COOKIE) {
+        Some(c) if c.value().len() == 32 => {
+            let token = c.value().to_owned();
+            (jar, token)
+        }
+        _ => {
+            let token = hex::encode(random_bytes::<16>());
+            let jar = jar.add(cookie(FORM_COOKIE, token.clone(), secure));
+            (jar, token)
+        }
+    }
+}
+
+/// Whether a form repeated this browser's form token.
+fn form_ok(jar: &CookieJar, sent: &str) -> bool {
+    jar.get(FORM_COOKIE)
+        .is_some_and(|c| secrets_equal(c.value().as_bytes(), sent.as_bytes()))
+}
+
+fn login_page(t: &Texts, status: StatusCode, csrf: &str, address: &str, error: &str) -> Response {
+    let body = LoginTemplate {
+        t,
+        csrf,
+        address,
+        error,
+    }
+    .render()
+    .unwrap_or_default();
+    let mut r = page(t, t.sign_in, None, "/login", &body);
+    *r.status_mut() = status;
+    r
+}
+
+fn code_page(t: &Texts, status: StatusCode, csrf: &str, p: &CodePage, error: &str) -> Response {
+    let body = CodeTemplate {
+        t,
+        csrf,
+        address: &p.address,
+        enrolment: p.enrolment.as_ref(),
+        error,
+    }
+    .render()
+    .unwrap_or_default();
+    let mut r = page(t, t.second_factor, None, "/login/code", &body);
+    *r.status_mut() = status;
+    r
+}
+
+/// `GET /login`: the address and password form.
+pub async fn form(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Response {
+    let (jar, csrf) = form_token(jar, over_https(&state, &headers));
+    let t = lang.texts();
+    (jar, login_page(t, StatusCode::OK, &csrf, "", "")).into_response()
+}
+
+/// The password form.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    address: String,
+    password: String,
+}
+
+/// Takes one attempt from the client address's and the mailbox's allowances; false when either
+/// is spent.
+fn allowed(state: &AppState, ip: std::net::IpAddr, address: &str) -> bool {
+    let ip_ok = state.limits.login_ip.check_key(&ip).is_ok();
+    let account_ok = state
+        .limits
+        .login_account
+        .check_key(&address.trim().to_lowercase())
+        .is_ok();
+    ip_ok && account_ok
+}
+
+/// `POST /login`: checks the password; opens the session, or goes on to the code page.
+pub async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let t = lang.texts();
+    let secure = over_https(&state, &headers);
+    if !form_ok(&jar, &f.csrf) {
+        let (jar, csrf) = form_token(jar, secure);
+        return (
+            jar,
+            login_page(t, StatusCode::FORBIDDEN, &csrf, &f.address, t.form_expired),
+        )
+            .into_response();
+    }
+    if !allowed(&state, ip, &f.address) {
+        return login_page(
+            t,
+            StatusCode::TOO_MANY_REQUESTS,
+            &f.csrf,
+            &f.address,
+            t.too_many_attempts,
+        );
+    }
+    let outcome = login::with_password(
+        &state.store,
+        f.address.trim(),
+        &f.password,
+        state.config.login_challenge_secs,
+    )
+    .await;
+    match outcome {
+        Ok(Accepted::SignedIn(opened)) => (
+            jar.add(session_cookie(opened.session_id, secure)),
+            Redirect::to("/mail/"),
+        )
+            .into_response(),
+        Ok(Accepted::CodeNeeded(challenge)) => (
+            jar.add(cookie(CHALLENGE_COOKIE, challenge, secure)),
+            Redirect::to("/login/code"),
+        )
+            .into_response(),
+        Err(Failed::Unavailable) => {
+            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
+        }
+        Err(_) => login_page(
+            t,
+            StatusCode::UNAUTHORIZED,
+            &f.csrf,
+            &f.address,
+            t.wrong_credentials,
+        ),
+    }
+}
+
+/// The login page again, for a challenge that is gone: the password is needed anew.
+fn start_again(t: &Texts, jar: CookieJar, secure: bool) -> Response {
+    let (jar, csrf) = form_token(jar, secure);
+    let jar = jar.remove(Cookie::build(CHALLENGE_COOKIE).path("/"));
+    (
+        jar,
+        login_page(
+            t,
+            StatusCode::UNAUTHORIZED,
+            &csrf,
+            "",
+            t.challenge_expired,
+        ),
+    )
+        .into_response()
+}
+
+/// `GET /login/code`: asks for the code, with the QR code to enrol when the member has none.
+pub async fn code_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Response {
+    let t = lang.texts();
+    let secure = over_https(&state, &headers);
+    let Some(challenge) = jar.get(CHALLENGE_COOKIE).map(|c| c.value().to_owned()) else {
+        return start_again(t, jar, secure);
+    };
+    match login::code_page(&state.store, &state.vault, &challenge).await {
+        Ok(p) => {
+            let (jar, csrf) = form_token(jar, secure);
+            (jar, code_page(t, StatusCode::OK, &csrf, &p, "")).into_response()
+        }
+        Err(Failed::Unavailable) => {
+            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
+        }
+        Err(_) => start_again(t, jar, secure),
+    }
+}
+
+/// The code form.
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// `POST /login/code`: checks the code and opens the session.
+pub async fn code_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let t = lang.texts();
+    let secure = over_https(&state, &headers);
+    let Some(challenge) = jar.get(CHALLENGE_COOKIE).map(|c| c.value().to_owned()) else {
+        return start_again(t, jar, secure);
+    };
+    let address = match login::challenge_address(&state.store, &challenge).await {
+        Ok(a) => a,
+        Err(Failed::Unavailable) => {
+            return message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None);
+        }
+        Err(_) => return start_again(t, jar, secure),
+    };
+    let again = Again {
+        state: &state,
+        t,
+        challenge: &challenge,
+        csrf: &f.csrf,
+        secure,
+    };
+    if !form_ok(&jar, &f.csrf) {
+        return again.refused(StatusCode::FORBIDDEN, t.form_expired, jar).await;
+    }
+    if !allowed(&state, ip, &address) {
+        return again
+            .refused(StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts, jar)
+            .await;
+    }
+    match login::with_code(&state.store, &state.vault, &challenge, &f.code).await {
+        Ok(opened) => {
+            let jar = jar
+                .remove(Cookie::build(CHALLENGE_COOKIE).path("/"))
+                .add(session_cookie(opened.session_id, secure));
+            (jar, Redirect::to("/mail/")).into_response()
+        }
+        Err(Failed::Code | Failed::Credentials) => {
+            again.refused(StatusCode::UNAUTHORIZED, t.wrong_code, jar).await
+        }
+        Err(Failed::Expired) => start_again(t, jar, secure),
+        Err(Failed::Unavailable) => {
+            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
+        }
+    }
+}
+
+/// The code page shown again after a refused code, with the reason.
+struct Again<'a> {
+    state: &'a AppState,
+    t: &'static Texts,
+    challenge: &'a str,
+    csrf: &'a str,
+    secure: bool,
+}
+
+impl Again<'_> {
+    async fn refused(&self, status: StatusCode, error: &str, jar: CookieJar) -> Response {
+        match login::code_page(&self.state.store, &self.state.vault, self.challenge).await {
+            Ok(p) => (jar, code_page(self.t, status, self.csrf, &p, error)).into_response(),
+            Err(_) => start_again(self.t, jar, self.secure),
+        }
+    }
+}

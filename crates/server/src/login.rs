@@ -1,0 +1,266 @@
+//! Password logins to the web mailbox, and the forced second factor of `user/openwxtoken` (§7.8).
+//!
+//! A member signs in with the password `user/sync` set: in MD5 mode (`Md5=1`) bizmail only ever
+//! saw the MD5 hex of it, so what the person types is hashed the same way before the argon2id check.
+//! Unknown addresses, groups, disabled members and members without a password are refused with the
+//! same answer, after the same argon2 work, so the page cannot be used to probe the directory.
+//!
+//! When the member's second factor is forced, a right password opens only a short-lived
+//! *challenge*; the session opens once an RFC 6238 code is given. A member without an enrolment
+//! gets a fresh secret (shown as a QR code) on that first challenge, confirmed by the first good
+//! code. Secrets are sealed by the vault; a code is accepted once (its time step is recorded).
+//! Rate limits are the HTTP layer's (`http::login`). SSO logins never come here: a ticket skips the
+//! second factor, as §7.8 says.
+
+use crate::auth::vault::Vault;
+use crate::auth::{passwords, random_bytes, secrets_equal, tokens::token_hash};
+use crate::sso::{self, Opened};
+use crate::store::{self, Store, StoreError};
+use base64::Engine as _;
+use bizmail_protocol::Address;
+use md5::{Digest as _, Md5};
+use std::sync::LazyLock;
+use totp_rs::{Algorithm, TOTP};
+
+/// Seconds a TOTP code covers (RFC 6238's default, which every authenticator app uses).
+const STEP_SECS: u64 = 30;
+/// Steps either side of now that are still accepted, for clocks a little apart.
+const SKEW_STEPS: i64 = 1;
+/// Bytes of a new TOTP secret: 160 bits, RFC 4226's recommendation.
+const SECRET_BYTES: usize = 20;
+
+/// Why a login step failed. The pages say no more than "wrong address or password", "wrong code"
+/// or "start again".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// Wrong address or password (or no such member, or no password, or disabled).
+    Credentials,
+    /// A wrong, stale or replayed code.
+    Code,
+    /// The challenge is unknown or expired: start again with the password.
+    Expired,
+    /// The store or the vault failed.
+    Unavailable,
+}
+
+impl From<StoreError> for Failed {
+    fn from(e: StoreError) -> Failed {
+        tracing::error!(error = %e, "store failure during a password login");
+        Failed::Unavailable
+    }
+}
+
+/// What a right password leads to.
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    /// The session is open.
+    SignedIn(Opened),
+    /// A second factor is owed: the challenge id to carry to the code page.
+    CodeNeeded(String),
+}
+
+/// A hash to verify against when there is no member, so that a refusal costs the same time
+/// whether or not the address exists.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    passwords::hash(&hex::encode(random_bytes::<16>())).unwrap_or_default()
+});
+
+/// Checks an address and password; opens a session, or a challenge when the member's second
+/// factor is forced (valid for `challenge_secs`).
+pub async fn with_password(
+    store: &Store,
+    address: &str,
+    password: &str,
+    challenge_secs: u64,
+) -> Result<Accepted, Failed> {
+    let member = match Address::parse(address) {
+        Some(a) => member_at(store, &a).await?,
+        None => None,
+    };
+    let (stored, typed) = match &member {
+        Some(m) if m.enabled && !m.password_hash.is_empty() => {
+            let typed = if m.password_md5 {
+                hex::encode(Md5::digest(password.as_bytes()))
+            } else {
+                password.to_owned()
+            };
+            (m.password_hash.clone(), typed)
+        }
+        _ => (DECOY_HASH.clone(), password.to_owned()),
+    };
+    let verified = tokio::task::spawn_blocking(move || passwords::verify(&typed, &stored))
+        .await
+        .map_err(|_| Failed::Unavailable)?;
+    let member = match member {
+        Some(m) if verified && m.enabled && !m.password_hash.is_empty() => m,
+        _ => return Err(Failed::Credentials),
+    };
+    if member.second_factor {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let expires = store::now_ms().saturating_add(
+            i64::try_from(challenge_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+        );
+        store::login::insert_challenge(
+            store,
+            &token_hash(&id),
+            member.tenant_id,
+            member.id,
+            expires,
+        )
+        .await?;
+        return Ok(Accepted::CodeNeeded(id));
+    }
+    Ok(Accepted::SignedIn(
+        sso::open_session(store, member.tenant_id, member.id).await?,
+    ))
+}
+
+/// The member an address names (primary or alias; not a group).
+async fn member_at(
+    store: &Store,
+    address: &Address,
+) -> Result<Option<store::directory::MemberRow>, StoreError> {
+    let mut pooled = store.acquire().await?;
+    let conn = &mut pooled.conn();
+    let Some(row) = store::directory::find_address(conn, address.as_str()).await? else {
+        return Ok(None);
+    };
+    match row.member_id {
+        Some(id) if row.kind != store::directory::kind::GROUP => {
+            store::directory::member(conn, row.tenant_id, id).await
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What the code page shows for a challenge.
+#[derive(Debug, Clone)]
+pub struct CodePage {
+    /// The member's primary address (who is signing in).
+    pub address: String,
+    /// For a member not yet enrolled: the secret to add to an authenticator app.
+    pub enrolment: Option<Enrolment>,
+}
+
+/// A new secret to enrol.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    /// The secret in base32, to type in by hand.
+    pub secret_base32: String,
+    /// The `otpauth://` URL as a QR code: a PNG, base64-encoded.
+    pub qr_png_base64: String,
+}
+
+/// The code page of a live challenge: starts the enrolment if the member has none yet.
+pub async fn code_page(store: &Store, vault: &Vault, challenge: &str) -> Result<CodePage, Failed> {
+    let (tenant_id, member) = live_challenge(store, challenge).await?;
+    let enrolment = store::login::totp(store, member.id).await?;
+    let enrolment = match enrolment {
+        Some(e) => e,
+        None => {
+            let secret = totp_rs::Secret::Raw(random_bytes::<SECRET_BYTES>().to_vec()).to_encoded();
+            let sealed = vault.seal(tenant_id, &secret.to_string());
+            store::login::start_totp(store, member.id, &sealed).await?;
+            // Re-read: a second tab may have started it first, and its secret is the one kept.
+            store::login::totp(store, member.id)
+                .await?
+                .ok_or(Failed::Unavailable)?
+        }
+    };
+    let enrolment = if enrolment.confirmed {
+        None
+    } else {
+        let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
+        Some(Enrolment {
+            secret_base32: totp.get_secret_base32(),
+            qr_png_base64: totp.get_qr_base64().map_err(|e| {
+                tracing::error!(error = %e, "drawing a TOTP QR code failed");
+                Failed::Unavailable
+            })?,
+        })
+    };
+    Ok(CodePage {
+        address: member.address,
+        enrolment,
+    })
+}
+
+/// The member of a live challenge (for the HTTP layer's per-account limit).
+pub async fn challenge_address(store: &Store, challenge: &str) -> Result<String, Failed> {
+    Ok(live_challenge(store, challenge).await?.1.address)
+}
+
+/// Checks a code for a live challenge; opens the session and ends the challenge.
+pub async fn with_code(
+    store: &Store,
+    vault: &Vault,
+    challenge: &str,
+    code: &str,
+) -> Result<Opened, Failed> {
+    let (tenant_id, member) = live_challenge(store, challenge).await?;
+    let enrolment = store::login::totp(store, member.id)
+        .await?
+        .ok_or(Failed::Expired)?;
+    let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let now_step = i64::try_from(unix_secs() / STEP_SECS).unwrap_or(i64::MAX);
+    let step = (now_step - SKEW_STEPS..=now_step + SKEW_STEPS)
+        .find(|&s| {
+            let at = u64::try_from(s).unwrap_or(0).saturating_mul(STEP_SECS);
+            secrets_equal(totp.generate(at).as_bytes(), code.as_bytes())
+        })
+        .ok_or(Failed::Code)?;
+    if !store::login::accept_step(store, member.id, step).await? {
+        return Err(Failed::Code);
+    }
+    store::login::delete_challenge(store, &token_hash(challenge), store::now_ms()).await?;
+    Ok(sso::open_session(store, tenant_id, member.id).await?)
+}
+
+/// The tenant and the (still enabled) member of a live challenge.
+async fn live_challenge(
+    store: &Store,
+    challenge: &str,
+) -> Result<(i64, store::directory::MemberRow), Failed> {
+    let (tenant_id, member_id) =
+        store::login::challenge(store, &token_hash(challenge), store::now_ms())
+            .await?
+            .ok_or(Failed::Expired)?;
+    let mut pooled = store.acquire().await?;
+    let member = store::directory::member(&mut pooled.conn(), tenant_id, member_id)
+        .await?
+        .filter(|m| m.enabled)
+        .ok_or(Failed::Expired)?;
+    Ok((tenant_id, member))
+}
+
+/// The TOTP of a sealed secret, labelled for an authenticator app as `bizmail (address)`.
+fn totp_for(vault: &Vault, tenant_id: i64, sealed: &[u8], address: &str) -> Result<TOTP, Failed> {
+    let secret = vault.open(tenant_id, sealed).map_err(|_| {
+        tracing::error!("a TOTP secret does not open with this vault's key");
+        Failed::Unavailable
+    })?;
+    let bytes = totp_rs::Secret::Encoded(secret)
+        .to_bytes()
+        .map_err(|_| Failed::Unavailable)?;
+    TOTP::new(
+        Algorithm::SHA1,
+        6,
+        1,
+        STEP_SECS,
+        bytes,
+        Some("bizmail".to_owned()),
+        address.to_owned(),
+    )
+    .map_err(|e| {
+        tracing::error!(error = %e, "a stored TOTP secret is unusable");
+        Failed::Unavailable
+    })
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
