@@ -200,7 +200,8 @@ impl Config {
                 "ticket and session lifetimes must be at least 1 second",
             );
         }
-        if self.login_attempts_per_ip_per_minute == 0 || self.login_attempts_per_account_per_hour == 0
+        if self.login_attempts_per_ip_per_minute == 0
+            || self.login_attempts_per_account_per_hour == 0
         {
             return bad(
                 "login_attempts_per_ip_per_minute",

@@ -61,9 +61,8 @@ pub enum Accepted {
 
 /// A hash to verify against when there is no member, so that a refusal costs the same time
 /// whether or not the address exists.
-static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
-    passwords::hash(&hex::encode(random_bytes::<16>())).unwrap_or_default()
-});
+static DECOY_HASH: LazyLock<String> =
+    LazyLock::new(|| passwords::hash(&hex::encode(random_bytes::<16>())).unwrap_or_default());
 
 /// Checks an address and password; opens a session, or a challenge when the member's second
 /// factor is forced (valid for `challenge_secs`).
@@ -97,9 +96,8 @@ pub async fn with_password(
     };
     if member.second_factor {
         let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-        let expires = store::now_ms().saturating_add(
-            i64::try_from(challenge_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
-        );
+        let expires = store::now_ms()
+            .saturating_add(i64::try_from(challenge_secs.saturating_mul(1000)).unwrap_or(i64::MAX));
         store::login::insert_challenge(
             store,
             &token_hash(&id),

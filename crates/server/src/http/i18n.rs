@@ -58,7 +58,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Infallible> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let picked = jar.get(LANG_COOKIE).and_then(|c| Lang::from_code(c.value()));
+        let picked = jar
+            .get(LANG_COOKIE)
+            .and_then(|c| Lang::from_code(c.value()));
         let accepted = || {
             parts
                 .headers
@@ -282,8 +284,14 @@ mod tests {
     #[test]
     fn accept_language_picks_the_first_of_ours_by_weight() {
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::Zh));
-        assert_eq!(Lang::from_accept_language("fr;q=1, en;q=0.5, zh;q=0.7"), Some(Lang::Zh));
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr;q=1, en;q=0.5, zh;q=0.7"),
+            Some(Lang::Zh)
+        );
         assert_eq!(Lang::from_accept_language("de, fr"), None);
         assert_eq!(Lang::from_accept_language(""), None);
         assert_eq!(Lang::from_code("zh_TW"), Some(Lang::Zh));

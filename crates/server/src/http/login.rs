@@ -192,13 +192,7 @@ fn start_again(t: &Texts, jar: CookieJar, secure: bool) -> Response {
     let jar = jar.remove(Cookie::build(CHALLENGE_COOKIE).path("/"));
     (
         jar,
-        login_page(
-            t,
-            StatusCode::UNAUTHORIZED,
-            &csrf,
-            "",
-            t.challenge_expired,
-        ),
+        login_page(t, StatusCode::UNAUTHORIZED, &csrf, "", t.challenge_expired),
     )
         .into_response()
 }
@@ -263,7 +257,9 @@ pub async fn code_submit(
         secure,
     };
     if !form_ok(&jar, &f.csrf) {
-        return again.refused(StatusCode::FORBIDDEN, t.form_expired, jar).await;
+        return again
+            .refused(StatusCode::FORBIDDEN, t.form_expired, jar)
+            .await;
     }
     if !allowed(&state, ip, &address) {
         return again
@@ -278,7 +274,9 @@ pub async fn code_submit(
             (jar, Redirect::to("/mail/")).into_response()
         }
         Err(Failed::Code | Failed::Credentials) => {
-            again.refused(StatusCode::UNAUTHORIZED, t.wrong_code, jar).await
+            again
+                .refused(StatusCode::UNAUTHORIZED, t.wrong_code, jar)
+                .await
         }
         Err(Failed::Expired) => start_again(t, jar, secure),
         Err(Failed::Unavailable) => {

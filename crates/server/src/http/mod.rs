@@ -66,8 +66,7 @@ impl Limiters {
             api: NonZeroU32::new(config.api_requests_per_second)
                 .map(|n| RateLimiter::keyed(Quota::per_second(n))),
             login_ip: RateLimiter::keyed(Quota::per_minute(
-                NonZeroU32::new(config.login_attempts_per_ip_per_minute)
-                    .unwrap_or(NonZeroU32::MIN),
+                NonZeroU32::new(config.login_attempts_per_ip_per_minute).unwrap_or(NonZeroU32::MIN),
             )),
             login_account: RateLimiter::keyed(Quota::per_hour(
                 NonZeroU32::new(config.login_attempts_per_account_per_hour)
@@ -98,7 +97,10 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/cgi-bin/login", get(sso::login).post(sso::login))
         .route("/login", get(login::form).post(login::submit))
-        .route("/login/code", get(login::code_form).post(login::code_submit))
+        .route(
+            "/login/code",
+            get(login::code_form).post(login::code_submit),
+        )
         .route("/lang/{code}", get(i18n::switch))
         .route("/mail/", get(webmail::inbox))
         .route("/mail/read/{mail_id}", get(webmail::read))
@@ -111,8 +113,14 @@ pub fn build_router(state: AppState) -> Router {
             "/mail/unread/{mail_id}",
             axum::routing::post(webmail::mark_unread),
         )
-        .route("/mail/seen/{mail_id}", axum::routing::post(webmail::mark_read))
-        .route("/mail/delete/{mail_id}", axum::routing::post(webmail::delete))
+        .route(
+            "/mail/seen/{mail_id}",
+            axum::routing::post(webmail::mark_read),
+        )
+        .route(
+            "/mail/delete/{mail_id}",
+            axum::routing::post(webmail::delete),
+        )
         .route("/mail/logout", axum::routing::post(webmail::logout))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

@@ -4,8 +4,8 @@
 //! integrator uses for bizmail works.
 
 use super::AppState;
-use super::request::ApiRequest;
 use super::i18n::{Lang, Texts};
+use super::request::ApiRequest;
 use super::webmail::{message, over_https, session_cookie};
 use crate::sso::{self, Refused};
 use axum::extract::State;
@@ -54,7 +54,9 @@ pub async fn login(
             (jar, [(header::LOCATION, target)], StatusCode::FOUND).into_response()
         }
         Err(Refused::BadTicket) => refused(t, StatusCode::FORBIDDEN),
-        Err(Refused::Unavailable) => message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None),
+        Err(Refused::Unavailable) => {
+            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
+        }
     }
 }
 

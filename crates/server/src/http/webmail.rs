@@ -580,7 +580,15 @@ pub async fn mark_unread(
     Path(mail_id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    act(&state, lang.texts(), &s, &mail_id, &form, MailAction::Unseen).await
+    act(
+        &state,
+        lang.texts(),
+        &s,
+        &mail_id,
+        &form,
+        MailAction::Unseen,
+    )
+    .await
 }
 
 /// `POST /mail/delete/{mail_id}`: deletes a mail from the mailbox.
@@ -591,7 +599,15 @@ pub async fn delete(
     Path(mail_id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    act(&state, lang.texts(), &s, &mail_id, &form, MailAction::Delete).await
+    act(
+        &state,
+        lang.texts(),
+        &s,
+        &mail_id,
+        &form,
+        MailAction::Delete,
+    )
+    .await
 }
 
 /// `POST /mail/logout`: ends the session.

@@ -8,10 +8,10 @@
 
 pub mod changes;
 pub mod directory;
+pub mod login;
 pub mod mail;
 pub mod oplog;
 pub mod push;
-pub mod login;
 pub mod sso;
 pub mod tenants;
 pub mod tokens;

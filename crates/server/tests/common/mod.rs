@@ -134,3 +134,107 @@ pub async fn deliver(srv: &TestServer, to: &str, message: &str) {
     }
     assert!(all.contains("250 2.0.0"), "{all}");
 }
+
+/// A minimal browser over HTTP: keeps cookies (`Set-Cookie` in, `Cookie` out, removals honoured)
+/// and never follows redirects, so tests see each `Location`.
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    /// The cookies held, by name.
+    pub cookies: std::collections::BTreeMap<String, String>,
+    /// Sent as `Accept-Language` when set.
+    pub accept_language: Option<String>,
+}
+
+impl Browser {
+    /// A browser with no cookies, for `srv`.
+    pub fn new(srv: &TestServer) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: srv.url(""),
+            cookies: Default::default(),
+            accept_language: None,
+        }
+    }
+
+    fn absolute(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path.trim_start_matches('/'))
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> reqwest::Response {
+        let mut req = req;
+        if !self.cookies.is_empty() {
+            let header: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("cookie", header.join("; "));
+        }
+        if let Some(l) = &self.accept_language {
+            req = req.header("accept-language", l);
+        }
+        let resp = req.send().await.expect("HTTP request");
+        for set in resp.headers().get_all("set-cookie") {
+            let set = set.to_str().expect("ASCII cookie");
+            let pair = set.split(';').next().unwrap_or_default();
+            let (name, value) = pair.split_once('=').expect("name=value");
+            let removed = set.contains("Max-Age=0") || value.is_empty();
+            if removed {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        resp
+    }
+
+    /// `GET path` (a path on the server, or an absolute URL).
+    pub async fn get(&mut self, path: &str) -> reqwest::Response {
+        let url = self.absolute(path);
+        let req = self.http.get(url);
+        self.send(req).await
+    }
+
+    /// `POST path` with a form.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let url = self.absolute(path);
+        let req = self.http.post(url).form(form);
+        self.send(req).await
+    }
+
+    /// `GET path`, asserting the status, and the page's text.
+    pub async fn page(&mut self, path: &str, status: u16) -> String {
+        let resp = self.get(path).await;
+        assert_eq!(resp.status().as_u16(), status, "GET {path}");
+        resp.text().await.expect("body")
+    }
+}
+
+/// The `value` of the hidden `name` field of the first form on a page.
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("the hidden field") + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `Location` of a redirect.
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .expect("a Location")
+        .to_str()
+        .expect("ASCII")
+        .to_owned()
+}

@@ -1,0 +1,308 @@
+//! Password logins to the web mailbox on both backends: plain and MD5 passwords, the forced
+//! second factor with its enrolment, rate limits, the pages' language, and the mailbox's forms.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
+mod common;
+
+use bizmail_testkit::backend_test;
+use common::{Api, Browser, hidden_field, location};
+
+/// Adds a member with a password (plain, or its MD5 hex with `md5`).
+async fn member(api: &Api<'_>, local: &str, password: &str, md5: bool) -> String {
+    let a = api.addr(local);
+    let mut fields = vec![
+        ("Action", "2"),
+        ("Alias", a.as_str()),
+        ("Name", local),
+        ("Password", password),
+    ];
+    if md5 {
+        fields.push(("Md5", "1"));
+    }
+    api.ok("user/sync", &fields).await;
+    a
+}
+
+/// Signs in with a password; the answer to the POST.
+async fn sign_in(b: &mut Browser, address: &str, password: &str) -> reqwest::Response {
+    let form = b.page("/login", 200).await;
+    let csrf = hidden_field(&form, "csrf");
+    b.post(
+        "/login",
+        &[
+            ("csrf", &csrf),
+            ("address", address),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+/// The TOTP of a base32 secret shown on the enrolment page.
+fn totp(secret: &str) -> totp_rs::TOTP {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+}
+
+fn secret_on(page: &str) -> String {
+    let start = page.find("id=\"totp-secret\">").expect("the secret") + 17;
+    page[start..].split('<').next().unwrap().to_owned()
+}
+
+backend_test! {
+    async fn plain_and_md5_passwords_open_a_session(srv) {
+        let api = Api::new(&srv).await;
+        let plain = member(&api, "plain", "secret123", false).await;
+        // MD5 of "hunter22": bizmail only ever sees this; the person types the password.
+        let md5 = member(&api, "hashed", "cb95015a436fe976eb38e45455372032", true).await;
+
+        let mut b = Browser::new(&srv);
+        let r = sign_in(&mut b, &plain, "secret123").await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(location(&r), "/mail/");
+        assert!(b.cookies.contains_key("bizmail_session"));
+        let inbox = b.page("/mail/", 200).await;
+        assert!(inbox.contains(&plain), "{inbox}");
+
+        let mut b = Browser::new(&srv);
+        let r = sign_in(&mut b, &md5.to_uppercase(), "hunter22").await;
+        assert_eq!(r.status().as_u16(), 303, "an MD5-mode password, typed in clear");
+        b.page("/mail/", 200).await;
+    }
+}
+
+backend_test! {
+    async fn wrong_passwords_and_unknown_addresses_get_the_same_refusal(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "careful", "secret123", false).await;
+        let off = member(&api, "off", "secret123", false).await;
+        api.ok("user/sync", &[("Action", "3"), ("Alias", &off), ("OpenType", "2")]).await;
+        let group = api.addr("team");
+        api.ok("group/add", &[("group_name", "Team"), ("group_admin", &group), ("status", "all"), ("members", &a)]).await;
+        let mut bodies = Vec::new();
+        for (address, password) in [
+            (a.as_str(), "secret124"),
+            (a.as_str(), ""),
+            (off.as_str(), "secret123"),
+            (group.as_str(), "secret123"),
+            ("ghost@nowhere.example", "secret123"),
+            ("not an address", "secret123"),
+        ] {
+            let mut b = Browser::new(&srv);
+            let r = sign_in(&mut b, address, password).await;
+            assert_eq!(r.status().as_u16(), 401, "{address} / {password}");
+            assert!(!b.cookies.contains_key("bizmail_session"));
+            let body = r.text().await.unwrap();
+            let csrf = hidden_field(&body, "csrf");
+            bodies.push(body.replace(address, "ADDRESS").replace(&csrf, "CSRF"));
+        }
+        assert!(bodies.windows(2).all(|w| w[0] == w[1]), "refusals differ");
+        assert!(bodies[0].contains("邮箱地址或密码不正确"), "{}", bodies[0]);
+    }
+}
+
+backend_test! {
+    async fn a_login_form_without_its_token_is_refused(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "forged", "secret123", false).await;
+        let mut b = Browser::new(&srv);
+        let r = b.post("/login", &[("csrf", "0123456789abcdef0123456789abcdef"), ("address", &a), ("password", "secret123")]).await;
+        assert_eq!(r.status().as_u16(), 403);
+        assert!(!b.cookies.contains_key("bizmail_session"));
+    }
+}
+
+backend_test! {
+    async fn forced_totp_enrols_by_qr_then_asks_for_codes(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "guarded", "secret123", false).await;
+        api.ok("user/openwxtoken", &[("Alias", &a)]).await;
+
+        // First password login: the code page with a QR code and the secret.
+        let mut b = Browser::new(&srv);
+        let r = sign_in(&mut b, &a, "secret123").await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(location(&r), "/login/code");
+        assert!(!b.cookies.contains_key("bizmail_session"), "no session before the code");
+        b.page("/mail/", 401).await;
+        let page = b.page("/login/code", 200).await;
+        assert!(page.contains("src=\"data:image/png;base64,"), "{page}");
+        let secret = secret_on(&page);
+        assert!(secret.len() >= 32, "{secret}");
+        assert_eq!(secret_on(&b.page("/login/code", 200).await), secret, "a reload shows the same secret");
+
+        let csrf = hidden_field(&page, "csrf");
+        let r = b.post("/login/code", &[("csrf", &csrf), ("code", "000000")]).await;
+        assert_eq!(r.status().as_u16(), 401, "a wrong code");
+        let code = totp(&secret).generate_current().unwrap();
+        let r = b.post("/login/code", &[("csrf", &csrf), ("code", &code)]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(location(&r), "/mail/");
+        assert!(!b.cookies.contains_key("bizmail_challenge"));
+        b.page("/mail/", 200).await;
+
+        // Enrolled: the next login asks for a code without a QR code, and refuses a replayed one.
+        let mut b = Browser::new(&srv);
+        sign_in(&mut b, &a, "secret123").await;
+        let page = b.page("/login/code", 200).await;
+        assert!(!page.contains("data:image/png"), "no QR code once enrolled");
+        let csrf = hidden_field(&page, "csrf");
+        let r = b.post("/login/code", &[("csrf", &csrf), ("code", &code)]).await;
+        assert_eq!(r.status().as_u16(), 401, "a code is accepted once");
+        assert!(!b.cookies.contains_key("bizmail_session"));
+
+        // SSO skips the second factor (§7.8).
+        let v = api.json("mail/authkey", &[("Alias", &a)]).await;
+        let mut b = Browser::new(&srv);
+        let r = b.get(&format!("/cgi-bin/login?fun=bizopenssologin&method=bizauth&agent={}&user={a}&ticket={}", api.tenant.admin, v["auth_key"].as_str().unwrap())).await;
+        assert_eq!(r.status().as_u16(), 302);
+        b.page("/mail/", 200).await;
+
+        // A challenge without its cookie, or a made-up one, starts again.
+        let mut b = Browser::new(&srv);
+        b.page("/login/code", 401).await;
+        b.cookies.insert("bizmail_challenge".into(), "made-up".into());
+        let again = b.page("/login/code", 401).await;
+        assert!(again.contains("name=\"password\""), "{again}");
+    }
+}
+
+backend_test! {
+    async fn closing_the_second_factor_lets_the_password_alone_in(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "relaxed", "secret123", false).await;
+        api.ok("user/openwxtoken", &[("Alias", &a)]).await;
+        api.ok("user/closewxtoken", &[("Alias", &a)]).await;
+        let mut b = Browser::new(&srv);
+        let r = sign_in(&mut b, &a, "secret123").await;
+        assert_eq!(location(&r), "/mail/");
+    }
+}
+
+backend_test! {
+    async fn mailbox_forms_mark_and_delete_through_the_domain(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "reader", "secret123", false).await;
+        for n in 0..2 {
+            common::deliver(&srv, &a, &format!("From: s@outside.example\r\nSubject: note {n}\r\n\r\nbody {n}")).await;
+        }
+        let count = |v: serde_json::Value| v["NewCount"].as_str().unwrap().to_owned();
+        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "2");
+        let mut b = Browser::new(&srv);
+        sign_in(&mut b, &a, "secret123").await;
+        let inbox = b.page("/mail/", 200).await;
+        let csrf = hidden_field(&inbox, "csrf");
+        let ids: Vec<String> = inbox
+            .match_indices("/mail/read/")
+            .map(|(i, _)| inbox[i + 11..].split('"').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 2, "{inbox}");
+
+        let r = b.post(&format!("/mail/seen/{}", ids[0]), &[("csrf", &csrf)]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "1");
+        b.post(&format!("/mail/unread/{}", ids[0]), &[("csrf", &csrf)]).await;
+        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "2");
+        let r = b.post(&format!("/mail/delete/{}", ids[1]), &[("csrf", &csrf)]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "1");
+        b.page(&format!("/mail/read/{}", ids[1]), 404).await;
+        let r = b.post(&format!("/mail/delete/{}", ids[0]), &[("csrf", "forged")]).await;
+        assert_eq!(r.status().as_u16(), 403);
+        b.page(&format!("/mail/read/{}", ids[0]), 200).await;
+    }
+}
+
+backend_test! {
+    async fn pages_follow_accept_language_and_the_switch(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "polyglot", "secret123", false).await;
+        let mut b = Browser::new(&srv);
+        b.accept_language = Some("en-GB,en;q=0.9,zh-CN;q=0.5".into());
+        sign_in(&mut b, &a, "secret123").await;
+        let inbox = b.page("/mail/", 200).await;
+        assert!(inbox.contains("<html lang=\"en\">") && inbox.contains("Inbox"), "{inbox}");
+        assert!(inbox.contains("/lang/zh?back=%2Fmail%2F"), "{inbox}");
+
+        let r = b.get("/lang/zh?back=%2Fmail%2F").await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(location(&r), "/mail/");
+        let inbox = b.page("/mail/", 200).await;
+        assert!(inbox.contains("<html lang=\"zh-CN\">") && inbox.contains("收件箱"), "{inbox}");
+
+        let mut fresh = Browser::new(&srv);
+        assert!(fresh.page("/login", 200).await.contains("登录邮箱"), "Chinese by default");
+        fresh.accept_language = Some("de, en;q=0.3".into());
+        assert!(fresh.page("/login", 200).await.contains("Sign in"));
+        for hostile in ["//evil.example/", "/\\evil.example", "https://evil.example/"] {
+            let r = b.get(&format!("/lang/en?back={}", urlencode(hostile))).await;
+            assert_eq!(location(&r), "/mail/", "{hostile} is no place to go back to");
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+backend_test! {
+    config = |c| { c.login_attempts_per_account_per_hour = 3; };
+    async fn password_attempts_are_limited_per_mailbox(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "target", "secret123", false).await;
+        for _ in 0..3 {
+            let r = sign_in(&mut Browser::new(&srv), &a, "wrong-guess").await;
+            assert_eq!(r.status().as_u16(), 401);
+        }
+        let r = sign_in(&mut Browser::new(&srv), &a, "secret123").await;
+        assert_eq!(r.status().as_u16(), 429, "even the right password waits");
+        assert!(r.text().await.unwrap().contains("尝试次数过多"));
+        let other = member(&api, "bystander", "secret123", false).await;
+        let r = sign_in(&mut Browser::new(&srv), &other, "secret123").await;
+        assert_eq!(r.status().as_u16(), 303, "another mailbox is not affected");
+    }
+}
+
+backend_test! {
+    config = |c| { c.login_attempts_per_ip_per_minute = 2; };
+    async fn password_attempts_are_limited_per_client_address(srv) {
+        let api = Api::new(&srv).await;
+        let mut statuses = Vec::new();
+        for n in 0..3 {
+            let a = member(&api, &format!("m{n}"), "secret123", false).await;
+            statuses.push(sign_in(&mut Browser::new(&srv), &a, "secret123").await.status().as_u16());
+        }
+        assert_eq!(statuses, [303, 303, 429]);
+    }
+}
+
+backend_test! {
+    async fn cookies_are_secure_behind_https(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "tls", "secret123", false).await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let form = http.get(srv.url("login")).header("x-forwarded-proto", "https").send().await.unwrap();
+        let set = form.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+        assert!(set.contains("Secure") && set.contains("HttpOnly"), "{set}");
+        let pair = set.split(';').next().unwrap().to_owned();
+        let csrf = pair.split('=').nth(1).unwrap().to_owned();
+        let r = http.post(srv.url("login")).header("x-forwarded-proto", "https").header("cookie", &pair)
+            .form(&[("csrf", csrf.as_str()), ("address", a.as_str()), ("password", "secret123")]).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let set = r.headers().get("set-cookie").unwrap().to_str().unwrap();
+        assert!(set.starts_with("bizmail_session=") && set.contains("Secure"), "{set}");
+        let plain = http.get(srv.url("login")).send().await.unwrap();
+        assert!(!plain.headers().get("set-cookie").unwrap().to_str().unwrap().contains("Secure"));
+    }
+}
