@@ -1,5 +1,6 @@
-//! The web mailbox where SSO lands: the inbox (newest first, unread in bold), reading a mail
-//! (which marks it read), marking unread, logging out. Server-rendered; no script at all.
+//! The web mailbox where SSO and password logins land: the inbox (newest first, unread in bold),
+//! reading a mail (which marks it read), marking read or unread, deleting, logging out. Pages are
+//! server-rendered in the person's language (`i18n`), with no script at all.
 //!
 //! Every page is sent with a strict Content-Security-Policy (nothing loads from anywhere, no
 //! script runs, no framing), `X-Frame-Options: DENY` and `nosniff`. Every state-changing request
@@ -269,17 +270,14 @@ pub async fn inbox(
         .into_iter()
         .map(|c| Row {
             mail_id: c.mail_id,
-            from: c.from_header,
+            from: render::display_from(&c.from_header),
             subject: if c.subject.is_empty() {
                 t.no_subject.into()
             } else {
                 c.subject
             },
             summary: c.summary,
-            when: httpdate::fmt_http_date(
-                std::time::UNIX_EPOCH
-                    + std::time::Duration::from_millis(u64::try_from(c.received_ms).unwrap_or(0)),
-            ),
+            when: received_at(c.received_ms),
             unread: !c.seen,
         })
         .collect();
@@ -298,6 +296,18 @@ pub async fn inbox(
         "/mail/".to_owned()
     };
     page(t, t.inbox, Some(&s), &here, &body)
+}
+
+/// When a mail arrived, as the inbox shows it: `23 Nov 2026 22:05 UTC` (the HTTP date without
+/// the weekday and seconds).
+fn received_at(ms: i64) -> String {
+    let at =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    let http = httpdate::fmt_http_date(at); // "Mon, 23 Nov 2026 22:05:33 GMT"
+    match http.get(5..22) {
+        Some(short) => format!("{short} UTC"),
+        None => http,
+    }
 }
 
 fn owner(s: &Session) -> Owner {
@@ -401,7 +411,7 @@ pub async fn read(
         blocked_images: blocked_images && !images,
         mail_id: &mail_id,
         subject: &subject,
-        from: &header("From"),
+        from: &render::display_from(&header("From")),
         to: &header("To"),
         date: &header("Date"),
         text: &text,

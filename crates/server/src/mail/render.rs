@@ -44,9 +44,44 @@ pub fn sanitize_html(html: &str, remote_images: bool) -> Rendered {
     }
 }
 
+/// A From header as a person reads it: RFC 2047 words decoded, `Name <address>`. The pushes keep
+/// the header as written (PROTOCOL.md §5); the pages decode it, as any mail client would, since
+/// `=?utf-8?B?…?=` means nothing to a person.
+pub fn display_from(header: &str) -> String {
+    let raw = format!("From: {header}\r\n\r\n");
+    let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes());
+    let first = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first());
+    match first {
+        Some(a) => match (a.name(), a.address()) {
+            (Some(n), Some(addr)) => format!("{n} <{addr}>"),
+            (None, Some(addr)) => addr.to_owned(),
+            (Some(n), None) => n.to_owned(),
+            (None, None) => header.to_owned(),
+        },
+        None => header.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_headers_are_decoded_for_people() {
+        assert_eq!(
+            display_from("=?utf-8?B?5Lq65Yqb6LWE5rqQ6YOo?= <hr@corp.example>"),
+            "人力资源部 <hr@corp.example>"
+        );
+        assert_eq!(
+            display_from("\"Test\" <test@gzdev.com>"),
+            "Test <test@gzdev.com>"
+        );
+        assert_eq!(display_from("a@b.example"), "a@b.example");
+        assert_eq!(display_from(""), "");
+    }
 
     #[test]
     fn hostile_markup_is_removed() {
