@@ -211,7 +211,7 @@ pub async fn with_code(
     if !store::login::accept_step(store, member.id, step).await? {
         return Err(Failed::Code);
     }
-    store::login::delete_challenge(store, &token_hash(challenge), store::now_ms()).await?;
+    store::login::delete_challenge(store, &token_hash(challenge)).await?;
     Ok(sso::open_session(store, tenant_id, member.id).await?)
 }
 

@@ -136,6 +136,8 @@ impl Server {
         let retention = Retention {
             changelog_ms: i64::from(config.changelog_retention_days) * 86_400_000,
             events_ms: i64::from(config.event_retention_days) * 86_400_000,
+            session_idle_ms: secs_to_ms(config.session_idle_secs),
+            session_max_ms: secs_to_ms(config.session_lifetime_secs),
         };
         let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, retention, stopped));
         tracing::info!(%http_addr, %smtp_addr, backend = ?store.backend(), "bizmail is serving");
@@ -184,6 +186,12 @@ impl Running {
 struct Retention {
     changelog_ms: i64,
     events_ms: i64,
+    session_idle_ms: i64,
+    session_max_ms: i64,
+}
+
+fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
 async fn housekeeping(
@@ -209,6 +217,20 @@ async fn housekeeping(
         }
         if let Err(e) = store::push::prune(&store, now - retention.events_ms).await {
             tracing::warn!(error = %e, "could not prune the event log");
+        }
+        // Used or expired tickets, sessions past either expiry, abandoned login challenges.
+        let purged = store::sso::purge(
+            &store,
+            now,
+            retention.session_idle_ms,
+            retention.session_max_ms,
+        )
+        .await;
+        if let Err(e) = purged {
+            tracing::warn!(error = %e, "could not purge dead tickets and sessions");
+        }
+        if let Err(e) = store::login::purge_challenges(&store, now).await {
+            tracing::warn!(error = %e, "could not purge expired login challenges");
         }
         limits.forget_idle();
     }

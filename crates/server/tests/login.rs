@@ -306,3 +306,29 @@ backend_test! {
         assert!(!plain.headers().get("set-cookie").unwrap().to_str().unwrap().contains("Secure"));
     }
 }
+
+backend_test! {
+    async fn housekeeping_purges_dead_sessions_and_challenges(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "sleepy", "secret123", false).await;
+        let g = member(&api, "sleepy.guarded", "secret123", false).await;
+        api.ok("user/openwxtoken", &[("Alias", &g)]).await;
+        let mut signed_in = Browser::new(&srv);
+        sign_in(&mut signed_in, &a, "secret123").await;
+        let mut halfway = Browser::new(&srv);
+        sign_in(&mut halfway, &g, "secret123").await;
+        let store = &srv.running().store;
+        let now = bizmail_server::store::now_ms();
+        // Now: nothing is dead yet, so nothing goes.
+        bizmail_server::store::sso::purge(store, now, 60_000, 3_600_000).await.unwrap();
+        bizmail_server::store::login::purge_challenges(store, now).await.unwrap();
+        signed_in.page("/mail/", 200).await;
+        halfway.page("/login/code", 200).await;
+        // An hour later both are past their expiry and are deleted.
+        let later = now + 3_600_001;
+        bizmail_server::store::sso::purge(store, later, 60_000, 3_600_000).await.unwrap();
+        bizmail_server::store::login::purge_challenges(store, later).await.unwrap();
+        signed_in.page("/mail/", 401).await;
+        halfway.page("/login/code", 401).await;
+    }
+}

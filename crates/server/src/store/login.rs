@@ -99,11 +99,22 @@ pub async fn challenge(store: &Store, hash: &[u8], now_ms: i64) -> StoreResult<O
     })?)
 }
 
-/// Ends a challenge (answered, or abandoned); also sweeps expired ones.
-pub async fn delete_challenge(store: &Store, hash: &[u8], now_ms: i64) -> StoreResult<()> {
+/// Ends a challenge (answered).
+pub async fn delete_challenge(store: &Store, hash: &[u8]) -> StoreResult<()> {
     on_pool!(store, |p| {
-        sqlx::query("DELETE FROM login_challenges WHERE id_hash = $1 OR expires_ms <= $2")
+        sqlx::query("DELETE FROM login_challenges WHERE id_hash = $1")
             .bind(hash)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Deletes expired (abandoned) challenges.
+pub async fn purge_challenges(store: &Store, now_ms: i64) -> StoreResult<()> {
+    on_pool!(store, |p| {
+        sqlx::query("DELETE FROM login_challenges WHERE expires_ms <= $1")
             .bind(now_ms)
             .execute(p)
             .await

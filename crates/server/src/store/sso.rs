@@ -115,3 +115,24 @@ pub async fn delete_session(store: &Store, hash: &[u8]) -> StoreResult<()> {
     .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Deletes what can never be used again: used or expired tickets, and sessions past their idle or
+/// absolute expiry (which `session` would refuse anyway).
+pub async fn purge(store: &Store, now_ms: i64, idle_ms: i64, max_ms: i64) -> StoreResult<()> {
+    on_pool!(store, |p| sqlx::query(
+        "DELETE FROM sso_tickets WHERE used = TRUE OR expires_ms <= $1"
+    )
+    .bind(now_ms)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_pool!(store, |p| sqlx::query(
+        "DELETE FROM web_sessions WHERE last_ms < $1 OR created_ms < $2"
+    )
+    .bind(now_ms.saturating_sub(idle_ms))
+    .bind(now_ms.saturating_sub(max_ms))
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
