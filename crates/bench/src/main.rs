@@ -9,6 +9,7 @@
 mod directory;
 mod push;
 mod smtp;
+mod webmail;
 
 use anyhow::Context as _;
 use bizmail_testkit::{Backend, TestServer};
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 #[command(about = "Run bizmail load scenarios against a real server and print a table")]
 pub struct Args {
     /// Scenarios to run: token, ping, user-get, ceiling, smtp-ingest, push-latency, push-fanout,
-    /// held-polls, cross-node (PostgreSQL only), directory-100k (default: all).
+    /// held-polls, cross-node (PostgreSQL only), directory-100k, inbox, read-mail (default: all).
     scenarios: Vec<String>,
     /// Backends: sqlite, postgres, or both.
     #[arg(long, default_value = "both")]
@@ -81,6 +82,8 @@ async fn main() -> anyhow::Result<()> {
         "held-polls",
         "cross-node",
         "directory-100k",
+        "inbox",
+        "read-mail",
     ];
     let scenarios: Vec<String> = if args.scenarios.is_empty() {
         all.iter().map(|s| (*s).to_owned()).collect()
@@ -124,6 +127,8 @@ async fn main() -> anyhow::Result<()> {
                 "user-get" => user_get_scenario(&srv, &args).await?,
                 "smtp-ingest" => smtp::ingest(&srv, &args).await?,
                 "push-latency" => push::latency(&srv, None, args.rounds).await?,
+                "inbox" => webmail::inbox(&srv, &args).await?,
+                "read-mail" => webmail::read(&srv, &args).await?,
                 "push-fanout" => push::fanout(&srv, args.clients).await?,
                 "held-polls" => push::held_polls(&srv, args.polls, args.tenants).await?,
                 "cross-node" => {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Sends one mail and returns when the `250` after DATA arrived.
-async fn mail(smtp: std::net::SocketAddr, to: &str) -> anyhow::Result<Instant> {
+pub(crate) async fn mail(smtp: std::net::SocketAddr, to: &str) -> anyhow::Result<Instant> {
     let (r, mut w) = tokio::net::TcpStream::connect(smtp).await?.into_split();
     let mut r = BufReader::new(r);
     let msg = format!(
@@ -39,7 +39,7 @@ async fn mail(smtp: std::net::SocketAddr, to: &str) -> anyhow::Result<Instant> {
     }
 }
 
-async fn member(
+pub(crate) async fn member(
     srv: &TestServer,
     tenant: &SeededTenant,
     token: &str,

@@ -83,13 +83,16 @@ pub async fn with_password(
             } else {
                 password.to_owned()
             };
-            (m.password_hash.clone(), typed)
+            (Some(m.password_hash.clone()), typed)
         }
-        _ => (DECOY_HASH.clone(), password.to_owned()),
+        _ => (None, password.to_owned()),
     };
-    let verified = tokio::task::spawn_blocking(move || passwords::verify(&typed, &stored))
-        .await
-        .map_err(|_| Failed::Unavailable)?;
+    // On the blocking pool: argon2 is slow on purpose (and so is making the decoy, once).
+    let verified = tokio::task::spawn_blocking(move || {
+        passwords::verify(&typed, stored.as_deref().unwrap_or(&DECOY_HASH))
+    })
+    .await
+    .map_err(|_| Failed::Unavailable)?;
     let member = match member {
         Some(m) if verified && m.enabled && !m.password_hash.is_empty() => m,
         _ => return Err(Failed::Credentials),
