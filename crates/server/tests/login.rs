@@ -332,3 +332,20 @@ backend_test! {
         halfway.page("/login/code", 401).await;
     }
 }
+
+backend_test! {
+    config = |c| { c.session_idle_secs = 1; };
+    async fn an_idle_session_expires_and_a_busy_one_does_not(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "idle", "secret123", false).await;
+        let mut busy = Browser::new(&srv);
+        sign_in(&mut busy, &a, "secret123").await;
+        let mut idle = Browser::new(&srv);
+        sign_in(&mut idle, &a, "secret123").await;
+        for _ in 0..6 {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            busy.page("/mail/", 200).await;
+        }
+        idle.page("/mail/", 401).await;
+    }
+}

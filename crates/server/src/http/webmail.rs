@@ -318,20 +318,21 @@ fn owner(s: &Session) -> Owner {
     }
 }
 
-/// The raw bytes of one of the signed-in member's mails, or the answer to send instead: 404 when
-/// the member has no such mail (another member's mail included), 503 when the store fails.
+/// The raw bytes of one of the signed-in member's mails and whether it was read, or the answer to
+/// send instead: 404 when the member has no such mail (another member's mail included), 503 when
+/// the store fails.
 async fn own_mail(
     state: &AppState,
     t: &Texts,
     s: &Session,
     mail_id: &str,
-) -> Result<Vec<u8>, Response> {
+) -> Result<(Vec<u8>, bool), Response> {
     let raw = match state.store.acquire().await {
-        Ok(mut c) => store::mail::raw_of(&mut c.conn(), s.member_id, mail_id).await,
+        Ok(mut c) => store::mail::copy_of(&mut c.conn(), s.member_id, mail_id).await,
         Err(e) => Err(e),
     };
     match raw {
-        Ok(Some(raw)) => Ok(raw),
+        Ok(Some(copy)) => Ok(copy),
         Ok(None) => Err(message(
             t,
             StatusCode::NOT_FOUND,
@@ -352,13 +353,15 @@ pub async fn read(
     Query(show): Query<ShowImages>,
 ) -> Response {
     let t = lang.texts();
-    let raw = match own_mail(&state, t, &s, &mail_id).await {
-        Ok(raw) => raw,
+    let (raw, seen) = match own_mail(&state, t, &s, &mail_id).await {
+        Ok(copy) => copy,
         Err(r) => return r,
     };
-    if mailbox::mark(&state.store, &state.hub, &owner(&s), &mail_id, true)
-        .await
-        .is_err()
+    // Only an unread mail needs the write (and sends the notice); reading it again is read-only.
+    if !seen
+        && mailbox::mark(&state.store, &state.hub, &owner(&s), &mail_id, true)
+            .await
+            .is_err()
     {
         return unavailable(t);
     }
@@ -453,8 +456,8 @@ pub async fn body(
     Path(mail_id): Path<String>,
     Query(show): Query<ShowImages>,
 ) -> Response {
-    let raw = match own_mail(&state, lang.texts(), &s, &mail_id).await {
-        Ok(raw) => raw,
+    let (raw, _) = match own_mail(&state, lang.texts(), &s, &mail_id).await {
+        Ok(copy) => copy,
         Err(r) => return r,
     };
     let images = show.images.unwrap_or(0) == 1;
@@ -490,8 +493,8 @@ pub async fn attachment(
     SignedIn(s): SignedIn,
     Path((mail_id, index)): Path<(String, usize)>,
 ) -> Response {
-    let raw = match own_mail(&state, lang.texts(), &s, &mail_id).await {
-        Ok(raw) => raw,
+    let (raw, _) = match own_mail(&state, lang.texts(), &s, &mail_id).await {
+        Ok(copy) => copy,
         Err(r) => return r,
     };
     let Some(message) = MessageParser::default().parse(&raw) else {

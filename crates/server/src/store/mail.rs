@@ -156,6 +156,22 @@ pub async fn raw_of(
     .await)?)
 }
 
+/// The raw bytes behind a copy of a member's, and whether the copy has been read.
+pub async fn copy_of(
+    conn: &mut Conn<'_>,
+    member_id: i64,
+    mail_id: &str,
+) -> StoreResult<Option<(Vec<u8>, bool)>> {
+    Ok(on_conn!(conn, |c| sqlx::query_as::<_, (Vec<u8>, bool)>(
+        "SELECT m.raw, b.seen FROM mailbox b JOIN messages m ON m.id = b.message_id \
+         WHERE b.member_id = $1 AND b.mail_id = $2"
+    )
+    .bind(member_id)
+    .bind(mail_id)
+    .fetch_optional(c)
+    .await)?)
+}
+
 /// Sets a copy's seen flag; returns what it was, or `None` when the member has no such copy.
 pub async fn set_seen(
     conn: &mut Conn<'_>,
