@@ -60,27 +60,29 @@ async fn session(srv: &TestServer) -> anyhow::Result<(String, String)> {
 /// `GET /mail/`: the inbox page of fifty mails.
 pub async fn inbox(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
     let (cookie, _) = session(srv).await?;
-    let cookie = Arc::new(cookie);
-    let url = srv.url("mail/");
-    load(args, move |http| {
-        let (url, cookie) = (url.clone(), cookie.clone());
-        async move {
-            let r = http
-                .get(&url)
-                .header("cookie", cookie.as_str())
-                .send()
-                .await?;
-            Ok(r.status() == 200 && r.text().await?.contains("/mail/read/"))
-        }
-    })
-    .await
+    page(srv.url("mail/"), cookie, "/mail/read/", args).await
 }
 
 /// `GET /mail/read/{id}`: one mail's page.
 pub async fn read(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
     let (cookie, mail_id) = session(srv).await?;
+    page(
+        srv.url(&format!("mail/read/{mail_id}")),
+        cookie,
+        "push",
+        args,
+    )
+    .await
+}
+
+/// Loads one page with the session; an answer counts when it is a 200 that contains `expect`.
+async fn page(
+    url: String,
+    cookie: String,
+    expect: &'static str,
+    args: &Args,
+) -> anyhow::Result<Outcome> {
     let cookie = Arc::new(cookie);
-    let url = srv.url(&format!("mail/read/{mail_id}"));
     load(args, move |http| {
         let (url, cookie) = (url.clone(), cookie.clone());
         async move {
@@ -89,7 +91,7 @@ pub async fn read(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
                 .header("cookie", cookie.as_str())
                 .send()
                 .await?;
-            Ok(r.status() == 200 && r.text().await?.contains("push"))
+            Ok(r.status() == 200 && r.text().await?.contains(expect))
         }
     })
     .await

@@ -221,6 +221,10 @@ backend_test! {
         let r = b.post(&format!("/mail/delete/{}", ids[0]), &[("csrf", "forged")]).await;
         assert_eq!(r.status().as_u16(), 403);
         b.page(&format!("/mail/read/{}", ids[0]), 200).await;
+        let r = b.post(&format!("/mail/frobnicate/{}", ids[0]), &[("csrf", &csrf)]).await;
+        assert_eq!(r.status().as_u16(), 400, "an unknown action");
+        let r = b.post(&format!("/mail/read/{}", ids[0]), &[("csrf", &csrf)]).await;
+        assert_eq!(r.status().as_u16(), 405, "reading is a GET");
     }
 }
 

@@ -110,16 +110,8 @@ pub fn build_router(state: AppState) -> Router {
             get(webmail::attachment),
         )
         .route(
-            "/mail/unread/{mail_id}",
-            axum::routing::post(webmail::mark_unread),
-        )
-        .route(
-            "/mail/seen/{mail_id}",
-            axum::routing::post(webmail::mark_read),
-        )
-        .route(
-            "/mail/delete/{mail_id}",
-            axum::routing::post(webmail::delete),
+            "/mail/{action}/{mail_id}",
+            axum::routing::post(webmail::act),
         )
         .route("/mail/logout", axum::routing::post(webmail::logout))
         .layer(axum::middleware::map_response_with_state(

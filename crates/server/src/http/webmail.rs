@@ -540,87 +540,41 @@ fn csrf_ok(s: &Session, form: &CsrfForm) -> bool {
     crate::auth::secrets_equal(s.csrf.as_bytes(), form.csrf.as_bytes())
 }
 
-/// What a mailbox form does to one mail.
-#[derive(Clone, Copy)]
-enum MailAction {
+/// What a mailbox form does to one mail: the `{action}` of `POST /mail/{action}/{mail_id}`.
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailAction {
+    /// `seen`: mark read.
     Seen,
-    Unseen,
+    /// `unread`: mark unread.
+    Unread,
+    /// `delete`: delete from the mailbox.
     Delete,
 }
 
-/// Checks the form's token, then changes the mail through the domain functions (which send the
-/// unread notice) and goes back to the inbox.
-async fn act(
-    state: &AppState,
-    t: &Texts,
-    s: &Session,
-    mail_id: &str,
-    form: &CsrfForm,
-    action: MailAction,
+/// `POST /mail/{seen|unread|delete}/{mail_id}`: checks the form's token, changes the mail through
+/// the domain functions (which send the unread notice) and goes back to the inbox.
+pub async fn act(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(s): SignedIn,
+    Path((action, mail_id)): Path<(MailAction, String)>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(s, form) {
-        return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(s));
+    let t = lang.texts();
+    if !csrf_ok(&s, &form) {
+        return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(&s));
     }
+    let (store, hub, owner) = (&state.store, &state.hub, &owner(&s));
     let done = match action {
-        MailAction::Seen => mailbox::mark(&state.store, &state.hub, &owner(s), mail_id, true).await,
-        MailAction::Unseen => {
-            mailbox::mark(&state.store, &state.hub, &owner(s), mail_id, false).await
-        }
-        MailAction::Delete => mailbox::delete(&state.store, &state.hub, &owner(s), mail_id).await,
+        MailAction::Seen => mailbox::mark(store, hub, owner, &mail_id, true).await,
+        MailAction::Unread => mailbox::mark(store, hub, owner, &mail_id, false).await,
+        MailAction::Delete => mailbox::delete(store, hub, owner, &mail_id).await,
     };
     match done {
         Ok(_) => Redirect::to("/mail/").into_response(),
         Err(_) => unavailable(t),
     }
-}
-
-/// `POST /mail/seen/{mail_id}`: marks a mail read.
-pub async fn mark_read(
-    State(state): State<AppState>,
-    lang: Lang,
-    SignedIn(s): SignedIn,
-    Path(mail_id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    act(&state, lang.texts(), &s, &mail_id, &form, MailAction::Seen).await
-}
-
-/// `POST /mail/unread/{mail_id}`: marks a mail unread.
-pub async fn mark_unread(
-    State(state): State<AppState>,
-    lang: Lang,
-    SignedIn(s): SignedIn,
-    Path(mail_id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    act(
-        &state,
-        lang.texts(),
-        &s,
-        &mail_id,
-        &form,
-        MailAction::Unseen,
-    )
-    .await
-}
-
-/// `POST /mail/delete/{mail_id}`: deletes a mail from the mailbox.
-pub async fn delete(
-    State(state): State<AppState>,
-    lang: Lang,
-    SignedIn(s): SignedIn,
-    Path(mail_id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    act(
-        &state,
-        lang.texts(),
-        &s,
-        &mail_id,
-        &form,
-        MailAction::Delete,
-    )
-    .await
 }
 
 /// `POST /mail/logout`: ends the session.
