@@ -39,6 +39,8 @@ pub enum Failed {
     Code,
     /// The challenge is unknown or expired: start again with the password.
     Expired,
+    /// The mailbox's attempts are spent for now (its rate limit).
+    Limited,
     /// The store or the vault failed.
     Unavailable,
 }
@@ -65,17 +67,24 @@ static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| passwords::hash(&hex::encode(random_bytes::<16>())).unwrap_or_default());
 
 /// Checks an address and password; opens a session, or a challenge when the member's second
-/// factor is forced (valid for `challenge_secs`).
+/// factor is forced (valid for `challenge_secs`). `allow` takes one attempt from the mailbox's
+/// rate limit, before the (slow) password check: it is given the member's primary address, so
+/// that a mailbox's aliases share one allowance, or what was typed when no member has it.
 pub async fn with_password(
     store: &Store,
     address: &str,
     password: &str,
     challenge_secs: u64,
+    allow: impl FnOnce(&str) -> bool,
 ) -> Result<Accepted, Failed> {
     let member = match Address::parse(address) {
         Some(a) => member_at(store, &a).await?,
         None => None,
     };
+    let account = member.as_ref().map_or(address, |m| m.address.as_str());
+    if !allow(account) {
+        return Err(Failed::Limited);
+    }
     let (stored, typed) = match &member {
         Some(m) if m.enabled && !m.password_hash.is_empty() => {
             let typed = if m.password_md5 {

@@ -74,6 +74,8 @@ backend_test! {
         assert!(b.cookies.contains_key("bizmail_session"));
         let inbox = b.page("/mail/", 200).await;
         assert!(inbox.contains(&plain), "{inbox}");
+        let again = b.get("/login").await;
+        assert_eq!(location(&again), "/mail/", "signed in already: straight to the inbox");
 
         let mut b = Browser::new(&srv);
         let r = sign_in(&mut b, &md5.to_uppercase(), "hunter22").await;
@@ -264,12 +266,15 @@ backend_test! {
     config = |c| { c.login_attempts_per_account_per_hour = 3; };
     async fn password_attempts_are_limited_per_mailbox(srv) {
         let api = Api::new(&srv).await;
-        let a = member(&api, "target", "secret123", false).await;
-        for _ in 0..3 {
-            let r = sign_in(&mut Browser::new(&srv), &a, "wrong-guess").await;
+        let a = api.addr("target");
+        let alias = api.addr("target.alias");
+        api.ok("user/sync", &[("Action", "2"), ("Alias", &a), ("Name", "T"), ("Password", "secret123"), ("Slave", &alias)]).await;
+        // Three guesses, one through the alias: a mailbox's aliases share its allowance.
+        for address in [&a, &alias, &a.to_uppercase()] {
+            let r = sign_in(&mut Browser::new(&srv), address, "wrong-guess").await;
             assert_eq!(r.status().as_u16(), 401);
         }
-        let r = sign_in(&mut Browser::new(&srv), &a, "secret123").await;
+        let r = sign_in(&mut Browser::new(&srv), &alias, "secret123").await;
         assert_eq!(r.status().as_u16(), 429, "even the right password waits");
         assert!(r.text().await.unwrap().contains("尝试次数过多"));
         let other = member(&api, "bystander", "secret123", false).await;

@@ -10,7 +10,7 @@
 use super::AppState;
 use super::i18n::{Lang, Texts};
 use super::request::ClientIp;
-use super::webmail::{cookie, message, over_https, page, session_cookie};
+use super::webmail::{SESSION_COOKIE, cookie, message, over_https, page, session_cookie};
 use crate::auth::{random_bytes, secrets_equal};
 use crate::login::{self, Accepted, CodePage, Enrolment, Failed};
 use askama::Template;
@@ -95,13 +95,26 @@ fn code_page(t: &Texts, status: StatusCode, csrf: &str, p: &CodePage, error: &st
     r
 }
 
-/// `GET /login`: the address and password form.
+/// `GET /login`: the address and password form; straight to the inbox when already signed in.
 pub async fn form(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        let config = &state.config;
+        let live = crate::sso::session(
+            &state.store,
+            c.value(),
+            config.session_idle_secs,
+            config.session_lifetime_secs,
+        )
+        .await;
+        if let Ok(Some(_)) = live {
+            return Redirect::to("/mail/").into_response();
+        }
+    }
     let (jar, csrf) = form_token(jar, over_https(&state, &headers));
     let t = lang.texts();
     (jar, login_page(t, StatusCode::OK, &csrf, "", "")).into_response()
@@ -115,16 +128,19 @@ pub struct PasswordForm {
     password: String,
 }
 
-/// Takes one attempt from the client address's and the mailbox's allowances; false when either
-/// is spent.
-fn allowed(state: &AppState, ip: std::net::IpAddr, address: &str) -> bool {
-    let ip_ok = state.limits.login_ip.check_key(&ip).is_ok();
-    let account_ok = state
+/// Takes one attempt from the client address's allowance; false when it is spent.
+fn ip_allowed(state: &AppState, ip: std::net::IpAddr) -> bool {
+    state.limits.login_ip.check_key(&ip).is_ok()
+}
+
+/// Takes one attempt from a mailbox's allowance (keyed by its primary address, so its aliases
+/// share it); false when it is spent.
+fn account_allowed(state: &AppState, account: &str) -> bool {
+    state
         .limits
         .login_account
-        .check_key(&address.trim().to_lowercase())
-        .is_ok();
-    ip_ok && account_ok
+        .check_key(&account.to_lowercase())
+        .is_ok()
 }
 
 /// `POST /login`: checks the password; opens the session, or goes on to the code page.
@@ -146,20 +162,24 @@ pub async fn submit(
         )
             .into_response();
     }
-    if !allowed(&state, ip, &f.address) {
-        return login_page(
+    let limited = || {
+        login_page(
             t,
             StatusCode::TOO_MANY_REQUESTS,
             &f.csrf,
             &f.address,
             t.too_many_attempts,
-        );
+        )
+    };
+    if !ip_allowed(&state, ip) {
+        return limited();
     }
     let outcome = login::with_password(
         &state.store,
         f.address.trim(),
         &f.password,
         state.config.login_challenge_secs,
+        |account| account_allowed(&state, account),
     )
     .await;
     match outcome {
@@ -176,6 +196,7 @@ pub async fn submit(
         Err(Failed::Unavailable) => {
             message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
         }
+        Err(Failed::Limited) => limited(),
         Err(_) => login_page(
             t,
             StatusCode::UNAUTHORIZED,
@@ -261,7 +282,7 @@ pub async fn code_submit(
             .refused(StatusCode::FORBIDDEN, t.form_expired, jar)
             .await;
     }
-    if !allowed(&state, ip, &address) {
+    if !ip_allowed(&state, ip) || !account_allowed(&state, &address) {
         return again
             .refused(StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts, jar)
             .await;
@@ -273,7 +294,7 @@ pub async fn code_submit(
                 .add(session_cookie(opened.session_id, secure));
             (jar, Redirect::to("/mail/")).into_response()
         }
-        Err(Failed::Code | Failed::Credentials) => {
+        Err(Failed::Code | Failed::Credentials | Failed::Limited) => {
             again
                 .refused(StatusCode::UNAUTHORIZED, t.wrong_code, jar)
                 .await
