@@ -79,6 +79,9 @@ pub struct Config {
     pub login_attempts_per_account_per_hour: u32,
     /// Seconds between a right password and the second-factor code it still needs.
     pub login_challenge_secs: u64,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` names the real client. Empty: the
+    /// connection's peer is the client, and `X-Forwarded-For` is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Marks the mailbox's cookies `Secure`. Set it when bizmail is reached over HTTPS through a
     /// TLS-terminating proxy; a request with `X-Forwarded-Proto: https` gets them `Secure` anyway.
     pub cookie_secure: bool,
@@ -124,6 +127,7 @@ impl Default for Config {
             login_attempts_per_ip_per_minute: 20,
             login_attempts_per_account_per_hour: 30,
             login_challenge_secs: 300,
+            trusted_proxies: Vec::new(),
             cookie_secure: false,
             listen_grace_secs: 120,
             event_retention_days: 7,

@@ -336,3 +336,65 @@ backend_test! {
         assert_eq!(r.text().await.unwrap(), "ok\n");
     }
 }
+
+/// `openapi/bizmail/ping` as the client at `xff` (an `X-Forwarded-For` value).
+async fn ping_from(srv: &TestServer, token: &str, xff: &str) -> String {
+    srv.http
+        .post(srv.url("openapi/bizmail/ping"))
+        .bearer_auth(token)
+        .header("x-forwarded-for", xff)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+backend_test! {
+    config = |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.token_requests_per_minute = 2;
+    };
+    async fn behind_a_trusted_proxy_the_forwarded_client_counts(srv) {
+        let t = srv.tenant().clone();
+        let token = srv.token().await; // 203.0.113.x below are other clients than this one
+        let store = &srv.running().store;
+        admin::allow_ips(store, &t.admin, &["203.0.113.0/24".into()]).await.unwrap();
+        assert_eq!(ping_from(&srv, &token, "203.0.113.9").await, "");
+        assert_eq!(errcode(&ping_from(&srv, &token, "198.51.100.1").await), "10001");
+        assert_eq!(
+            errcode(&ping_from(&srv, &token, "203.0.113.9, 198.51.100.1").await),
+            "10001",
+            "the right-most entry is the one the proxy saw; the rest can be forged"
+        );
+        // The token limit is per forwarded client, not per proxy.
+        let token_from = |xff: &'static str| {
+            let srv = &srv;
+            let t = t.clone();
+            async move {
+                srv.http
+                    .post(srv.url("cgi-bin/token"))
+                    .header("x-forwarded-for", xff)
+                    .form(&[("grant_type", "client_credentials"), ("client_id", t.admin.as_str()), ("client_secret", t.key.as_str())])
+                    .send().await.unwrap().text().await.unwrap()
+            }
+        };
+        assert_token_answer(&token_from("203.0.113.7").await, 86_400);
+        assert_token_answer(&token_from("203.0.113.7").await, 86_400);
+        assert_eq!(token_from("203.0.113.7").await, error_body(ErrorCode::IpFreqBlock));
+        assert_token_answer(&token_from("203.0.113.8").await, 86_400);
+        srv.flush_oplog().await;
+        let rows = admin::oplog(store, &t.admin, 1).await.unwrap();
+        assert_eq!(rows[0].client_ip, "203.0.113.8", "the operation log names the real client");
+    }
+}
+
+backend_test! {
+    async fn forwarded_for_is_ignored_without_trusted_proxies(srv) {
+        let t = srv.tenant().clone();
+        let token = srv.token().await;
+        admin::allow_ips(&srv.running().store, &t.admin, &["203.0.113.0/24".into()]).await.unwrap();
+        assert_eq!(errcode(&ping_from(&srv, &token, "203.0.113.9").await), "10001");
+    }
+}

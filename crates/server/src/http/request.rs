@@ -26,7 +26,7 @@ impl FromRequest<AppState> for ApiRequest {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let client_ip = peer_ip(&parts.extensions);
+        let client_ip = client_ip(&parts, &state.config.trusted_proxies);
         let body = axum::body::to_bytes(body, state.config.max_body_bytes)
             .await
             .map_err(|_| {
@@ -66,16 +66,112 @@ fn peer_ip(extensions: &axum::http::Extensions) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-/// The client address of a request, for the per-address limits of the pages.
+/// The client's address: the connection's peer; or, when that peer is a trusted proxy, the
+/// right-most `X-Forwarded-For` entry that is not a trusted proxy itself. Entries further left
+/// were written by whoever sent the request and can say anything, so they are never believed.
+/// An entry that is not an address stops the walk at the last trusted hop.
+pub fn client_ip(parts: &axum::http::request::Parts, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let peer = peer_ip(&parts.extensions);
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let parsed = hop
+            .parse::<IpAddr>()
+            .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()));
+        let Ok(ip) = parsed.map(|ip| ip.to_canonical()) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// The client address of a request (see [`client_ip`]), for the per-address limits of the pages.
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &AppState,
     ) -> Result<ClientIp, Self::Rejection> {
-        Ok(ClientIp(peer_ip(&parts.extensions)))
+        Ok(ClientIp(client_ip(parts, &state.config.trusted_proxies)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(peer: &str, xff: &[&str], trusted: &[&str]) -> IpAddr {
+        let mut req = axum::http::Request::builder();
+        for v in xff {
+            req = req.header("x-forwarded-for", *v);
+        }
+        let (mut parts, ()) = req.body(()).unwrap().into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 1234)));
+        let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        client_ip(&parts, &trusted)
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        // No trusted proxy: the header is ignored.
+        assert_eq!(from("192.0.2.1", &["203.0.113.9"], &[]), ip("192.0.2.1"));
+        // From a trusted proxy: the right-most untrusted entry.
+        let proxies = ["10.0.0.0/8"];
+        assert_eq!(
+            from("10.0.0.2", &["203.0.113.9"], &proxies),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            from(
+                "10.0.0.2",
+                &["198.51.100.7, 203.0.113.9, 10.0.0.3"],
+                &proxies
+            ),
+            ip("203.0.113.9"),
+            "a forged left-most entry is not believed"
+        );
+        assert_eq!(
+            from("10.0.0.2", &["198.51.100.7", "203.0.113.9"], &proxies),
+            ip("203.0.113.9"),
+            "several header lines are one list"
+        );
+        assert_eq!(
+            from("10.0.0.2", &["[2001:db8::1]:443"], &proxies),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            from("10.0.0.2", &["junk, 10.0.0.3"], &proxies),
+            ip("10.0.0.3")
+        );
+        assert_eq!(from("10.0.0.2", &[], &proxies), ip("10.0.0.2"));
+        // A peer that is not trusted cannot speak for anyone.
+        assert_eq!(
+            from("192.0.2.1", &["203.0.113.9"], &proxies),
+            ip("192.0.2.1")
+        );
     }
 }
