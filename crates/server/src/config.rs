@@ -82,6 +82,8 @@ pub struct Config {
     /// Proxies (addresses or networks) whose `X-Forwarded-For` names the real client. Empty: the
     /// connection's peer is the client, and `X-Forwarded-For` is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Addresses or networks allowed to read `/metrics`; others get 404. Empty: nobody.
+    pub metrics_allow: Vec<ipnet::IpNet>,
     /// Marks the mailbox's cookies `Secure`. Set it when bizmail is reached over HTTPS through a
     /// TLS-terminating proxy; a request with `X-Forwarded-Proto: https` gets them `Secure` anyway.
     pub cookie_secure: bool,
@@ -128,6 +130,10 @@ impl Default for Config {
             login_attempts_per_account_per_hour: 30,
             login_challenge_secs: 300,
             trusted_proxies: Vec::new(),
+            metrics_allow: vec![
+                ipnet::IpNet::from(std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST)),
+                ipnet::IpNet::from(std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)),
+            ],
             cookie_secure: false,
             listen_grace_secs: 120,
             event_retention_days: 7,

@@ -18,6 +18,7 @@ pub mod server;
 pub mod smtp;
 pub mod sso;
 pub mod store;
+pub mod telemetry;
 
 pub use config::Config;
 pub use server::{Running, Server, StartError};

@@ -79,6 +79,8 @@ impl Server {
         vault: Vault,
     ) -> Result<Running, StartError> {
         let config = Arc::new(config);
+        // The metrics recorder, before anything is counted.
+        crate::telemetry::handle();
         let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
         let limits = Arc::new(Limiters::from_config(&config));
         let hub = crate::push::hub::Hub::default();

@@ -163,6 +163,7 @@ pub async fn submit(
             .into_response();
     }
     let limited = || {
+        crate::telemetry::web_login("password", "limited");
         login_page(
             t,
             StatusCode::TOO_MANY_REQUESTS,
@@ -183,27 +184,36 @@ pub async fn submit(
     )
     .await;
     match outcome {
-        Ok(Accepted::SignedIn(opened)) => (
-            jar.add(session_cookie(opened.session_id, secure)),
-            Redirect::to("/mail/"),
-        )
-            .into_response(),
-        Ok(Accepted::CodeNeeded(challenge)) => (
-            jar.add(cookie(CHALLENGE_COOKIE, challenge, secure)),
-            Redirect::to("/login/code"),
-        )
-            .into_response(),
+        Ok(Accepted::SignedIn(opened)) => {
+            crate::telemetry::web_login("password", "ok");
+            (
+                jar.add(session_cookie(opened.session_id, secure)),
+                Redirect::to("/mail/"),
+            )
+                .into_response()
+        }
+        Ok(Accepted::CodeNeeded(challenge)) => {
+            crate::telemetry::web_login("password", "code_needed");
+            (
+                jar.add(cookie(CHALLENGE_COOKIE, challenge, secure)),
+                Redirect::to("/login/code"),
+            )
+                .into_response()
+        }
         Err(Failed::Unavailable) => {
             message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
         }
         Err(Failed::Limited) => limited(),
-        Err(_) => login_page(
-            t,
-            StatusCode::UNAUTHORIZED,
-            &f.csrf,
-            &f.address,
-            t.wrong_credentials,
-        ),
+        Err(_) => {
+            crate::telemetry::web_login("password", "refused");
+            login_page(
+                t,
+                StatusCode::UNAUTHORIZED,
+                &f.csrf,
+                &f.address,
+                t.wrong_credentials,
+            )
+        }
     }
 }
 
@@ -283,18 +293,21 @@ pub async fn code_submit(
             .await;
     }
     if !ip_allowed(&state, ip) || !account_allowed(&state, &address) {
+        crate::telemetry::web_login("code", "limited");
         return again
             .refused(StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts, jar)
             .await;
     }
     match login::with_code(&state.store, &state.vault, &challenge, &f.code).await {
         Ok(opened) => {
+            crate::telemetry::web_login("code", "ok");
             let jar = jar
                 .remove(Cookie::build(CHALLENGE_COOKIE).path("/"))
                 .add(session_cookie(opened.session_id, secure));
             (jar, Redirect::to("/mail/")).into_response()
         }
         Err(Failed::Code | Failed::Credentials | Failed::Limited) => {
+            crate::telemetry::web_login("code", "refused");
             again
                 .refused(StatusCode::UNAUTHORIZED, t.wrong_code, jar)
                 .await

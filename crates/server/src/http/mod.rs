@@ -4,6 +4,7 @@
 pub mod health;
 pub mod i18n;
 pub mod login;
+pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod reply;
@@ -95,6 +96,7 @@ pub fn build_router(state: AppState) -> Router {
             get(openapi::call).post(openapi::call),
         )
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/cgi-bin/login", get(sso::login).post(sso::login))
         .route("/login", get(login::form).post(login::submit))
         .route(
@@ -114,6 +116,7 @@ pub fn build_router(state: AppState) -> Router {
             axum::routing::post(webmail::act),
         )
         .route("/mail/logout", axum::routing::post(webmail::logout))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             error_status,

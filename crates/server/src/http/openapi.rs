@@ -30,9 +30,14 @@ pub async fn call(
         errcode: 0,
     };
     let (reply, logged) = guarded(&state, &endpoint, req, &mut row).await;
+    let errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
+    // Only callers with credentials name the endpoint label (an unknown endpoint is a 404 then).
+    let known =
+        !row.admin.is_empty() && !matches!(reply, Reply::ErrorWithStatus(_, StatusCode::NOT_FOUND));
+    crate::telemetry::api_call(if known { &endpoint } else { "other" }, errcode);
     if !logged {
         row.at_ms = store::now_ms();
-        row.errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
+        row.errcode = errcode;
         state.oplog.record(row).await;
     }
     reply

@@ -40,6 +40,7 @@ pub async fn login(
     }
     match sso::login(&state.store, &agent, &user, &ticket).await {
         Ok(opened) => {
+            crate::telemetry::web_login("sso", "ok");
             let target = match params.get_nonempty("mailid") {
                 Some(id) => format!(
                     "/mail/read/{}",
@@ -53,7 +54,10 @@ pub async fn login(
             ));
             (jar, [(header::LOCATION, target)], StatusCode::FOUND).into_response()
         }
-        Err(Refused::BadTicket) => refused(t, StatusCode::FORBIDDEN),
+        Err(Refused::BadTicket) => {
+            crate::telemetry::web_login("sso", "refused");
+            refused(t, StatusCode::FORBIDDEN)
+        }
         Err(Refused::Unavailable) => {
             message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
         }

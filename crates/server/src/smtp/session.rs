@@ -289,6 +289,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let data = match outcome {
             Data::Closed => return Ok(Next::End(Ended::Closed)),
             Data::TooBig => {
+                crate::telemetry::smtp_message("too_big");
                 self.reset();
                 self.reply("552 5.3.4 Message size exceeds the limit")
                     .await?;
@@ -318,10 +319,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         hub.wake(t);
                     }
                 }
+                crate::telemetry::smtp_message("accepted");
                 self.reply("250 2.0.0 OK: message stored").await?;
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not store a message");
+                crate::telemetry::smtp_message("failed");
                 self.reply("451 4.3.0 Could not store the message, try again later")
                     .await?;
             }

@@ -1,0 +1,46 @@
+//! `GET /metrics` (Prometheus' text format, for the addresses `metrics_allow` lists) and the
+//! middleware that counts and times every routed request.
+
+use super::AppState;
+use super::request::ClientIp;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+
+/// Counts and times a request by the route it matched (never by its raw path, which a client
+/// could fill with endless distinct values).
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    crate::telemetry::http_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// The metrics, to an allowed address; 404 to anyone else (nothing to see here).
+pub async fn metrics(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Response {
+    let allowed = state.config.metrics_allow.iter().any(|n| n.contains(&ip));
+    let Some(handle) = crate::telemetry::handle().filter(|_| allowed) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    crate::telemetry::held_polls(state.hub.held());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,74 @@
+//! Metrics in Prometheus' text format, served at `/metrics` to the addresses `metrics_allow` lists
+//! (loopback by default). One recorder per process (the `metrics` crate has one global recorder),
+//! so servers started side by side in one process, as tests do, share their counters.
+//!
+//! What is counted: HTTP requests by route, method and status, with their duration; OpenApi calls
+//! by endpoint and errcode; SMTP messages accepted and refused; web-mailbox logins by method and
+//! outcome; and, sampled when scraped, the `listen` polls held now.
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process's recorder (once) and returns the handle that renders it. `None` when
+/// another recorder was installed first (then bizmail's metrics go there, and `/metrics` is
+/// empty).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                    5.0, 10.0, 30.0, 60.0,
+                ])
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// An HTTP request answered.
+pub fn http_request(route: &str, method: &str, status: u16, seconds: f64) {
+    let labels = [
+        ("route", route.to_owned()),
+        ("method", method.to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("bizmail_http_requests_total", &labels).increment(1);
+    metrics::histogram!("bizmail_http_request_seconds", "route" => route.to_owned())
+        .record(seconds);
+}
+
+/// An OpenApi call, by endpoint (`other` for calls that never got past the credentials, so that a
+/// stranger cannot mint label values) and errcode (`0` for success).
+pub fn api_call(endpoint: &str, errcode: i64) {
+    metrics::counter!(
+        "bizmail_api_calls_total",
+        "endpoint" => endpoint.to_owned(),
+        "errcode" => errcode.to_string()
+    )
+    .increment(1);
+}
+
+/// A message at the end of DATA: `accepted` (stored, 250), `too_big` (552) or `failed` (451, the
+/// store failed).
+pub fn smtp_message(outcome: &'static str) {
+    metrics::counter!("bizmail_smtp_messages_total", "outcome" => outcome).increment(1);
+}
+
+/// A web-mailbox login step: `method` is `sso`, `password` or `code`; `outcome` is `ok`,
+/// `code_needed` (a right password, a second factor owed), `refused` or `limited`.
+pub fn web_login(method: &'static str, outcome: &'static str) {
+    metrics::counter!("bizmail_web_logins_total", "method" => method, "outcome" => outcome)
+        .increment(1);
+}
+
+/// `listen` polls held right now (set when scraped).
+pub fn held_polls(n: usize) {
+    #[allow(clippy::cast_precision_loss)] // a count of connections fits an f64 exactly
+    metrics::gauge!("bizmail_listen_polls_held").set(n as f64);
+}
