@@ -358,3 +358,34 @@ backend_test! {
         idle.page("/mail/", 401).await;
     }
 }
+
+backend_test! {
+    async fn a_message_goes_with_its_last_copy(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "first", "secret123", false).await;
+        let b = member(&api, "second", "secret123", false).await;
+        let group = api.addr("both");
+        api.ok("group/add", &[("group_name", "Both"), ("group_admin", &group), ("status", "all"), ("members", &a), ("members", &b)]).await;
+        common::deliver(&srv, &group, "Subject: to both\r\n\r\none message, two copies").await;
+        let count = || async {
+            let mut c = srv.running().store.acquire().await.unwrap();
+            bizmail_server::store::mail::message_count(&mut c.conn(), api.tenant.tenant_id).await.unwrap()
+        };
+        assert_eq!(count().await, 1);
+
+        // The first reader deletes their copy: the other copy still needs the bytes.
+        let mut browser = Browser::new(&srv);
+        sign_in(&mut browser, &a, "secret123").await;
+        let inbox = browser.page("/mail/", 200).await;
+        let csrf = hidden_field(&inbox, "csrf");
+        let start = inbox.find("/mail/read/").unwrap() + 11;
+        let id = inbox[start..].split('"').next().unwrap().to_owned();
+        let r = browser.post(&format!("/mail/delete/{id}"), &[("csrf", &csrf)]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(count().await, 1);
+
+        // The second member is deleted with their mailbox: the last copy, so the bytes go too.
+        api.ok("user/sync", &[("Action", "1"), ("Alias", &b)]).await;
+        assert_eq!(count().await, 0);
+    }
+}

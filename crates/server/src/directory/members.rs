@@ -65,6 +65,7 @@ pub async fn sync(
         Action::Mod => modify(conn, scope, &req.alias, req.fields, password_hash, changes).await,
         Action::Del => {
             let m = resolve_member(conn, scope, &req.alias).await?;
+            store::mail::delete_mailbox(conn, m.id).await?;
             db::delete_member(conn, scope.tenant_id, m.id).await?;
             changes.member(&m.address, Action::Del);
             Ok(Outcome::Deleted)

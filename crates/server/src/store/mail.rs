@@ -200,17 +200,61 @@ pub async fn set_seen(
     Ok(before)
 }
 
-/// Deletes a copy; returns whether it had been seen, or `None` when there was no such copy.
+/// Deletes a copy, and the message's bytes with its last copy; returns whether the copy had been
+/// seen, or `None` when there was no such copy.
 pub async fn delete_copy(
     conn: &mut Conn<'_>,
     member_id: i64,
     mail_id: &str,
 ) -> StoreResult<Option<bool>> {
-    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, bool>(
-        "DELETE FROM mailbox WHERE member_id = $1 AND mail_id = $2 RETURNING seen"
+    let deleted = on_conn!(conn, |c| sqlx::query_as::<_, (bool, i64)>(
+        "DELETE FROM mailbox WHERE member_id = $1 AND mail_id = $2 RETURNING seen, message_id"
     )
     .bind(member_id)
     .bind(mail_id)
     .fetch_optional(c)
+    .await)?;
+    let Some((seen, message_id)) = deleted else {
+        return Ok(None);
+    };
+    delete_if_orphaned(conn, message_id).await?;
+    Ok(Some(seen))
+}
+
+/// Deletes every copy in a member's mailbox (before the member goes), and each message's bytes
+/// with its last copy.
+pub async fn delete_mailbox(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<()> {
+    let messages = on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
+        "DELETE FROM mailbox WHERE member_id = $1 RETURNING message_id"
+    )
+    .bind(member_id)
+    .fetch_all(c)
+    .await)?;
+    for message_id in messages {
+        delete_if_orphaned(conn, message_id).await?;
+    }
+    Ok(())
+}
+
+/// Deletes a message whose last copy is gone.
+async fn delete_if_orphaned(conn: &mut Conn<'_>, message_id: i64) -> StoreResult<()> {
+    on_conn!(conn, |c| sqlx::query(
+        "DELETE FROM messages WHERE id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM mailbox WHERE message_id = $1)"
+    )
+    .bind(message_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// How many messages (stored bytes, not copies) a tenant has.
+pub async fn message_count(conn: &mut Conn<'_>, tenant_id: i64) -> StoreResult<i64> {
+    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM messages WHERE tenant_id = $1"
+    )
+    .bind(tenant_id)
+    .fetch_one(c)
     .await)?)
 }
