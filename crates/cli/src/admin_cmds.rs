@@ -93,6 +93,45 @@ pub struct OplogArgs {
     limit: u32,
 }
 
+/// `bizmail member …`.
+#[derive(Subcommand)]
+pub enum MemberCommand {
+    /// Forget a member's authenticator (a lost or new phone): with the second factor forced
+    /// (`user/openwxtoken`), their next password login shows a new QR code to enrol.
+    ResetTotp(ResetTotpArgs),
+}
+
+/// Flags of `bizmail member reset-totp`.
+#[derive(Args)]
+pub struct ResetTotpArgs {
+    #[command(flatten)]
+    who: AdminArg,
+    /// The member's address (primary or alias).
+    #[arg(value_name = "ADDRESS")]
+    member: String,
+}
+
+/// `bizmail member …`.
+pub async fn member(command: MemberCommand) -> anyhow::Result<()> {
+    match command {
+        MemberCommand::ResetTotp(args) => {
+            let (store, _) = open(&args.who.store).await?;
+            if admin::reset_second_factor(&store, &args.who.admin, &args.member).await? {
+                println!(
+                    "{}: authenticator forgotten; the next password login enrols a new one",
+                    args.member
+                );
+            } else {
+                println!(
+                    "{}: no authenticator was enrolled; nothing to reset",
+                    args.member
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
 async fn open(store_args: &StoreArgs) -> anyhow::Result<(Store, Vault)> {
     let config = store_args.load(toml::Table::new())?;
     let store = Store::connect(&config).await?;

@@ -43,6 +43,9 @@ enum Command {
     Oplog(admin_cmds::OplogArgs),
     /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
     Import(import::ImportArgs),
+    /// A member's web-mailbox login: reset a lost authenticator.
+    #[command(subcommand)]
+    Member(admin_cmds::MemberCommand),
 }
 
 /// Where the store is: the flags every store-touching command shares.
@@ -93,6 +96,7 @@ async fn main() -> std::process::ExitCode {
         Command::Init(a) => admin_cmds::init(a).await,
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,
+        Command::Member(c) => admin_cmds::member(c).await,
         Command::Import(a) => match import::run(a).await {
             Ok(true) => Ok(()),
             Ok(false) => return std::process::ExitCode::FAILURE,

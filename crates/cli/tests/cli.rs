@@ -169,6 +169,18 @@ async fn serve_on_an_empty_folder_then_administer(store: Vec<String>) {
         .contains("wrong admin password")
     );
 
+    let reset = run_err(
+        &store_flags,
+        &[
+            "member",
+            "reset-totp",
+            "--admin",
+            "admin",
+            "ghost@example.com",
+        ],
+    );
+    assert!(reset.contains("no member ghost@example.com"), "{reset}");
+
     let init = run_ok(
         &store_flags,
         &[

@@ -254,6 +254,27 @@ pub async fn oplog(store: &Store, admin: &str, limit: u32) -> Result<Vec<OplogEn
     Ok(store::oplog::recent(store, tenant.id, i64::from(limit)).await?)
 }
 
+/// Forgets a member's authenticator enrolment (a lost or replaced phone): their next password
+/// login shows a new QR code. True when there was an enrolment. The member must be one of the
+/// admin's tenant (by primary address or alias).
+pub async fn reset_second_factor(
+    store: &Store,
+    admin: &str,
+    member: &str,
+) -> Result<bool, AdminError> {
+    let (_, tenant) = admin_and_tenant(store, admin).await?;
+    let address = bizmail_protocol::Address::parse(member)
+        .ok_or_else(|| AdminError::Invalid(format!("{member:?} is not an email address")))?;
+    let scope = crate::directory::Scope::load(store, tenant.id).await?;
+    let found = {
+        let mut pooled = store.acquire().await?;
+        crate::directory::resolve_member(&mut pooled.conn(), &scope, &address).await
+    };
+    let row =
+        found.map_err(|_| AdminError::Invalid(format!("no member {member} in this tenant")))?;
+    Ok(store::login::delete_totp(store, row.id).await?)
+}
+
 /// The tenant an admin administers.
 pub async fn tenant_of(store: &Store, admin: &str) -> Result<i64, AdminError> {
     Ok(admin_and_tenant(store, admin).await?.1.id)

@@ -164,6 +164,19 @@ backend_test! {
         assert_eq!(r.status().as_u16(), 401, "a code is accepted once");
         assert!(!b.cookies.contains_key("bizmail_session"));
 
+        // A lost phone: the admin resets the enrolment, and the next login enrols a new secret.
+        let store = &srv.running().store;
+        let admin = api.tenant.admin.clone();
+        assert!(bizmail_server::admin::reset_second_factor(store, &admin, &a).await.unwrap());
+        assert!(!bizmail_server::admin::reset_second_factor(store, &admin, &a).await.unwrap(), "nothing left to reset");
+        let other = Api::other(&srv).await;
+        assert!(bizmail_server::admin::reset_second_factor(store, &other.tenant.admin, &a).await.is_err(), "another tenant's member");
+        let mut b = Browser::new(&srv);
+        sign_in(&mut b, &a, "secret123").await;
+        let page = b.page("/login/code", 200).await;
+        assert!(page.contains("data:image/png"), "enrolment again");
+        assert_ne!(secret_on(&page), secret, "with a new secret");
+
         // SSO skips the second factor (§7.8).
         let v = api.json("mail/authkey", &[("Alias", &a)]).await;
         let mut b = Browser::new(&srv);

@@ -62,6 +62,26 @@ pub async fn accept_step(store: &Store, member_id: i64, step: i64) -> StoreResul
     Ok(n == 1)
 }
 
+/// Forgets a member's enrolment (a lost authenticator), and the challenges waiting on it; true
+/// when there was one. The next password login enrols afresh.
+pub async fn delete_totp(store: &Store, member_id: i64) -> StoreResult<bool> {
+    let n = on_pool!(store, |p| {
+        sqlx::query("DELETE FROM member_totp WHERE member_id = $1")
+            .bind(member_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    on_pool!(store, |p| {
+        sqlx::query("DELETE FROM login_challenges WHERE member_id = $1")
+            .bind(member_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(n > 0)
+}
+
 /// Stores a challenge: the password was right, the second factor is still owed.
 pub async fn insert_challenge(
     store: &Store,
