@@ -341,10 +341,12 @@ impl Chrome {
 
 impl Drop for Chrome {
     fn drop(&mut self) {
-        // chromedriver leads its own process group; Chromium's processes are in it too.
+        // chromedriver leads its own process group; Chromium's processes are in it too. (procps'
+        // `kill` signals the group; should it be missing, the driver itself still goes.)
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{}", self.driver.id())])
             .status();
+        let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
 }
