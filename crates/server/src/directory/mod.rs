@@ -179,15 +179,7 @@ pub async fn resolve_member(
     scope: &Scope,
     address: &Address,
 ) -> DirResult<store::directory::MemberRow> {
-    let row = store::directory::find_address(conn, address.as_str()).await?;
-    let member_id = match row {
-        Some(r) if r.tenant_id == scope.tenant_id && r.kind != store::directory::kind::GROUP => {
-            r.member_id
-        }
-        _ => None,
-    }
-    .ok_or(ErrorCode::UserNotFound)?;
-    store::directory::member(conn, scope.tenant_id, member_id)
+    store::directory::member_at(conn, scope.tenant_id, address.as_str())
         .await?
         .ok_or_else(|| ErrorCode::UserNotFound.into())
 }

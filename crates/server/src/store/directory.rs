@@ -182,6 +182,34 @@ pub async fn insert_member(conn: &mut Conn<'_>, m: &MemberRow, now_ms: i64) -> S
     .await)?)
 }
 
+/// The member that an address of the tenant (primary or alias) names; `None` for an unknown
+/// address, another tenant's, or a group's. One query, since every member endpoint starts here.
+pub async fn member_at(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    address: &str,
+) -> StoreResult<Option<MemberRow>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let columns: Vec<String> = MEMBER_COLUMNS
+            .split(',')
+            .map(|c| format!("m.{}", c.trim()))
+            .collect();
+        format!(
+            "SELECT {} FROM addresses a JOIN members m ON m.id = a.member_id \
+             WHERE a.address = $1 AND a.tenant_id = $2 AND a.kind <> $3",
+            columns.join(", ")
+        )
+    });
+    Ok(on_conn!(conn, |c| sqlx::query_as::<_, MemberRow>(
+        sqlx::AssertSqlSafe(SQL.as_str())
+    )
+    .bind(address)
+    .bind(tenant_id)
+    .bind(kind::GROUP)
+    .fetch_optional(c)
+    .await)?)
+}
+
 /// One member of a tenant by id.
 pub async fn member(
     conn: &mut Conn<'_>,
