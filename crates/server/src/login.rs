@@ -78,7 +78,10 @@ pub async fn with_password(
     allow: impl FnOnce(&str) -> bool,
 ) -> Result<Accepted, Failed> {
     let member = match Address::parse(address) {
-        Some(a) => member_at(store, &a).await?,
+        Some(a) => {
+            let mut pooled = store.acquire().await?;
+            store::directory::member_by_address(&mut pooled.conn(), a.as_str()).await?
+        }
         None => None,
     };
     let account = member.as_ref().map_or(address, |m| m.address.as_str());
@@ -108,8 +111,7 @@ pub async fn with_password(
     };
     if member.second_factor {
         let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-        let expires = store::now_ms()
-            .saturating_add(i64::try_from(challenge_secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+        let expires = store::now_ms().saturating_add(store::secs_to_ms(challenge_secs));
         store::login::insert_challenge(
             store,
             &token_hash(&id),
@@ -123,24 +125,6 @@ pub async fn with_password(
     Ok(Accepted::SignedIn(
         sso::open_session(store, member.tenant_id, member.id).await?,
     ))
-}
-
-/// The member an address names (primary or alias; not a group).
-async fn member_at(
-    store: &Store,
-    address: &Address,
-) -> Result<Option<store::directory::MemberRow>, StoreError> {
-    let mut pooled = store.acquire().await?;
-    let conn = &mut pooled.conn();
-    let Some(row) = store::directory::find_address(conn, address.as_str()).await? else {
-        return Ok(None);
-    };
-    match row.member_id {
-        Some(id) if row.kind != store::directory::kind::GROUP => {
-            store::directory::member(conn, row.tenant_id, id).await
-        }
-        _ => Ok(None),
-    }
 }
 
 /// What the code page shows for a challenge.

@@ -138,8 +138,8 @@ impl Server {
         let retention = Retention {
             changelog_ms: i64::from(config.changelog_retention_days) * 86_400_000,
             events_ms: i64::from(config.event_retention_days) * 86_400_000,
-            session_idle_ms: secs_to_ms(config.session_idle_secs),
-            session_max_ms: secs_to_ms(config.session_lifetime_secs),
+            session_idle_ms: store::secs_to_ms(config.session_idle_secs),
+            session_max_ms: store::secs_to_ms(config.session_lifetime_secs),
         };
         let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, retention, stopped));
         tracing::info!(%http_addr, %smtp_addr, backend = ?store.backend(), "bizmail is serving");
@@ -190,10 +190,6 @@ struct Retention {
     events_ms: i64,
     session_idle_ms: i64,
     session_max_ms: i64,
-}
-
-fn secs_to_ms(secs: u64) -> i64 {
-    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
 async fn housekeeping(

@@ -28,8 +28,7 @@ pub async fn issue_ticket(
         return Err(ErrorCode::UserNotFound.into());
     }
     let ticket = hex::encode_upper(random_bytes::<56>());
-    let expires = store::now_ms()
-        .saturating_add(i64::try_from(lifetime_secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+    let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
     store::sso::insert_ticket(
         store,
         &token_hash(&ticket),
@@ -141,13 +140,12 @@ pub async fn session(
     idle_secs: u64,
     max_secs: u64,
 ) -> Result<Option<Session>, StoreError> {
-    let to_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
     let Some((tenant_id, member_id, csrf)) = store::sso::session(
         store,
         &token_hash(session_id),
         store::now_ms(),
-        to_ms(idle_secs),
-        to_ms(max_secs),
+        store::secs_to_ms(idle_secs),
+        store::secs_to_ms(max_secs),
     )
     .await?
     else {

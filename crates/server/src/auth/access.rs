@@ -98,7 +98,7 @@ pub async fn issue_token(
     }
     let token = tokens::new_token();
     let now = store::now_ms();
-    let lifetime_ms = i64::try_from(lifetime_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let lifetime_ms = store::secs_to_ms(lifetime_secs);
     store::tokens::insert(
         store,
         &tokens::token_hash(&token),

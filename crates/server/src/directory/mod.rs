@@ -179,8 +179,9 @@ pub async fn resolve_member(
     scope: &Scope,
     address: &Address,
 ) -> DirResult<store::directory::MemberRow> {
-    store::directory::member_at(conn, scope.tenant_id, address.as_str())
+    store::directory::member_by_address(conn, address.as_str())
         .await?
+        .filter(|m| m.tenant_id == scope.tenant_id)
         .ok_or_else(|| ErrorCode::UserNotFound.into())
 }
 

@@ -10,7 +10,7 @@
 use super::AppState;
 use super::i18n::{Lang, Texts};
 use super::request::ClientIp;
-use super::webmail::{SESSION_COOKIE, cookie, message, over_https, page, session_cookie};
+use super::webmail::{cookie, current_session, message, over_https, page, session_cookie};
 use crate::auth::{random_bytes, secrets_equal};
 use crate::login::{self, Accepted, CodePage, Enrolment, Failed};
 use askama::Template;
@@ -102,18 +102,8 @@ pub async fn form(
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
-    if let Some(c) = jar.get(SESSION_COOKIE) {
-        let config = &state.config;
-        let live = crate::sso::session(
-            &state.store,
-            c.value(),
-            config.session_idle_secs,
-            config.session_lifetime_secs,
-        )
-        .await;
-        if let Ok(Some(_)) = live {
-            return Redirect::to("/mail/").into_response();
-        }
+    if let Ok(Some(_)) = current_session(&state, &jar).await {
+        return Redirect::to("/mail/").into_response();
     }
     let (jar, csrf) = form_token(jar, over_https(&state, &headers));
     let t = lang.texts();

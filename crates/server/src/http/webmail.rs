@@ -215,23 +215,30 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
         let Ok(lang) = Lang::from_request_parts(parts, state).await;
         let t = lang.texts();
         let jar = CookieJar::from_headers(&parts.headers);
-        let Some(c) = jar.get(SESSION_COOKIE) else {
-            return Err(signed_out(t));
-        };
-        let config = &state.config;
-        match sso::session(
-            &state.store,
-            c.value(),
-            config.session_idle_secs,
-            config.session_lifetime_secs,
-        )
-        .await
-        {
+        match current_session(state, &jar).await {
             Ok(Some(s)) => Ok(SignedIn(s)),
             Ok(None) => Err(signed_out(t)),
             Err(_) => Err(unavailable(t)),
         }
     }
+}
+
+/// The live session behind a request's session cookie, if it has one (touching it).
+pub async fn current_session(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<Session>, crate::store::StoreError> {
+    let Some(c) = jar.get(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let config = &state.config;
+    sso::session(
+        &state.store,
+        c.value(),
+        config.session_idle_secs,
+        config.session_lifetime_secs,
+    )
+    .await
 }
 
 /// Inbox paging.

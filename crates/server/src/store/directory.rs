@@ -182,11 +182,11 @@ pub async fn insert_member(conn: &mut Conn<'_>, m: &MemberRow, now_ms: i64) -> S
     .await)?)
 }
 
-/// The member that an address of the tenant (primary or alias) names; `None` for an unknown
-/// address, another tenant's, or a group's. One query, since every member endpoint starts here.
-pub async fn member_at(
+/// The member that an address (primary or alias) names, whichever tenant holds it; `None` for an
+/// unknown address or a group's. One query, since every member endpoint and every password login
+/// starts here; callers confine it to a tenant by the row's `tenant_id`.
+pub async fn member_by_address(
     conn: &mut Conn<'_>,
-    tenant_id: i64,
     address: &str,
 ) -> StoreResult<Option<MemberRow>> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -196,7 +196,7 @@ pub async fn member_at(
             .collect();
         format!(
             "SELECT {} FROM addresses a JOIN members m ON m.id = a.member_id \
-             WHERE a.address = $1 AND a.tenant_id = $2 AND a.kind <> $3",
+             WHERE a.address = $1 AND a.kind <> $2",
             columns.join(", ")
         )
     });
@@ -204,7 +204,6 @@ pub async fn member_at(
         sqlx::AssertSqlSafe(SQL.as_str())
     )
     .bind(address)
-    .bind(tenant_id)
     .bind(kind::GROUP)
     .fetch_optional(c)
     .await)?)

@@ -260,6 +260,12 @@ impl Store {
     }
 }
 
+/// A configured number of seconds in milliseconds, the unit of every time column (saturating:
+/// an absurdly long lifetime means "never", not an overflow).
+pub fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
 /// The current time as Unix milliseconds, the unit of every time column.
 pub fn now_ms() -> i64 {
     let d = std::time::SystemTime::now()

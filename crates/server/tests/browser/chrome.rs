@@ -334,8 +334,7 @@ impl Chrome {
 
     /// Ends the WebDriver session (Chromium exits); the driver goes when dropped.
     pub async fn close(self) {
-        let Chrome { client, .. } = &self;
-        let _ = client.clone().close().await;
+        let _ = self.client.clone().close().await;
     }
 }
 
