@@ -402,3 +402,25 @@ backend_test! {
         assert_eq!(count().await, 0);
     }
 }
+
+backend_test! {
+    config = |c| { c.login_attempts_per_account_per_hour = 3; };
+    async fn code_attempts_count_against_the_mailbox(srv) {
+        let api = Api::new(&srv).await;
+        let a = member(&api, "coded", "secret123", false).await;
+        api.ok("user/openwxtoken", &[("Alias", &a)]).await;
+        let mut b = Browser::new(&srv);
+        sign_in(&mut b, &a, "secret123").await; // attempt 1
+        let page = b.page("/login/code", 200).await;
+        let (csrf, secret) = (hidden_field(&page, "csrf"), secret_on(&page));
+        for _ in 0..2 {
+            // attempts 2 and 3
+            let r = b.post("/login/code", &[("csrf", &csrf), ("code", "000000")]).await;
+            assert_eq!(r.status().as_u16(), 401);
+        }
+        let code = totp(&secret).generate_current().unwrap();
+        let r = b.post("/login/code", &[("csrf", &csrf), ("code", &code)]).await;
+        assert_eq!(r.status().as_u16(), 429, "guessing codes spends the mailbox's allowance too");
+        assert!(!b.cookies.contains_key("bizmail_session"));
+    }
+}
