@@ -5,8 +5,7 @@
 //! 100,000 of them would measure the hash, not the directory. (`bizmail import` allows that: such
 //! members sign in through SSO.)
 
-use bizmail_server::directory::Scope;
-use bizmail_server::directory::import::{self, ImportRow};
+use bizmail_server::directory::import::ImportRow;
 use bizmail_testkit::{Backend, TestServer};
 use std::time::Instant;
 
@@ -19,8 +18,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let t = srv.tenant();
     let running = srv.running();
-    let scope = Scope::load(&running.store, t.tenant_id).await?;
-    let oplog = import::oplog_row(t.tenant_id, &t.admin);
+    let importer = running.admin().importer(&t.admin).await?;
     // Departments: `d<i>` at the top, `d<i>/s<j>` below, 50 children each.
     let paths: Vec<String> = (0..departments)
         .map(|i| {
@@ -48,14 +46,16 @@ pub async fn run(
     };
 
     let start = Instant::now();
-    import::ensure_departments(&running.store, &scope, &rows, &oplog)
+    importer
+        .ensure_departments(&rows)
         .await
-        .map_err(|e| anyhow::anyhow!("departments: {}", e.code().name()))?;
+        .map_err(|e| anyhow::anyhow!("departments: {e}"))?;
     let mut refused = 0;
     for chunk in rows.chunks(500) {
-        let r = import::apply_batch(&running.store, &scope, chunk, &oplog)
+        let r = importer
+            .apply_batch(chunk)
             .await
-            .map_err(|e| anyhow::anyhow!("batch: {}", e.code().name()))?;
+            .map_err(|e| anyhow::anyhow!("batch: {e}"))?;
         refused += r.refused.len();
     }
     let import_s = start.elapsed().as_secs_f64();

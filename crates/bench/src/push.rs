@@ -214,10 +214,10 @@ pub async fn held_polls(srv: &TestServer, polls: usize, tenants: usize) -> anyho
     anyhow::ensure!(ready.starts_with("sent"), "holder: {ready}");
     // Let every poll reach the server and be held.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while srv.running().hub.held() < jobs.len() && Instant::now() < deadline {
+    while srv.running().held_polls() < jobs.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let held_now = srv.running().hub.held();
+    let held_now = srv.running().held_polls();
     let during = crate::rss_mb();
     println!(
         "held-polls: {held_now} of {} polls held across {tenants} tenants; server RSS {before:.0} MB before, {during:.0} MB while held (+{:.1} KB per poll)",

@@ -2,9 +2,7 @@
 //! servers. They work directly on the store a server uses; a running server sees the change at once.
 
 use crate::StoreArgs;
-use bizmail_server::admin::{self, NewTenant};
-use bizmail_server::auth::vault::Vault;
-use bizmail_server::store::Store;
+use bizmail_server::tenants::{self, Admin, NewTenant};
 use clap::{Args, Subcommand};
 use std::io::{BufRead as _, IsTerminal as _};
 
@@ -115,8 +113,11 @@ pub struct ResetTotpArgs {
 pub async fn member(command: MemberCommand) -> anyhow::Result<()> {
     match command {
         MemberCommand::ResetTotp(args) => {
-            let (store, _) = open(&args.who.store).await?;
-            if admin::reset_second_factor(&store, &args.who.admin, &args.member).await? {
+            let admin = open(&args.who.store).await?;
+            if admin
+                .reset_second_factor(&args.who.admin, &args.member)
+                .await?
+            {
                 println!(
                     "{}: authenticator forgotten; the next password login enrols a new one",
                     args.member
@@ -132,28 +133,32 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn open(store_args: &StoreArgs) -> anyhow::Result<(Store, Vault)> {
+async fn open(store_args: &StoreArgs) -> anyhow::Result<Admin> {
     let config = store_args.load(toml::Table::new())?;
-    let store = Store::connect(&config).await?;
-    let vault = Vault::open_or_create(&config.effective_secret_key_file())?;
-    Ok((store, vault))
+    Ok(Admin::open(&config).await?)
 }
 
-/// `bizmail init`.
+/// `bizmail init`. Refuses to seal a new tenant's key with a key file others can read.
 pub async fn init(args: InitArgs) -> anyhow::Result<()> {
-    let (store, vault) = open(&args.store).await?;
-    let created = admin::create_tenant(
-        &store,
-        &vault,
-        NewTenant {
+    let config = args.store.load(toml::Table::new())?;
+    if let Some(path) = Admin::exposed_key_file(&config) {
+        anyhow::bail!(
+            "the key file {} can be read by others than its owner, and it would seal this \
+             tenant's interface key; fix it first: chmod 600 {}",
+            path.display(),
+            path.display()
+        );
+    }
+    let admin = Admin::open(&config).await?;
+    let created = admin
+        .create_tenant(NewTenant {
             domains: args.domains,
             admin: args.admin,
             admin_password: args.admin_password,
             openapi_key: args.openapi_key.clone(),
             apply_openapi: !args.no_openapi,
-        },
-    )
-    .await?;
+        })
+        .await?;
     println!(
         "tenant {} created: domains {}",
         created.tenant_id,
@@ -173,7 +178,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
             created.admin
         ),
     }
-    store.close().await;
+    admin.close().await;
     Ok(())
 }
 
@@ -181,8 +186,8 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
 pub async fn openapi(cmd: OpenapiCommand) -> anyhow::Result<()> {
     match cmd {
         OpenapiCommand::Apply(a) => {
-            let (store, vault) = open(&a.store).await?;
-            let key = admin::apply(&store, &vault, &a.admin).await?;
+            let admin = open(&a.store).await?;
+            let key = admin.apply(&a.admin).await?;
             println!("OpenApi applied and sync switched on.\ninterface key   {key}");
         }
         OpenapiCommand::Reveal(r) => {
@@ -190,48 +195,45 @@ pub async fn openapi(cmd: OpenapiCommand) -> anyhow::Result<()> {
                 Some(p) => p,
                 None => read_password()?,
             };
-            let (store, vault) = open(&r.who.store).await?;
-            println!(
-                "{}",
-                admin::reveal(&store, &vault, &r.who.admin, &password).await?
-            );
+            let admin = open(&r.who.store).await?;
+            println!("{}", admin.reveal(&r.who.admin, &password).await?);
         }
         OpenapiCommand::Rotate(a) => {
-            let (store, vault) = open(&a.store).await?;
-            let key = admin::rotate(&store, &vault, &a.admin).await?;
+            let admin = open(&a.store).await?;
+            let key = admin.rotate(&a.admin).await?;
             println!(
                 "Key rotated: tokens issued under the old key no longer work.\ninterface key   {key}"
             );
         }
         OpenapiCommand::Enable(a) => {
-            let (store, _) = open(&a.store).await?;
-            admin::set_enabled(&store, &a.admin, true).await?;
+            let admin = open(&a.store).await?;
+            admin.set_enabled(&a.admin, true).await?;
             println!("sync switched on");
         }
         OpenapiCommand::Disable(a) => {
-            let (store, _) = open(&a.store).await?;
-            admin::set_enabled(&store, &a.admin, false).await?;
+            let admin = open(&a.store).await?;
+            admin.set_enabled(&a.admin, false).await?;
             println!(
                 "sync switched off: token requests and API calls now get 1102 openapi_disabled"
             );
         }
         OpenapiCommand::AllowIp(i) => {
-            let (store, _) = open(&i.who.store).await?;
-            print_ips(&admin::allow_ips(&store, &i.who.admin, &i.cidrs).await?);
+            let admin = open(&i.who.store).await?;
+            print_ips(&admin.allow_ips(&i.who.admin, &i.cidrs).await?);
         }
         OpenapiCommand::DenyIp(i) => {
-            let (store, _) = open(&i.who.store).await?;
-            print_ips(&admin::deny_ips(&store, &i.who.admin, &i.cidrs).await?);
+            let admin = open(&i.who.store).await?;
+            print_ips(&admin.deny_ips(&i.who.admin, &i.cidrs).await?);
         }
         OpenapiCommand::ListIps(a) => {
-            let (store, _) = open(&a.store).await?;
-            print_ips(&admin::allowed_ips(&store, &a.admin).await?);
+            let admin = open(&a.store).await?;
+            print_ips(&admin.allowed_ips(&a.admin).await?);
         }
     }
     Ok(())
 }
 
-fn print_ips(list: &[admin::AllowedNet]) {
+fn print_ips(list: &[tenants::AllowedNet]) {
     if list.is_empty() {
         println!("allow list empty: any address may call the API");
     } else {
@@ -254,8 +256,8 @@ fn read_password() -> anyhow::Result<String> {
 
 /// `bizmail oplog`.
 pub async fn oplog(args: OplogArgs) -> anyhow::Result<()> {
-    let (store, _) = open(&args.who.store).await?;
-    let rows = admin::oplog(&store, &args.who.admin, args.limit).await?;
+    let admin = open(&args.who.store).await?;
+    let rows = admin.oplog(&args.who.admin, args.limit).await?;
     println!(
         "{:<24} {:<16} {:<20} {:<28} {:>6}  parameters",
         "time (UTC)", "client", "admin", "endpoint", "result"

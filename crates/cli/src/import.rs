@@ -2,10 +2,8 @@
 
 use crate::StoreArgs;
 use anyhow::Context as _;
-use bizmail_server::admin;
-use bizmail_server::directory::Scope;
-use bizmail_server::directory::import::{self, BatchReport, ImportRow};
-use bizmail_server::store::Store;
+use bizmail_server::directory::import::{BatchReport, ImportRow};
+use bizmail_server::tenants::Admin;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -65,14 +63,13 @@ pub struct ImportArgs {
 pub async fn run(args: ImportArgs) -> anyhow::Result<bool> {
     let rows = read_rows(&args.file)?;
     let config = args.store.load(toml::Table::new())?;
-    let store = Store::connect(&config).await?;
-    let tenant_id = admin::tenant_of(&store, &args.admin).await?;
-    let scope = Scope::load(&store, tenant_id).await?;
-    let oplog = import::oplog_row(tenant_id, &args.admin);
+    let admin = Admin::open(&config).await?;
+    let importer = admin.importer(&args.admin).await?;
 
-    import::ensure_departments(&store, &scope, &rows, &oplog)
+    importer
+        .ensure_departments(&rows)
         .await
-        .map_err(|e| anyhow::anyhow!("creating departments: {}", e.code().name()))?;
+        .map_err(|e| anyhow::anyhow!("creating departments: {e}"))?;
     let bar = ProgressBar::new(rows.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
@@ -80,9 +77,10 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<bool> {
     );
     let mut total = BatchReport::default();
     for chunk in rows.chunks(args.batch.max(1)) {
-        let r = import::apply_batch(&store, &scope, chunk, &oplog)
+        let r = importer
+            .apply_batch(chunk)
             .await
-            .map_err(|e| anyhow::anyhow!("batch failed: {}", e.code().name()))?;
+            .map_err(|e| anyhow::anyhow!("batch failed: {e}"))?;
         total.added += r.added;
         total.changed += r.changed;
         total.unchanged += r.unchanged;
@@ -90,7 +88,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<bool> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    store.close().await;
+    admin.close().await;
     println!(
         "{} rows: {} added, {} changed, {} unchanged, {} refused",
         rows.len(),

@@ -1,9 +1,8 @@
 //! `bizmail serve`: open the store, create a first tenant on an empty one, serve until a signal.
 
 use crate::StoreArgs;
-use bizmail_server::auth::vault::Vault;
-use bizmail_server::store::Store;
-use bizmail_server::{Server, admin};
+use bizmail_server::Server;
+use bizmail_server::tenants::{self, Admin};
 use clap::Args;
 use std::net::SocketAddr;
 
@@ -30,10 +29,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         flags.insert("smtp_addr".into(), toml::Value::String(a.to_string()));
     }
     let config = args.store.load(flags)?;
-    let store = Store::connect(&config).await?;
-    let vault = Vault::open_or_create(&config.effective_secret_key_file())?;
-    let first = admin::bootstrap_if_empty(&store, &vault).await?;
-    let running = Server::start_with(config, store, vault).await?;
+    if let Some(path) = Admin::exposed_key_file(&config) {
+        eprintln!(
+            "bizmail: warning: the key file {} can be read by others than its owner; it opens \
+             every interface key. Fix it with: chmod 600 {}",
+            path.display(),
+            path.display()
+        );
+    }
+    let admin = Admin::open(&config).await?;
+    let first = admin.bootstrap_if_empty().await?;
+    let running = Server::start_with(config, admin).await?;
     let base = running.base_url();
     if let Some(t) = first {
         print_first_run(&base, &t);
@@ -48,7 +54,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_first_run(base: &str, t: &admin::CreatedTenant) {
+fn print_first_run(base: &str, t: &tenants::CreatedTenant) {
     let password = t.generated_password.as_deref().unwrap_or("(as given)");
     let key = t.openapi_key.as_deref().unwrap_or("(not applied)");
     println!(

@@ -340,6 +340,57 @@ async fn postgres_serve_and_administer() {
     serve_on_an_empty_folder_then_administer(store).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_folder_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bizmail-data");
+    let s = serve(dir.path(), &[]);
+    let key = field(&s.first_run, "interface key");
+    // A call that writes, so the WAL files exist too.
+    assert!(token(&s.base, "admin", &key).await["access_token"].is_string());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    for f in [
+        "bizmail.sqlite",
+        "bizmail.sqlite-wal",
+        "bizmail.sqlite-shm",
+        "secret.key",
+    ] {
+        assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+    }
+    drop(s);
+
+    // A key file others can read: `init` refuses to seal a new tenant's key with it, and
+    // `serve` says so on standard error (and serves: a running service is not held hostage).
+    let key_file = data.join("secret.key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let flags = store_flags(dir.path(), &[]);
+    let err = run_err(
+        &flags,
+        &["init", "--domain", "exposed.example", "--admin", "exposed"],
+    );
+    assert!(err.contains("chmod 600"), "{err}");
+    #[allow(clippy::zombie_processes)] // killed and waited for below
+    let mut child = bizmail()
+        .current_dir(dir.path())
+        .args(["serve", "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.contains("warning") && first.contains("chmod 600"),
+        "{first}"
+    );
+}
+
 #[test]
 fn help_helps_and_bad_config_is_named() {
     let out = bizmail().arg("--help").output().unwrap();

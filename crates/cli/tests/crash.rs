@@ -6,7 +6,7 @@
 
 mod common;
 
-use bizmail_server::store::{Store, directory as db, mail as maildb};
+use bizmail_server::tenants::Admin;
 use common::start;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -141,26 +141,21 @@ async fn flood_kill_restart(store_flags: Vec<String>) {
         flags.insert("database_url".into(), toml::Value::String(url.clone()));
     }
     let config = bizmail_server::Config::load(None, &flags).unwrap();
-    let store = Store::connect(&config).await.unwrap();
-    let mut pooled = store.acquire().await.unwrap();
-    let conn = &mut pooled.conn();
-    let member = db::find_address(conn, to)
+    let admin = Admin::open(&config).await.unwrap();
+    let boxes = admin.mailboxes();
+    let member = boxes
+        .owner(to)
         .await
         .unwrap()
-        .unwrap()
-        .member_id
-        .unwrap();
-    let copies = maildb::copies(conn, member, 1_000_000, 0).await.unwrap();
+        .expect("the member's mailbox");
+    let copies = boxes.list(&member, 1_000_000, 0).await.unwrap();
     let stored: std::collections::HashSet<&str> =
         copies.iter().map(|c| c.subject.as_str()).collect();
     for s in &acked {
         assert!(stored.contains(s.as_str()), "{s} got 250 but is not stored");
     }
     for c in &copies {
-        let raw = maildb::raw_of(conn, member, &c.mail_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let raw = boxes.raw(&member, &c.mail_id).await.unwrap().unwrap();
         let text = String::from_utf8(raw).unwrap();
         assert!(
             text.trim_end().ends_with(&format!("END-OF-{}", c.subject)),
@@ -168,7 +163,7 @@ async fn flood_kill_restart(store_flags: Vec<String>) {
             c.subject
         );
     }
-    let unread = maildb::unread(conn, member).await.unwrap();
+    let unread = boxes.unread(&member).await.unwrap();
     assert_eq!(
         unread,
         i64::try_from(copies.len()).unwrap(),
@@ -186,8 +181,7 @@ async fn flood_kill_restart(store_flags: Vec<String>) {
         .await
         .unwrap();
     assert_eq!(n["NewCount"], copies.len().to_string());
-    drop(pooled);
-    store.close().await;
+    admin.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -200,6 +200,38 @@ pub struct UnreadNotice {
     pub new_count: u64,
 }
 
+/// The answer of `openapi/listen` (§5) that says the directory changed: `{"Ver":"<newer>"}`, the
+/// version as a string (unlike `user/list`, where it is a number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerNotice {
+    /// The tenant's directory version now.
+    #[serde(rename = "Ver", with = "crate::ver::as_string")]
+    pub ver: crate::Ver,
+}
+
+/// The answer of `openapi/listen` (§5) when the poll timed out with nothing to say: `{"Ret":0}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Idle {
+    /// Always 0.
+    #[serde(rename = "Ret")]
+    pub ret: i32,
+}
+
+/// Any answer of `openapi/listen`, as a client reads it. The variants are tried in this order,
+/// so a new-mail notice (a superset of an unread notice's keys) is recognised first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ListenAnswer {
+    /// The directory changed: fetch `user/list` from your version, then listen with this one.
+    Ver(VerNotice),
+    /// A member received a mail.
+    NewMail(NewMailNotice),
+    /// A member's unread count changed otherwise.
+    Unread(UnreadNotice),
+    /// Nothing happened; call again.
+    Idle(Idle),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +297,36 @@ mod tests {
             serde_json::to_string(&t).unwrap(),
             r#"{"access_token":"t","token_type":"Bearer","expires_in":86400,"refresh_token":""}"#
         );
+    }
+
+    #[test]
+    fn listen_answers_both_ways() {
+        let ver = VerNotice {
+            ver: crate::Ver(1_467_945_892_870),
+        };
+        assert_eq!(
+            serde_json::to_string(&ver).unwrap(),
+            r#"{"Ver":"1467945892870"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Idle::default()).unwrap(),
+            r#"{"Ret":0}"#
+        );
+        let read = |s: &str| serde_json::from_str::<ListenAnswer>(s).unwrap();
+        assert_eq!(
+            read(r#"{"Ver":"7"}"#),
+            ListenAnswer::Ver(VerNotice { ver: crate::Ver(7) })
+        );
+        assert_eq!(read(r#"{"Ret":0}"#), ListenAnswer::Idle(Idle::default()));
+        assert!(matches!(
+            read(r#"{"UserName":"a@b.c","NewCount":3}"#),
+            ListenAnswer::Unread(UnreadNotice { new_count: 3, .. })
+        ));
+        assert!(matches!(
+            read(
+                r#"{"UserName":"a@b.c","MailId":"m","Sender":"s","Receiver":"a@b.c","Subject":"x","Summary":"y","NewCount":1}"#
+            ),
+            ListenAnswer::NewMail(NewMailNotice { new_count: 1, .. })
+        ));
     }
 }

@@ -23,12 +23,6 @@ impl Ver {
         }
         value.parse().ok().map(Ver)
     }
-
-    /// The next version after `last` at wall-clock time `now_ms`: `max(now_ms, last + 1)` (§1), so
-    /// versions stay strictly increasing even when the clock steps back.
-    pub fn next(last: Ver, now_ms: u64) -> Ver {
-        Ver(now_ms.max(last.0.saturating_add(1)))
-    }
 }
 
 impl fmt::Display for Ver {
@@ -104,13 +98,6 @@ mod tests {
         assert_eq!(Ver::parse_param("-1"), None);
         assert_eq!(Ver::parse_param("1.5"), None);
         assert_eq!(Ver::parse_param("99999999999999999999999"), None);
-    }
-
-    #[test]
-    fn next_is_strictly_increasing() {
-        assert_eq!(Ver::next(Ver(5), 1000), Ver(1000));
-        assert_eq!(Ver::next(Ver(1000), 1000), Ver(1001));
-        assert_eq!(Ver::next(Ver(2000), 1000), Ver(2001));
     }
 
     #[test]

@@ -280,7 +280,7 @@ impl Config {
         if self.database_url.trim().is_empty() {
             format!(
                 "sqlite://{}?mode=rwc",
-                self.data_dir.join("bizmail.sqlite").display()
+                self.data_dir.join(crate::store::SQLITE_FILE).display()
             )
         } else {
             self.database_url.trim().to_owned()

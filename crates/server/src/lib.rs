@@ -2,23 +2,25 @@
 //!
 //! The whole server as a library: [`Server::start`] takes a [`Config`], binds the listeners and
 //! returns a [`Running`] server with its real addresses (tests bind port 0). The modules are the
-//! map: `config`, `store` (all SQL), `auth` (credentials), `admin` (the admin side), `oplog` (the
-//! operation-log writer), `http` (the router), `server` (start and stop).
+//! rooms of the house (docs/ARCHITECTURE.md is the map): `config`, `tenants` (tenants, keys, the
+//! operation log), `auth` (credentials and who may come in), `directory`, `mail`, `push`, `smtp`,
+//! `http` (routes and pages only) and `store` (all SQL, private to the rooms).
+//!
+//! Public are [`Server`], [`Config`] and each room's domain API: [`tenants::Admin`],
+//! [`mail::Mailboxes`], the directory's import, the SMTP session; nothing public hands out the
+//! store.
 
-pub mod admin;
-pub mod auth;
+mod auth;
 pub mod config;
 pub mod directory;
-pub mod http;
-pub mod login;
+mod http;
 pub mod mail;
-pub mod oplog;
-pub mod push;
-pub mod server;
+mod push;
+mod server;
 pub mod smtp;
-pub mod sso;
-pub mod store;
-pub mod telemetry;
+mod store;
+mod telemetry;
+pub mod tenants;
 
 pub use config::Config;
 pub use server::{Running, Server, StartError};

@@ -1,11 +1,11 @@
 //! Starting and stopping the whole server: [`Server::start`] opens the store, binds the listeners
 //! and spawns the background tasks; [`Running`] holds them until [`Running::shutdown`].
 
-use crate::auth::vault::{Vault, VaultError};
+use crate::auth::vault::VaultError;
 use crate::config::Config;
 use crate::http::{AppState, Limiters, build_router};
-use crate::oplog::OplogWriter;
 use crate::store::{self, Store, StoreError};
+use crate::tenants::{Admin, AdminError, oplog::OplogWriter};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +21,9 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store or the vault could not be opened.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
     /// The key-encryption key file could not be read or created.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -47,14 +50,12 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// Where the SMTP receiver listens.
     pub smtp_addr: SocketAddr,
-    /// The store the server uses (tests and the CLI seed and inspect through it).
-    pub store: Store,
-    /// The vault the server seals keys with.
-    pub vault: Vault,
-    /// The operation-log writer (tests flush it before reading the log).
-    pub oplog: OplogWriter,
-    /// Wakes held `listen` polls (tests and the web mailbox wake it after their changes).
-    pub hub: crate::push::hub::Hub,
+    admin: Admin,
+    store: Store,
+    oplog: OplogWriter,
+    hub: crate::push::hub::Hub,
+    limits: Arc<Limiters>,
+    retention: Retention,
     stop: watch::Sender<bool>,
     http: JoinHandle<()>,
     smtp: JoinHandle<()>,
@@ -66,24 +67,20 @@ pub struct Running {
 impl Server {
     /// Opens the store (applying migrations), opens the vault, binds HTTP and starts serving.
     pub async fn start(config: Config) -> Result<Running, StartError> {
-        let store = Store::connect(&config).await?;
-        let vault = Vault::open_or_create(&config.effective_secret_key_file())?;
-        Server::start_with(config, store, vault).await
+        let admin = Admin::open(&config).await?;
+        Server::start_with(config, admin).await
     }
 
-    /// Starts serving over an already opened store and vault (the CLI opens them first to
-    /// bootstrap the first tenant).
-    pub async fn start_with(
-        config: Config,
-        store: Store,
-        vault: Vault,
-    ) -> Result<Running, StartError> {
+    /// Starts serving over a store and vault already opened as an [`Admin`] (the CLI opens them
+    /// first to bootstrap the first tenant).
+    pub async fn start_with(config: Config, admin: Admin) -> Result<Running, StartError> {
+        let (store, vault, hub) = admin.parts();
+        let (store, vault, hub) = (store.clone(), vault.clone(), hub.clone());
         let config = Arc::new(config);
         // The metrics recorder, before anything is counted.
         crate::telemetry::handle();
         let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
         let limits = Arc::new(Limiters::from_config(&config));
-        let hub = crate::push::hub::Hub::default();
         let state = AppState {
             store: store.clone(),
             vault: vault.clone(),
@@ -92,6 +89,7 @@ impl Server {
             limits: limits.clone(),
             scopes: Arc::default(),
             hub: hub.clone(),
+            mailboxes: crate::mail::Mailboxes::new(store.clone(), hub.clone()),
         };
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
@@ -141,14 +139,21 @@ impl Server {
             session_idle_ms: store::secs_to_ms(config.session_idle_secs),
             session_max_ms: store::secs_to_ms(config.session_lifetime_secs),
         };
-        let housekeeping = tokio::spawn(housekeeping(store.clone(), limits, retention, stopped));
+        let housekeeping = tokio::spawn(housekeeping(
+            store.clone(),
+            limits.clone(),
+            retention,
+            stopped,
+        ));
         tracing::info!(%http_addr, %smtp_addr, backend = ?store.backend(), "bizmail is serving");
         Ok(Running {
             http_addr,
             smtp_addr,
+            admin,
             store,
-            vault,
             oplog,
+            limits,
+            retention,
             hub,
             pg_listener,
             stop,
@@ -164,6 +169,54 @@ impl Running {
     /// The base URL of the HTTP listener, e.g. `http://127.0.0.1:12211`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.http_addr)
+    }
+
+    /// The admin side of the store this server serves (tenants, keys, the operation log).
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+
+    /// The mailboxes this server serves, as a mail client (and a test) sees them.
+    pub fn mailboxes(&self) -> crate::mail::Mailboxes {
+        crate::mail::Mailboxes::new(self.store.clone(), self.hub.clone())
+    }
+
+    /// Writes the operation-log rows still queued (they are written in batches, off the call's
+    /// path), so that what was called is in the log.
+    pub async fn flush_oplog(&self) {
+        self.oplog.flush().await;
+    }
+
+    /// An SMTP receiver session over any stream (an in-memory pipe, say), as if `client_ip` had
+    /// connected to this server's SMTP listener with `settings`.
+    pub fn smtp_session<S>(
+        &self,
+        stream: S,
+        client_ip: std::net::IpAddr,
+        settings: crate::smtp::SmtpSettings,
+    ) -> crate::smtp::session::Session<S>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    {
+        crate::smtp::session::Session::new(
+            stream,
+            client_ip,
+            settings,
+            self.store.clone(),
+            self.hub.clone(),
+        )
+    }
+
+    /// How many `openapi/listen` polls this node holds right now.
+    pub fn held_polls(&self) -> usize {
+        self.hub.held()
+    }
+
+    /// Runs one housekeeping pass now, as if the clock said `now_ms` (Unix milliseconds): what is
+    /// past its retention or expiry then is deleted. The server runs one every five minutes on
+    /// the real clock; this is for `bizmail housekeep` and for tests of retention.
+    pub async fn housekeep_at(&self, now_ms: i64) {
+        housekeep(&self.store, &self.limits, &self.retention, now_ms).await;
     }
 
     /// Stops accepting, lets in-flight requests finish, writes the queued operation-log rows and
@@ -185,6 +238,7 @@ impl Running {
 }
 
 /// How long logs are kept, in milliseconds.
+#[derive(Debug, Clone, Copy)]
 struct Retention {
     changelog_ms: i64,
     events_ms: i64,
@@ -203,33 +257,37 @@ async fn housekeeping(
             _ = stopped.wait_for(|s| *s) => return,
             () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
         }
-        match store::tokens::purge_expired(&store, store::now_ms()).await {
-            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens deleted"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
-        }
-        // Versions look like Unix milliseconds (§1), so "older than N days" is a version cutoff.
-        let now = store::now_ms();
-        if let Err(e) = store::changes::prune_changes(&store, now - retention.changelog_ms).await {
-            tracing::warn!(error = %e, "could not prune the change log");
-        }
-        if let Err(e) = store::push::prune(&store, now - retention.events_ms).await {
-            tracing::warn!(error = %e, "could not prune the event log");
-        }
-        // Used or expired tickets, sessions past either expiry, abandoned login challenges.
-        let purged = store::sso::purge(
-            &store,
-            now,
-            retention.session_idle_ms,
-            retention.session_max_ms,
-        )
-        .await;
-        if let Err(e) = purged {
-            tracing::warn!(error = %e, "could not purge dead tickets and sessions");
-        }
-        if let Err(e) = store::login::purge_challenges(&store, now).await {
-            tracing::warn!(error = %e, "could not purge expired login challenges");
-        }
-        limits.forget_idle();
+        housekeep(&store, &limits, &retention, store::now_ms()).await;
     }
+}
+
+/// One pass: each step is independent, so one failing (logged) does not stop the others.
+async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now: i64) {
+    match store::tokens::purge_expired(store, now).await {
+        Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens deleted"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
+    }
+    // Versions look like Unix milliseconds (§1), so "older than N days" is a version cutoff.
+    if let Err(e) = store::changes::prune_changes(store, now - retention.changelog_ms).await {
+        tracing::warn!(error = %e, "could not prune the change log");
+    }
+    if let Err(e) = store::events::prune(store, now - retention.events_ms).await {
+        tracing::warn!(error = %e, "could not prune the event log");
+    }
+    // Used or expired tickets, sessions past either expiry, abandoned login challenges.
+    let purged = store::sessions::purge(
+        store,
+        now,
+        retention.session_idle_ms,
+        retention.session_max_ms,
+    )
+    .await;
+    if let Err(e) = purged {
+        tracing::warn!(error = %e, "could not purge dead tickets and sessions");
+    }
+    if let Err(e) = store::challenges::purge_challenges(store, now).await {
+        tracing::warn!(error = %e, "could not purge expired login challenges");
+    }
+    limits.forget_idle();
 }

@@ -5,7 +5,6 @@
 
 mod common;
 
-use bizmail_server::admin;
 use bizmail_testkit::backend_test;
 use common::Api;
 
@@ -33,6 +32,29 @@ backend_test! {
         let v = api.post("user/get", &[("Alias", &root)]).await;
         assert!(v.contains(r#""PartyList":{"Count":0,"List":[]}"#), "{v}");
         assert!(v.contains(r#""SlaveList":"""#), "{v}");
+    }
+}
+
+backend_test! {
+    async fn an_alias_equal_to_the_own_address_is_ignored(srv) {
+        // Decided gap: a public client sends slave=<own address> on every add.
+        let api = Api::new(&srv).await;
+        let me = api.addr("self.ref");
+        api.ok("user/sync", &[("Action", "2"), ("Alias", &me), ("Name", "Me"), ("Password", "secret123"), ("Slave", &me)]).await;
+        assert_eq!(api.json("user/get", &[("Alias", &me)]).await["SlaveList"], "");
+        // It does not count towards the five aliases, on an add...
+        let full = api.addr("self.full");
+        let five: Vec<String> = (1..=5).map(|i| api.addr(&format!("full{i}"))).collect();
+        let mut add = vec![("Action", "2"), ("Alias", full.as_str()), ("Name", "Full"), ("Password", "secret123"), ("Slave", full.as_str())];
+        add.extend(five.iter().map(|a| ("Slave", a.as_str())));
+        api.ok("user/sync", &add).await;
+        assert_eq!(api.json("user/get", &[("Alias", &full)]).await["SlaveList"], five.join(","));
+        // ...nor on a modify that names the member by an alias; alone, it keeps the aliases.
+        api.ok("user/sync", &[("Action", "3"), ("Alias", &five[0]), ("Slave", &full), ("Name", "Still full")]).await;
+        let got = api.json("user/get", &[("Alias", &full)]).await;
+        assert_eq!((got["Name"].as_str(), got["SlaveList"].as_str()), (Some("Still full"), Some(five.join(",").as_str())));
+        // Another member's address is still taken.
+        assert_eq!(api.err("user/sync", &[("Action", "3"), ("Alias", &me), ("Slave", &full)]).await, "1304");
     }
 }
 
@@ -261,7 +283,7 @@ backend_test! {
             last = v;
         }
         srv.flush_oplog().await;
-        let rows = admin::oplog(&srv.running().store, &api.tenant.admin, 20).await.unwrap();
+        let rows = srv.running().admin().oplog(&api.tenant.admin, 20).await.unwrap();
         let sync = rows.iter().find(|r| r.endpoint == "openapi/user/sync").expect("user/sync logged");
         assert_eq!(sync.errcode, 0);
         assert!(sync.params.contains("password=***"), "{}", sync.params);
@@ -313,9 +335,12 @@ backend_test! {
         let v0 = api.version().await;
         let b = api.add_member("new", &[]).await;
         assert_eq!(api.changes_since(v0).await, [(2, b.clone())]);
-        // Prune everything up to now, as the housekeeping task does after the retention period.
-        let cutoff = i64::try_from(api.version().await).unwrap() + 1;
-        bizmail_server::store::changes::prune_changes(&srv.running().store, cutoff).await.unwrap();
+        // Housekeeping once the retention period has passed after the last change prunes the
+        // whole log (versions are Unix milliseconds). Tokens have expired by then too.
+        let retention = i64::from(srv.config.changelog_retention_days) * 86_400_000;
+        let last = i64::try_from(api.version().await).unwrap();
+        srv.running().housekeep_at(last + 1 + retention).await;
+        let api = Api::new(&srv).await;
         let mut full = api.changes_since(v0).await;
         full.sort();
         assert_eq!(full, [(2, b), (2, a)], "older than the log: every member as ADD");

@@ -17,6 +17,18 @@ fn values(v: &serde_json::Value) -> Vec<String> {
 }
 
 backend_test! {
+    async fn concurrent_adds_of_one_new_path_all_succeed(srv) {
+        // Adding an existing department succeeds (§7.5), so the callers that lose a race for a
+        // new path (on PostgreSQL their inserts collide) succeed too: none sees 1304 or 1313.
+        let api = Api::new(&srv).await;
+        let adds = (0..8).map(|_| api.post("party/sync", &[("Action", "2"), ("DstPath", "竞争/a/b")]));
+        let answers = futures_util::future::join_all(adds).await;
+        assert!(answers.iter().all(String::is_empty), "{answers:?}");
+        assert_eq!(values(&api.json("party/list", &[("PartyPath", "竞争/a")]).await), ["b"]);
+    }
+}
+
+backend_test! {
     async fn party_add_creates_ancestors_and_is_idempotent(srv) {
         let api = Api::new(&srv).await;
         api.ok("party/sync", &[("Action", "2"), ("DstPath", "/研发/后台/存储/")]).await;

@@ -6,8 +6,7 @@
 
 mod common;
 
-use bizmail_server::mail::mailbox::{self, Changed, Owner};
-use bizmail_server::store::{directory as db, mail as maildb};
+use bizmail_server::mail::Changed;
 use bizmail_testkit::{TestServer, backend_test};
 use common::Api;
 use std::time::{Duration, Instant};
@@ -122,31 +121,25 @@ backend_test! {
         mail(&srv, &a, "two").await;
         assert_eq!(listen(&api, &v).await["Subject"], "one");
         assert_eq!(listen(&api, &v).await["Subject"], "two");
-        let running = srv.running();
-        let member_id = {
-            let mut c = running.store.acquire().await.unwrap();
-            db::find_address(&mut c.conn(), &a).await.unwrap().unwrap().member_id.unwrap()
-        };
-        let copies = {
-            let mut c = running.store.acquire().await.unwrap();
-            maildb::copies(&mut c.conn(), member_id, 10, 0).await.unwrap()
-        };
-        let owner = Owner { tenant_id: api.tenant.tenant_id, member_id, address: a.clone() };
+        let boxes = srv.running().mailboxes();
+        let owner = boxes.owner(&a).await.unwrap().expect("a's mailbox");
+        assert_eq!((owner.tenant_id, owner.address.as_str()), (api.tenant.tenant_id, a.as_str()));
+        let copies = boxes.list(&owner, 10, 0).await.unwrap();
         // A held poll receives the notice of a mark-read.
         let held = { let v = v.clone(); let api = &api; async move { listen(api, &v).await } };
         let change = async {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            mailbox::mark(&running.store, &running.hub, &owner, &copies[0].mail_id, true).await.unwrap()
+            boxes.mark(&owner, &copies[0].mail_id, true).await.unwrap()
         };
         let (notice, changed) = tokio::join!(held, change);
         assert_eq!(changed, Changed::Unread(1));
         assert_eq!(notice, serde_json::json!({"UserName": a, "NewCount": 1}));
-        assert_eq!(mailbox::mark(&running.store, &running.hub, &owner, &copies[0].mail_id, true).await.unwrap(), Changed::Unchanged);
-        assert_eq!(mailbox::mark(&running.store, &running.hub, &owner, &copies[0].mail_id, false).await.unwrap(), Changed::Unread(2));
+        assert_eq!(boxes.mark(&owner, &copies[0].mail_id, true).await.unwrap(), Changed::Unchanged);
+        assert_eq!(boxes.mark(&owner, &copies[0].mail_id, false).await.unwrap(), Changed::Unread(2));
         assert_eq!(listen(&api, &v).await["NewCount"], 2);
-        assert_eq!(mailbox::delete(&running.store, &running.hub, &owner, &copies[1].mail_id).await.unwrap(), Changed::Unread(1));
+        assert_eq!(boxes.delete(&owner, &copies[1].mail_id).await.unwrap(), Changed::Unread(1));
         assert_eq!(listen(&api, &v).await["NewCount"], 1);
-        assert_eq!(mailbox::delete(&running.store, &running.hub, &owner, "no-such-mail").await.unwrap(), Changed::NotFound);
+        assert_eq!(boxes.delete(&owner, "no-such-mail").await.unwrap(), Changed::NotFound);
         let n = api.json("mail/newcount", &[("Alias", &a)]).await;
         assert_eq!(n["NewCount"], "1");
     }
@@ -241,7 +234,6 @@ async fn a_poll_whose_client_disconnects_is_dropped() {
     let api = Api::new(&srv).await;
     api.add_member("d", &[]).await;
     let v = api.version().await.to_string();
-    let hub = srv.running().hub.clone();
     // A raw HTTP/1.1 client that sends a poll and then goes away.
     let mut s = tokio::net::TcpStream::connect(srv.base_url.trim_start_matches("http://"))
         .await
@@ -254,13 +246,13 @@ async fn a_poll_whose_client_disconnects_is_dropped() {
     );
     s.write_all(req.as_bytes()).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while hub.held() == 0 {
+    while srv.running().held_polls() == 0 {
         assert!(Instant::now() < deadline, "the poll was never held");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop(s);
     let deadline = Instant::now() + Duration::from_secs(3);
-    while hub.held() > 0 {
+    while srv.running().held_polls() > 0 {
         assert!(Instant::now() < deadline, "the poll outlived its client");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -302,15 +294,15 @@ async fn a_dropped_listen_connection_loses_no_wake_up() {
     let held = listen(&api, &v);
     let disrupt = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let bizmail_server::store::Store::Postgres(pool) = &a.running().store else {
-            unreachable!()
-        };
+        // The test's own connection to the database both nodes share.
+        let pool = sqlx::PgPool::connect(&a.config.database_url).await.unwrap();
         let killed: i64 = sqlx::query_scalar(
             "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
         )
-        .fetch_one(pool)
+        .fetch_one(&pool)
         .await
         .unwrap();
+        pool.close().await;
         assert!(killed >= 1, "a LISTEN connection was terminated");
         mail(&b, &to, "after the outage").await;
         Instant::now()

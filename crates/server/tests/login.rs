@@ -165,12 +165,12 @@ backend_test! {
         assert!(!b.cookies.contains_key("bizmail_session"));
 
         // A lost phone: the admin resets the enrolment, and the next login enrols a new secret.
-        let store = &srv.running().store;
+        let admin_side = srv.running().admin();
         let admin = api.tenant.admin.clone();
-        assert!(bizmail_server::admin::reset_second_factor(store, &admin, &a).await.unwrap());
-        assert!(!bizmail_server::admin::reset_second_factor(store, &admin, &a).await.unwrap(), "nothing left to reset");
+        assert!(admin_side.reset_second_factor(&admin, &a).await.unwrap());
+        assert!(!admin_side.reset_second_factor(&admin, &a).await.unwrap(), "nothing left to reset");
         let other = Api::other(&srv).await;
-        assert!(bizmail_server::admin::reset_second_factor(store, &other.tenant.admin, &a).await.is_err(), "another tenant's member");
+        assert!(admin_side.reset_second_factor(&other.tenant.admin, &a).await.is_err(), "another tenant's member");
         let mut b = Browser::new(&srv);
         sign_in(&mut b, &a, "secret123").await;
         let page = b.page("/login/code", 200).await;
@@ -339,17 +339,14 @@ backend_test! {
         sign_in(&mut signed_in, &a, "secret123").await;
         let mut halfway = Browser::new(&srv);
         sign_in(&mut halfway, &g, "secret123").await;
-        let store = &srv.running().store;
-        let now = bizmail_server::store::now_ms();
+        let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap();
         // Now: nothing is dead yet, so nothing goes.
-        bizmail_server::store::sso::purge(store, now, 60_000, 3_600_000).await.unwrap();
-        bizmail_server::store::login::purge_challenges(store, now).await.unwrap();
+        srv.running().housekeep_at(now).await;
         signed_in.page("/mail/", 200).await;
         halfway.page("/login/code", 200).await;
         // An hour later both are past their expiry and are deleted.
         let later = now + 3_600_001;
-        bizmail_server::store::sso::purge(store, later, 60_000, 3_600_000).await.unwrap();
-        bizmail_server::store::login::purge_challenges(store, later).await.unwrap();
+        srv.running().housekeep_at(later).await;
         signed_in.page("/mail/", 401).await;
         halfway.page("/login/code", 401).await;
     }
@@ -381,8 +378,7 @@ backend_test! {
         api.ok("group/add", &[("group_name", "Both"), ("group_admin", &group), ("status", "all"), ("members", &a), ("members", &b)]).await;
         common::deliver(&srv, &group, "Subject: to both\r\n\r\none message, two copies").await;
         let count = || async {
-            let mut c = srv.running().store.acquire().await.unwrap();
-            bizmail_server::store::mail::message_count(&mut c.conn(), api.tenant.tenant_id).await.unwrap()
+            srv.running().mailboxes().stored_messages(api.tenant.tenant_id).await.unwrap()
         };
         assert_eq!(count().await, 1);
 

@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use bizmail_protocol::ErrorCode;
-use bizmail_server::admin;
+use bizmail_server::tenants as admin;
 use bizmail_testkit::{TestServer, backend_test, error_body};
 
 fn errcode(body: &str) -> String {
@@ -150,15 +150,15 @@ backend_test! {
     async fn sync_switched_off_refuses_tokens_and_calls(srv) {
         let t = srv.tenant().clone();
         let token = srv.token().await;
-        let store = &srv.running().store;
-        admin::set_enabled(store, &t.admin, false).await.unwrap();
+        let admin_side = srv.running().admin();
+        admin_side.set_enabled(&t.admin, false).await.unwrap();
         let body = srv.form("cgi-bin/token", &[
             ("grant_type", "client_credentials"), ("client_id", &t.admin), ("client_secret", &t.key),
         ]).await;
         assert_eq!(body, error_body(ErrorCode::OpenapiDisabled));
         let (_, body) = srv.call(&token, "openapi/bizmail/ping", &[]).await;
         assert_eq!(errcode(&body), "1102");
-        admin::set_enabled(store, &t.admin, true).await.unwrap();
+        admin_side.set_enabled(&t.admin, true).await.unwrap();
         assert!(ping_ok(&srv, &token).await);
     }
 }
@@ -166,7 +166,7 @@ backend_test! {
 backend_test! {
     async fn a_tenant_that_never_applied_gets_openapi_disabled(srv) {
         let running = srv.running();
-        admin::create_tenant(&running.store, &running.vault, admin::NewTenant {
+        running.admin().create_tenant(admin::NewTenant {
             domains: vec!["never-applied.test".into()],
             admin: "never-applied".into(),
             admin_password: Some("long enough password".into()),
@@ -232,7 +232,7 @@ backend_test! {
         let t = srv.tenant().clone();
         let old_token = srv.token().await;
         let running = srv.running();
-        let new_key = admin::rotate(&running.store, &running.vault, &t.admin).await.unwrap();
+        let new_key = running.admin().rotate(&t.admin).await.unwrap();
         assert_ne!(new_key, t.key);
         let (_, body) = srv.call(&old_token, "openapi/bizmail/ping", &[]).await;
         assert_eq!(errcode(&body), "1200");
@@ -244,9 +244,9 @@ backend_test! {
             ("grant_type", "client_credentials"), ("client_id", &t.admin), ("client_secret", &new_key),
         ]).await;
         assert_token_answer(&new, 86_400);
-        let revealed = admin::reveal(&running.store, &running.vault, &t.admin, &t.admin_password).await.unwrap();
+        let revealed = running.admin().reveal(&t.admin, &t.admin_password).await.unwrap();
         assert_eq!(revealed, new_key);
-        assert!(admin::reveal(&running.store, &running.vault, &t.admin, "wrong password").await.is_err());
+        assert!(running.admin().reveal(&t.admin, "wrong password").await.is_err());
     }
 }
 
@@ -254,16 +254,16 @@ backend_test! {
     async fn caller_not_on_the_allow_list_is_10001(srv) {
         let t = srv.tenant().clone();
         let token = srv.token().await;
-        let store = &srv.running().store;
-        admin::allow_ips(store, &t.admin, &["10.0.0.0/8".into()]).await.unwrap();
+        let admin_side = srv.running().admin();
+        admin_side.allow_ips(&t.admin, &["10.0.0.0/8".into()]).await.unwrap();
         let (_, body) = srv.call(&token, "openapi/bizmail/ping", &[]).await;
         assert_eq!(body, error_body(ErrorCode::IpNotAllowed));
-        admin::allow_ips(store, &t.admin, &["127.0.0.1".into()]).await.unwrap();
+        admin_side.allow_ips(&t.admin, &["127.0.0.1".into()]).await.unwrap();
         assert!(ping_ok(&srv, &token).await);
-        admin::deny_ips(store, &t.admin, &["127.0.0.1".into()]).await.unwrap();
+        admin_side.deny_ips(&t.admin, &["127.0.0.1".into()]).await.unwrap();
         let (_, body) = srv.call(&token, "openapi/bizmail/ping", &[]).await;
         assert_eq!(errcode(&body), "10001");
-        admin::deny_ips(store, &t.admin, &["10.0.0.0/8".into()]).await.unwrap();
+        admin_side.deny_ips(&t.admin, &["10.0.0.0/8".into()]).await.unwrap();
         assert!(ping_ok(&srv, &token).await, "an empty list allows any address");
     }
 }
@@ -280,7 +280,7 @@ backend_test! {
             ("grant_type", "client_credentials"), ("client_id", &t.admin), ("client_secret", "bad"),
         ]).await;
         srv.flush_oplog().await;
-        let rows = admin::oplog(&srv.running().store, &t.admin, 50).await.unwrap();
+        let rows = srv.running().admin().oplog(&t.admin, 50).await.unwrap();
         // Newest first: the failed token request, the two pings, the first token request.
         let summary: Vec<(&str, i64)> = rows.iter().map(|r| (r.endpoint.as_str(), r.errcode)).collect();
         assert_eq!(summary, [
@@ -359,8 +359,8 @@ backend_test! {
     async fn behind_a_trusted_proxy_the_forwarded_client_counts(srv) {
         let t = srv.tenant().clone();
         let token = srv.token().await; // 203.0.113.x below are other clients than this one
-        let store = &srv.running().store;
-        admin::allow_ips(store, &t.admin, &["203.0.113.0/24".into()]).await.unwrap();
+        let admin_side = srv.running().admin();
+        admin_side.allow_ips(&t.admin, &["203.0.113.0/24".into()]).await.unwrap();
         assert_eq!(ping_from(&srv, &token, "203.0.113.9").await, "");
         assert_eq!(errcode(&ping_from(&srv, &token, "198.51.100.1").await), "10001");
         assert_eq!(
@@ -385,7 +385,7 @@ backend_test! {
         assert_eq!(token_from("203.0.113.7").await, error_body(ErrorCode::IpFreqBlock));
         assert_token_answer(&token_from("203.0.113.8").await, 86_400);
         srv.flush_oplog().await;
-        let rows = admin::oplog(store, &t.admin, 1).await.unwrap();
+        let rows = admin_side.oplog(&t.admin, 1).await.unwrap();
         assert_eq!(rows[0].client_ip, "203.0.113.8", "the operation log names the real client");
     }
 }
@@ -394,7 +394,7 @@ backend_test! {
     async fn forwarded_for_is_ignored_without_trusted_proxies(srv) {
         let t = srv.tenant().clone();
         let token = srv.token().await;
-        admin::allow_ips(&srv.running().store, &t.admin, &["203.0.113.0/24".into()]).await.unwrap();
+        srv.running().admin().allow_ips(&t.admin, &["203.0.113.0/24".into()]).await.unwrap();
         assert_eq!(errcode(&ping_from(&srv, &token, "203.0.113.9").await), "10001");
     }
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use bizmail_server::store::{directory as db, mail as maildb};
+use bizmail_server::mail::{MailCopy, Owner};
 use bizmail_testkit::{TestServer, backend_test};
 use common::Api;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -65,20 +65,22 @@ fn code(reply: &str) -> &str {
     reply.get(..3).unwrap_or("")
 }
 
-async fn member_id(srv: &TestServer, address: &str) -> i64 {
-    let mut c = srv.running().store.acquire().await.unwrap();
-    db::find_address(&mut c.conn(), address)
+async fn owner(srv: &TestServer, address: &str) -> Owner {
+    let boxes = srv.running().mailboxes();
+    boxes
+        .owner(address)
         .await
         .unwrap()
-        .unwrap()
-        .member_id
-        .unwrap()
+        .expect("a member's address")
 }
 
-async fn mailbox(srv: &TestServer, address: &str) -> Vec<maildb::CopyRow> {
-    let id = member_id(srv, address).await;
-    let mut c = srv.running().store.acquire().await.unwrap();
-    maildb::copies(&mut c.conn(), id, 100, 0).await.unwrap()
+async fn mailbox(srv: &TestServer, address: &str) -> Vec<MailCopy> {
+    let owner = owner(srv, address).await;
+    srv.running()
+        .mailboxes()
+        .list(&owner, 100, 0)
+        .await
+        .unwrap()
 }
 
 async fn newcount(api: &Api<'_>, address: &str) -> String {
@@ -363,10 +365,10 @@ backend_test! {
         assert_eq!(code(&send_raw(&srv, "x@outside.example", &[&a], "Subject: fine\r\n\r\nok").await), "250");
         assert_eq!(newcount(&api, &a).await, "1");
         let raw = {
-            let id = member_id(&srv, &a).await;
-            let mut conn = srv.running().store.acquire().await.unwrap();
-            let copies = maildb::copies(&mut conn.conn(), id, 1, 0).await.unwrap();
-            maildb::raw_of(&mut conn.conn(), id, &copies[0].mail_id).await.unwrap().unwrap()
+            let owner = owner(&srv, &a).await;
+            let boxes = srv.running().mailboxes();
+            let copies = boxes.list(&owner, 1, 0).await.unwrap();
+            boxes.raw(&owner, &copies[0].mail_id).await.unwrap().unwrap()
         };
         let text = String::from_utf8(raw).unwrap();
         assert!(text.starts_with("Received: from "), "a Received header is prepended: {text}");
@@ -484,7 +486,7 @@ backend_test! {
         let (client, server) = tokio::io::duplex(64 * 1024);
         let mut settings = bizmail_server::smtp::SmtpSettings::from_config(&srv.config).unwrap();
         settings.hostname = "mx.test".into();
-        let session = bizmail_server::smtp::session::Session::new(server, "192.0.2.1".parse().unwrap(), settings, srv.running().store.clone());
+        let session = srv.running().smtp_session(server, "192.0.2.1".parse().unwrap(), settings);
         let task = tokio::spawn(async move { matches!(session.run().await, bizmail_server::smtp::session::End::Quit) });
         let (r, mut w) = tokio::io::split(client);
         let mut r = BufReader::new(r);

@@ -13,8 +13,8 @@ mod pg;
 /// A URL of a new, empty database in this process's throwaway PostgreSQL cluster (started on first use).
 pub use pg::fresh_database as fresh_postgres_database;
 
-use bizmail_server::admin::{self, NewTenant};
 pub use bizmail_server::config::Backend;
+use bizmail_server::tenants::NewTenant;
 use bizmail_server::{Config, Running, Server};
 use std::net::SocketAddr;
 use tempfile::TempDir;
@@ -162,7 +162,7 @@ impl TestServer {
         TestServer::builder(backend).start().await
     }
 
-    /// The running server (store, vault, operation-log writer).
+    /// The running server (its admin side, mailboxes and housekeeping).
     pub fn running(&self) -> &Running {
         self.running.as_ref().expect("server is running")
     }
@@ -179,19 +179,17 @@ impl TestServer {
         let admin = format!("admin-{tag}");
         let password = format!("pw-{tag}-secret");
         let running = self.running();
-        let created = admin::create_tenant(
-            &running.store,
-            &running.vault,
-            NewTenant {
+        let created = running
+            .admin()
+            .create_tenant(NewTenant {
                 domains: vec![domain.clone()],
                 admin: admin.clone(),
                 admin_password: Some(password.clone()),
                 openapi_key: None,
                 apply_openapi: true,
-            },
-        )
-        .await
-        .expect("tenant created");
+            })
+            .await
+            .expect("tenant created");
         SeededTenant {
             tenant_id: created.tenant_id,
             domain,
@@ -268,7 +266,7 @@ impl TestServer {
 
     /// Waits until every queued operation-log row is written.
     pub async fn flush_oplog(&self) {
-        self.running().oplog.flush().await;
+        self.running().flush_oplog().await;
     }
 
     /// Stops the server gracefully.

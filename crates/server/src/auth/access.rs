@@ -2,7 +2,7 @@
 //! token on every `/openapi/*` call (§1, §2).
 
 use super::{secrets_equal, tokens, vault::Vault};
-use crate::admin::ip_allowed;
+use crate::auth::allow_list::ip_allowed;
 use crate::store::{self, Store, StoreError, tenants};
 use bizmail_protocol::ErrorCode;
 use std::net::IpAddr;
@@ -39,6 +39,9 @@ pub struct Refusal {
     pub tenant_id: Option<i64>,
     /// The admin name, if known.
     pub admin: String,
+    /// Why the server could not decide (a store failure, a key that does not open), for the
+    /// log; `None` for a plain refusal.
+    pub cause: Option<String>,
 }
 
 impl Refusal {
@@ -47,13 +50,16 @@ impl Refusal {
             code,
             tenant_id: None,
             admin: String::new(),
+            cause: None,
         }
     }
 }
 
 fn unavailable(e: StoreError) -> Refusal {
-    tracing::error!(error = %e, "store failure during authentication");
-    Refusal::bare(ErrorCode::TemporarilyUnavailable)
+    Refusal {
+        cause: Some(e.to_string()),
+        ..Refusal::bare(ErrorCode::TemporarilyUnavailable)
+    }
 }
 
 /// Issues a new token to `client_id` (an admin name) proving `client_secret` (the interface key).
@@ -74,6 +80,7 @@ pub async fn issue_token(
         code,
         tenant_id: Some(admin.tenant_id),
         admin: admin.name.clone(),
+        cause: None,
     };
     let tenant = tenants::find_tenant(store, admin.tenant_id)
         .await
@@ -83,9 +90,12 @@ pub async fn issue_token(
         .openapi_key
         .as_deref()
         .ok_or_else(|| refuse(ErrorCode::OpenapiDisabled))?;
-    let key = vault.open(tenant.id, sealed).map_err(|e| {
-        tracing::error!(error = %e, tenant = tenant.id, "interface key does not unseal");
-        refuse(ErrorCode::TemporarilyUnavailable)
+    let key = vault.open(tenant.id, sealed).map_err(|e| Refusal {
+        cause: Some(format!(
+            "the interface key of tenant {} does not open: {e}",
+            tenant.id
+        )),
+        ..refuse(ErrorCode::TemporarilyUnavailable)
     })?;
     if !secrets_equal(
         key.as_bytes(),
@@ -132,6 +142,7 @@ pub async fn authorize(
         code,
         tenant_id: Some(grant.tenant_id),
         admin: grant.admin_name.clone(),
+        cause: None,
     };
     if grant.expires_ms <= store::now_ms() {
         return Err(refuse(ErrorCode::InvalidToken));

@@ -1,10 +1,14 @@
-//! Credentials: admin passwords (argon2id), interface keys (encrypted at rest, revealable), access
-//! tokens (random, stored hashed), and constant-time comparison of secrets.
+//! Credentials and who may come in: admin passwords (argon2id), interface keys (sealed at rest,
+//! revealable), access tokens, SSO tickets and web sessions, member password and TOTP login, the IP
+//! allow list's check, and constant-time comparison of secrets.
 //!
 //! Nothing here talks to the network or decides protocol answers; callers map failures to codes.
 
 pub mod access;
+pub mod allow_list;
+pub mod member_login;
 pub mod passwords;
+pub mod tickets;
 pub mod tokens;
 pub mod vault;
 

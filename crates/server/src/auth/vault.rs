@@ -45,6 +45,13 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// Whether a key file exists and others than its owner may read or write it (mode bits beyond
+/// 0600): the key that opens every interface key would then be theirs too.
+pub fn key_file_exposed(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+}
+
 impl Vault {
     /// Opens the key file, creating it with a fresh random key (mode 0600) if it does not exist.
     pub fn open_or_create(path: &Path) -> Result<Vault, VaultError> {
@@ -54,7 +61,12 @@ impl Vault {
         };
         if !path.exists() {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(io)?;
+                use std::os::unix::fs::DirBuilderExt as _;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(io)?;
             }
             match std::fs::OpenOptions::new()
                 .write(true)

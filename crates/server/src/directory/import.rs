@@ -8,7 +8,9 @@
 //! no version. A new member without a password can sign in only through SSO until one is set.
 
 use super::{ChangeSet, DirError, Scope, departments, finish, members};
-use crate::store::{self, Store, oplog::OplogEntry};
+use crate::push::hub::Hub;
+use crate::store::{self, Store};
+use crate::tenants::OplogEntry;
 use bizmail_protocol::directory::{Action, PartySync, UserSync};
 use bizmail_protocol::{ErrorCode, Params, PartyPath};
 
@@ -89,10 +91,44 @@ impl ImportRow {
     }
 }
 
-/// Creates every department the rows name (and their ancestors) in one transaction. Paths that
-/// are not valid are skipped here; their rows are refused with the path's error later.
-pub async fn ensure_departments(
+/// An import into one tenant's directory, as one admin: `bizmail import` and the benchmarks load
+/// org charts through it. Get one from [`crate::tenants::Admin::importer`].
+#[derive(Debug, Clone)]
+pub struct Importer {
+    store: Store,
+    hub: Hub,
+    scope: Scope,
+    oplog: OplogEntry,
+}
+
+impl Importer {
+    /// An importer into `scope`'s tenant; its operation-log rows name `admin`.
+    pub(crate) fn new(store: Store, hub: Hub, scope: Scope, admin: &str) -> Importer {
+        let oplog = oplog_row(scope.tenant_id, admin);
+        Importer {
+            store,
+            hub,
+            scope,
+            oplog,
+        }
+    }
+
+    /// Creates every department the rows name (and their ancestors) in one transaction. Paths
+    /// that are not valid are skipped here; their rows are refused with the path's error later.
+    pub async fn ensure_departments(&self, rows: &[ImportRow]) -> Result<(), DirError> {
+        ensure_departments(&self.store, &self.hub, &self.scope, rows, &self.oplog).await
+    }
+
+    /// Applies one batch of rows in one transaction; rows the directory's rules refuse are
+    /// reported, not applied.
+    pub async fn apply_batch(&self, rows: &[ImportRow]) -> Result<BatchReport, DirError> {
+        apply_batch(&self.store, &self.hub, &self.scope, rows, &self.oplog).await
+    }
+}
+
+async fn ensure_departments(
     store: &Store,
+    hub: &Hub,
     scope: &Scope,
     rows: &[ImportRow],
     oplog: &OplogEntry,
@@ -123,13 +159,13 @@ pub async fn ensure_departments(
         (!changes.is_empty()).then_some(oplog),
     )
     .await?;
-    tx.commit().await?;
+    crate::push::publish(hub, tx.commit().await?);
     Ok(())
 }
 
-/// Applies one batch of rows in one transaction.
-pub async fn apply_batch(
+async fn apply_batch(
     store: &Store,
+    hub: &Hub,
     scope: &Scope,
     rows: &[ImportRow],
     oplog: &OplogEntry,
@@ -161,7 +197,10 @@ pub async fn apply_batch(
     for (row, req) in prepared {
         match members::prepare(req).await {
             Ok(p) => hashed.push((row, p)),
-            Err(e) => report.refused.push((row.line, row.alias.clone(), e.code())),
+            Err(DirError::Refused(code)) => {
+                report.refused.push((row.line, row.alias.clone(), code))
+            }
+            Err(e) => return Err(e),
         }
     }
     let mut tx = store.begin().await?;
@@ -171,7 +210,9 @@ pub async fn apply_batch(
             Ok(members::Outcome::Added) => report.added += 1,
             Ok(members::Outcome::Changed) => report.changed += 1,
             Ok(members::Outcome::Unchanged | members::Outcome::Deleted) => report.unchanged += 1,
-            Err(DirError::Api(code)) => report.refused.push((row.line, row.alias.clone(), code)),
+            Err(DirError::Refused(code)) => {
+                report.refused.push((row.line, row.alias.clone(), code))
+            }
             Err(e) => return Err(e),
         }
     }
@@ -190,7 +231,7 @@ pub async fn apply_batch(
         (!changes.is_empty()).then_some(&row),
     )
     .await?;
-    tx.commit().await?;
+    crate::push::publish(hub, tx.commit().await?);
     report.refused.sort_by_key(|r| r.0);
     Ok(report)
 }
@@ -208,7 +249,7 @@ fn parse_add(row: &ImportRow) -> Result<UserSync, ErrorCode> {
 }
 
 /// The operation-log row an import writes for its batches.
-pub fn oplog_row(tenant_id: i64, admin: &str) -> OplogEntry {
+fn oplog_row(tenant_id: i64, admin: &str) -> OplogEntry {
     OplogEntry {
         tenant_id: Some(tenant_id),
         at_ms: store::now_ms(),

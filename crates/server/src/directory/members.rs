@@ -1,7 +1,7 @@
 //! Members and their aliases: `user/sync`, `user/get`, `user/list`, `user/check`,
 //! `user/swapalias`, and the second-factor flag of `user/openwxtoken`/`closewxtoken`.
 
-use super::{ChangeSet, DirResult, Scope, departments, resolve_member};
+use super::{ChangeSet, DirError, DirResult, Scope, departments, resolve_member};
 use crate::auth::passwords;
 use crate::store::directory::{self as db, MemberRow, kind};
 use crate::store::{self, Conn};
@@ -29,8 +29,8 @@ pub async fn prepare(req: UserSync) -> DirResult<PreparedSync> {
             let value = p.value.clone();
             let hash = tokio::task::spawn_blocking(move || passwords::hash(&value))
                 .await
-                .map_err(|_| ErrorCode::TemporarilyUnavailable)?
-                .map_err(|_| ErrorCode::TemporarilyUnavailable)?;
+                .map_err(|e| DirError::Internal(format!("password hashing task: {e}")))?
+                .map_err(|e| DirError::Internal(format!("password hashing: {e}")))?;
             Some(hash)
         }
         None => None,
@@ -130,6 +130,13 @@ async fn modify(
 ) -> DirResult<Outcome> {
     let old = resolve_member(conn, scope, alias).await?;
     let primary = Address::parse(&old.address).ok_or(ErrorCode::UserNotFound)?;
+    // `Alias` may name the member by an alias, so the protocol could not drop the primary
+    // address from `Slave` (see `slave_list`): it is ignored here, the same way.
+    let mut f = f;
+    if let Some(slaves) = f.slaves.take() {
+        let rest: Vec<Address> = slaves.into_iter().filter(|s| *s != primary).collect();
+        f.slaves = (!rest.is_empty()).then_some(rest);
+    }
     if let Some(slaves) = &f.slaves {
         check_slaves(conn, scope, &primary, Some(old.id), slaves).await?;
     }
@@ -192,8 +199,8 @@ async fn modify(
     }
 }
 
-/// Aliases must be in the tenant's domains, not the member's own address, and free (or already
-/// this member's aliases).
+/// Aliases must be in the tenant's domains, not the member's own address (the callers have
+/// dropped it already), and free (or already this member's aliases).
 async fn check_slaves(
     conn: &mut Conn<'_>,
     scope: &Scope,
@@ -274,7 +281,7 @@ pub async fn new_count(
     let m = resolve_member(conn, scope, address)
         .await
         .map_err(|e| match e {
-            super::DirError::Api(ErrorCode::UserNotFound) => ErrorCode::MailboxNotFound.into(),
+            super::DirError::Refused(ErrorCode::UserNotFound) => ErrorCode::MailboxNotFound.into(),
             other => other,
         })?;
     let unread = store::mail::unread(conn, m.id).await?;

@@ -11,42 +11,42 @@ pub mod groups;
 pub mod import;
 pub mod members;
 
-use crate::store::oplog::OplogEntry;
 use crate::store::{self, Conn, StoreError, Tx};
+use crate::tenants::OplogEntry;
 use bizmail_protocol::directory::Action;
-use bizmail_protocol::{Address, ErrorCode};
+use bizmail_protocol::response::VerNotice;
+use bizmail_protocol::{Address, ErrorCode, Ver};
 
-/// Why a directory operation failed: a protocol answer, or the store.
+/// Why a directory operation failed. Refusals are named by the protocol's catalogue of refusals
+/// (`ErrorCode`, a typed enum: the directory's rules *are* the protocol's); how a refusal or a
+/// failure travels on the wire (its number, its HTTP status, a log line) is decided in `http`.
 #[derive(Debug, thiserror::Error)]
 pub enum DirError {
-    /// A refusal the client sees as this code.
-    #[error("{0}")]
-    Api(ErrorCode),
-    /// The store failed; the client sees `temporarily_unavailable`.
+    /// The rules refuse the request.
+    #[error("refused: {0}")]
+    Refused(ErrorCode),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Something else inside the server failed (hashing a password, say); the text says what.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<ErrorCode> for DirError {
     fn from(c: ErrorCode) -> DirError {
-        DirError::Api(c)
+        DirError::Refused(c)
     }
 }
 
 impl DirError {
-    /// The code a client is answered with. Store failures are logged here, once.
-    pub fn code(&self) -> ErrorCode {
+    /// A store conflict (a unique violation: two concurrent calls raced for one address or one
+    /// department path) as the refusal `as_code`: the loser sees what it would have seen one
+    /// moment later. Other errors pass through.
+    pub fn conflict_as(self, as_code: ErrorCode) -> DirError {
         match self {
-            DirError::Api(c) => *c,
-            DirError::Store(e) if e.is_unique_violation() => {
-                // Two concurrent calls raced for one address or path: the loser sees what it would
-                // have seen one moment later.
-                ErrorCode::AliasExists
-            }
-            DirError::Store(e) => {
-                tracing::error!(error = %e, "store failure in a directory operation");
-                ErrorCode::TemporarilyUnavailable
-            }
+            DirError::Store(e) if e.is_unique_violation() => DirError::Refused(as_code),
+            other => other,
         }
     }
 }
@@ -161,8 +161,11 @@ pub async fn finish(
             store::changes::append_change(&mut conn, tenant_id, v, seq, address, action.code())
                 .await?;
         }
-        let payload = serde_json::json!({ "Ver": v.to_string() }).to_string();
-        store::changes::append_event(&mut conn, tenant_id, now, "ver", &payload).await?;
+        let notice = VerNotice {
+            ver: Ver(u64::try_from(v).unwrap_or(0)),
+        };
+        let payload = serde_json::to_string(&notice).unwrap_or_default();
+        store::events::append_event(tx, tenant_id, now, "ver", &payload).await?;
         ver = Some(v);
     }
     if let Some(row) = oplog {
@@ -211,9 +214,27 @@ pub enum Change {
 }
 
 /// Applies one change in its own transaction with its operation-log row (§7: one call, one
-/// transaction, one version bump). Returns the new directory version.
+/// transaction, one version bump), then wakes the tenant's polls. Returns the new version.
 pub async fn apply(
     store: &store::Store,
+    hub: &crate::push::hub::Hub,
+    scope: &Scope,
+    change: Change,
+    oplog: Option<&OplogEntry>,
+) -> DirResult<Option<i64>> {
+    // A lost race for a department path is a department conflict; for anything else, an address.
+    let conflict = match change {
+        Change::PartySync(_) => ErrorCode::PartyExists,
+        _ => ErrorCode::AliasExists,
+    };
+    apply_in_tx(store, hub, scope, change, oplog)
+        .await
+        .map_err(|e| e.conflict_as(conflict))
+}
+
+async fn apply_in_tx(
+    store: &store::Store,
+    hub: &crate::push::hub::Hub,
     scope: &Scope,
     change: Change,
     oplog: Option<&OplogEntry>,
@@ -243,6 +264,6 @@ pub async fn apply(
         }
     }
     let ver = finish(&mut tx, scope.tenant_id, &changes, true, oplog).await?;
-    tx.commit().await?;
+    crate::push::publish(hub, tx.commit().await?);
     Ok(ver)
 }

@@ -8,11 +8,12 @@
 //! on another site can neither read the cookie nor make the browser send it on a cross-site POST.
 
 use super::AppState;
+use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
 use super::request::ClientIp;
-use super::webmail::{cookie, current_session, message, over_https, page, session_cookie};
+use super::webmail::{cookie, current_session, over_https, page, session_cookie};
+use crate::auth::member_login::{self as login, Accepted, CodePage, Enrolment, Failed};
 use crate::auth::{random_bytes, secrets_equal};
-use crate::login::{self, Accepted, CodePage, Enrolment, Failed};
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -190,9 +191,7 @@ pub async fn submit(
             )
                 .into_response()
         }
-        Err(Failed::Unavailable) => {
-            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
-        }
+        Err(Failed::Unavailable(cause)) => unavailable_page(t, "a mailbox login", &cause),
         Err(Failed::Limited) => limited(),
         Err(_) => {
             crate::telemetry::web_login("password", "refused");
@@ -235,9 +234,7 @@ pub async fn code_form(
             let (jar, csrf) = form_token(jar, secure);
             (jar, code_page(t, StatusCode::OK, &csrf, &p, "")).into_response()
         }
-        Err(Failed::Unavailable) => {
-            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
-        }
+        Err(Failed::Unavailable(cause)) => unavailable_page(t, "a mailbox login", &cause),
         Err(_) => start_again(t, jar, secure),
     }
 }
@@ -265,8 +262,8 @@ pub async fn code_submit(
     };
     let address = match login::challenge_address(&state.store, &challenge).await {
         Ok(a) => a,
-        Err(Failed::Unavailable) => {
-            return message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None);
+        Err(Failed::Unavailable(cause)) => {
+            return unavailable_page(t, "a mailbox login", &cause);
         }
         Err(_) => return start_again(t, jar, secure),
     };
@@ -303,9 +300,7 @@ pub async fn code_submit(
                 .await
         }
         Err(Failed::Expired) => start_again(t, jar, secure),
-        Err(Failed::Unavailable) => {
-            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
-        }
+        Err(Failed::Unavailable(cause)) => unavailable_page(t, "a mailbox login", &cause),
     }
 }
 

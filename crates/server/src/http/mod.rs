@@ -1,6 +1,7 @@
 //! The axum router and nothing else: handlers parse with `bizmail_protocol`, call one domain
 //! function, and answer through [`reply::Reply`]. No SQL and no protocol quirk lives here.
 
+pub mod error;
 pub mod health;
 pub mod i18n;
 pub mod login;
@@ -14,8 +15,8 @@ pub mod webmail;
 
 use crate::auth::vault::Vault;
 use crate::config::Config;
-use crate::oplog::OplogWriter;
 use crate::store::Store;
+use crate::tenants::oplog::OplogWriter;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub scopes: Arc<crate::directory::ScopeCache>,
     /// Wakes held `listen` polls.
     pub hub: crate::push::hub::Hub,
+    /// Members' mailboxes (the web mailbox reads and changes mail only through them).
+    pub mailboxes: crate::mail::Mailboxes,
 }
 
 /// The per-client-address rate limiters.

@@ -4,7 +4,8 @@ use super::AppState;
 use super::reply::Reply;
 use super::request::ApiRequest;
 use crate::auth::access;
-use crate::store::{self, oplog::OplogEntry};
+use crate::store;
+use crate::tenants::OplogEntry;
 use axum::extract::State;
 use bizmail_protocol::ErrorCode;
 use bizmail_protocol::credentials::client_credentials;
@@ -56,11 +57,10 @@ pub async fn token(State(state): State<AppState>, req: ApiRequest) -> Reply {
             Some(issued.tenant_id),
             0,
         ),
-        Err(refusal) => (
-            Reply::Error(refusal.code),
-            refusal.tenant_id,
-            i64::from(refusal.code.code()),
-        ),
+        Err(refusal) => {
+            let (tenant_id, errcode) = (refusal.tenant_id, i64::from(refusal.code.code()));
+            (Reply::from(refusal), tenant_id, errcode)
+        }
     };
     // Token requests are logged for the tenant they name, so an admin sees who asked for tokens
     // (and who tried the wrong key). Requests for unknown admins belong to no tenant.

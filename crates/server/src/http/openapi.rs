@@ -6,7 +6,8 @@ use super::reply::Reply;
 use super::request::ApiRequest;
 use crate::auth::access::{self, Grant};
 use crate::directory::{self, Change, DirError, departments, members};
-use crate::store::{self, oplog::OplogEntry};
+use crate::store;
+use crate::tenants::OplogEntry;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use bizmail_protocol::credentials::access_token;
@@ -64,10 +65,10 @@ async fn guarded(
     let token = access_token(req.authorization.as_deref(), &params);
     let grant = match access::authorize(&state.store, token, req.client_ip).await {
         Ok(g) => g,
-        Err(refusal) => {
+        Err(mut refusal) => {
             row.tenant_id = refusal.tenant_id;
-            row.admin = refusal.admin;
-            return (Reply::Error(refusal.code), false);
+            row.admin = std::mem::take(&mut refusal.admin);
+            return (Reply::from(refusal), false);
         }
     };
     row.tenant_id = Some(grant.tenant_id);
@@ -75,7 +76,7 @@ async fn guarded(
     match dispatch(state, endpoint, &grant, &params, row).await {
         Ok(Answer::Read(reply)) => (reply, false),
         Ok(Answer::Written) => (Reply::Empty, true),
-        Err(e) => (Reply::Error(e.code()), false),
+        Err(e) => (Reply::from(e), false),
     }
 }
 
@@ -103,7 +104,7 @@ async fn dispatch(
     if endpoint == "mail/authkey" {
         let alias = req::alias_param(params)?;
         let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
-        let ticket = crate::sso::issue_ticket(
+        let ticket = crate::auth::tickets::issue_ticket(
             &state.store,
             &scope,
             &alias,
@@ -166,8 +167,7 @@ async fn dispatch(
         _ => return read(state, endpoint, grant, params).await.map(Answer::Read),
     };
     let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
-    directory::apply(&state.store, &scope, change, Some(row)).await?;
-    state.hub.wake(grant.tenant_id);
+    directory::apply(&state.store, &state.hub, &scope, change, Some(row)).await?;
     Ok(Answer::Written)
 }
 

@@ -4,10 +4,11 @@
 //! integrator uses for bizmail works.
 
 use super::AppState;
+use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
 use super::request::ApiRequest;
 use super::webmail::{message, over_https, session_cookie};
-use crate::sso::{self, Refused};
+use crate::auth::tickets::{self, Refused};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -38,7 +39,7 @@ pub async fn login(
     if agent.is_empty() || user.is_empty() || ticket.is_empty() {
         return refused(t, StatusCode::FORBIDDEN);
     }
-    match sso::login(&state.store, &agent, &user, &ticket).await {
+    match tickets::login(&state.store, &agent, &user, &ticket).await {
         Ok(opened) => {
             crate::telemetry::web_login("sso", "ok");
             let target = match params.get_nonempty("mailid") {
@@ -58,9 +59,7 @@ pub async fn login(
             crate::telemetry::web_login("sso", "refused");
             refused(t, StatusCode::FORBIDDEN)
         }
-        Err(Refused::Unavailable) => {
-            message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
-        }
+        Err(Refused::Unavailable(e)) => unavailable_page(t, "an SSO login", &e),
     }
 }
 

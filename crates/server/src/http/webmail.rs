@@ -9,11 +9,11 @@
 //! policy, with remote images only after the reader asks for them.
 
 use super::AppState;
+use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
-use crate::mail::mailbox::{self, Owner};
+use crate::auth::tickets::{self, Session};
+use crate::mail::Owner;
 use crate::mail::render;
-use crate::sso::{self, Session};
-use crate::store;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "bizmail_session";
-const PAGE_SIZE: i64 = 50;
+const PAGE_SIZE: u32 = 50;
 
 #[derive(Template)]
 #[template(path = "page.html")]
@@ -187,10 +187,6 @@ pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
     cookie(SESSION_COOKIE, value, secure)
 }
 
-fn unavailable(t: &Texts) -> Response {
-    message(t, StatusCode::SERVICE_UNAVAILABLE, t.unavailable, "", None)
-}
-
 fn signed_out(t: &Texts) -> Response {
     message(
         t,
@@ -218,7 +214,7 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
         match current_session(state, &jar).await {
             Ok(Some(s)) => Ok(SignedIn(s)),
             Ok(None) => Err(signed_out(t)),
-            Err(_) => Err(unavailable(t)),
+            Err(e) => Err(unavailable_page(t, "looking up a session", &e)),
         }
     }
 }
@@ -232,7 +228,7 @@ pub async fn current_session(
         return Ok(None);
     };
     let config = &state.config;
-    sso::session(
+    tickets::session(
         &state.store,
         c.value(),
         config.session_idle_secs,
@@ -256,20 +252,15 @@ pub async fn inbox(
 ) -> Response {
     let t = lang.texts();
     let page_no = q.page.unwrap_or(0).max(0);
-    let copies = match state.store.acquire().await {
-        Ok(mut c) => {
-            store::mail::copies(
-                &mut c.conn(),
-                s.member_id,
-                PAGE_SIZE + 1,
-                page_no * PAGE_SIZE,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    let Ok(mut copies) = copies else {
-        return unavailable(t);
+    // A page past any mailbox's end is an empty page, not an overflow.
+    let offset = u32::try_from(page_no.saturating_mul(i64::from(PAGE_SIZE))).unwrap_or(u32::MAX);
+    let mut copies = match state
+        .mailboxes
+        .list(&owner(&s), PAGE_SIZE + 1, offset)
+        .await
+    {
+        Ok(copies) => copies,
+        Err(e) => return unavailable_page(t, "listing a mailbox", &e),
     };
     let more = copies.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
     copies.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
@@ -334,11 +325,7 @@ async fn own_mail(
     s: &Session,
     mail_id: &str,
 ) -> Result<(Vec<u8>, bool), Response> {
-    let raw = match state.store.acquire().await {
-        Ok(mut c) => store::mail::copy_of(&mut c.conn(), s.member_id, mail_id).await,
-        Err(e) => Err(e),
-    };
-    match raw {
+    match state.mailboxes.read(&owner(s), mail_id).await {
         Ok(Some(copy)) => Ok(copy),
         Ok(None) => Err(message(
             t,
@@ -347,7 +334,7 @@ async fn own_mail(
             "",
             Some(s),
         )),
-        Err(_) => Err(unavailable(t)),
+        Err(e) => Err(unavailable_page(t, "reading a mail", &e)),
     }
 }
 
@@ -365,12 +352,8 @@ pub async fn read(
         Err(r) => return r,
     };
     // Only an unread mail needs the write (and sends the notice); reading it again is read-only.
-    if !seen
-        && mailbox::mark(&state.store, &state.hub, &owner(&s), &mail_id, true)
-            .await
-            .is_err()
-    {
-        return unavailable(t);
+    if !seen && let Err(e) = state.mailboxes.mark(&owner(&s), &mail_id, true).await {
+        return unavailable_page(t, "marking a mail read", &e);
     }
     let parsed = MessageParser::default().parse(&raw);
     let header = |n: &str| {
@@ -572,15 +555,15 @@ pub async fn act(
     if !csrf_ok(&s, &form) {
         return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(&s));
     }
-    let (store, hub, owner) = (&state.store, &state.hub, &owner(&s));
+    let (boxes, owner) = (&state.mailboxes, &owner(&s));
     let done = match action {
-        MailAction::Seen => mailbox::mark(store, hub, owner, &mail_id, true).await,
-        MailAction::Unread => mailbox::mark(store, hub, owner, &mail_id, false).await,
-        MailAction::Delete => mailbox::delete(store, hub, owner, &mail_id).await,
+        MailAction::Seen => boxes.mark(owner, &mail_id, true).await,
+        MailAction::Unread => boxes.mark(owner, &mail_id, false).await,
+        MailAction::Delete => boxes.delete(owner, &mail_id).await,
     };
     match done {
         Ok(_) => Redirect::to("/mail/").into_response(),
-        Err(_) => unavailable(t),
+        Err(e) => unavailable_page(t, "changing a mail", &e),
     }
 }
 
@@ -597,9 +580,9 @@ pub async fn logout(
         return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(&s));
     }
     if let Some(c) = jar.get(SESSION_COOKIE)
-        && sso::logout(&state.store, c.value()).await.is_err()
+        && let Err(e) = tickets::logout(&state.store, c.value()).await
     {
-        return unavailable(t);
+        return unavailable_page(t, "signing out", &e);
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     (jar, message(t, StatusCode::OK, t.signed_out, "", None)).into_response()

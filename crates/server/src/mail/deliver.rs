@@ -4,6 +4,7 @@
 //! sender is told so (§9).
 
 use super::route::Mailbox;
+use crate::push::hub::Hub;
 use crate::store::mail::NewMessage;
 use crate::store::{self, Store, StoreError};
 use base64::Engine as _;
@@ -98,9 +99,11 @@ pub fn summarize(text: &str) -> String {
     unfold(text).chars().take(SUMMARY_CHARS).collect()
 }
 
-/// Stores `data` for every mailbox in one transaction and returns what the push announces.
+/// Stores `data` for every mailbox in one transaction, wakes the tenants' polls, and returns what
+/// the push announces. Only once this returns `Ok` is the message durable (the SMTP `250`).
 pub async fn deliver(
     store: &Store,
+    hub: &Hub,
     env: &Envelope,
     mailboxes: &[Mailbox],
     data: &[u8],
@@ -116,10 +119,10 @@ pub async fn deliver(
     let mut tx = store.begin().await?;
     for (tenant_id, boxes) in by_tenant {
         let message = parse_fields(tenant_id, raw.clone());
-        let conn = &mut tx.conn();
-        let message_id = store::mail::insert_message(conn, &message, now).await?;
+        let message_id = store::mail::insert_message(&mut tx.conn(), &message, now).await?;
         for m in boxes {
             let mail_id = new_mail_id();
+            let conn = &mut tx.conn();
             store::mail::insert_copy(conn, &mail_id, tenant_id, m.member_id, message_id, now)
                 .await?;
             let unread = store::mail::add_unread(conn, m.member_id, 1).await?;
@@ -133,11 +136,11 @@ pub async fn deliver(
                 new_count: u64::try_from(unread).unwrap_or(0),
             };
             let payload = serde_json::to_string(&notice).unwrap_or_default();
-            store::changes::append_event(conn, tenant_id, now, "newmail", &payload).await?;
+            store::events::append_event(&mut tx, tenant_id, now, "newmail", &payload).await?;
             out.push(Delivered { tenant_id, notice });
         }
     }
-    tx.commit().await?;
+    crate::push::publish(hub, tx.commit().await?);
     Ok(out)
 }
 

@@ -1,10 +1,116 @@
-//! Changes to a member's mailbox that change its unread count (read, unread, delete). Each one
-//! commits with an unread-count notice for `listen` (§5: every change of a member's unread count
-//! that is not a new mail) and wakes the tenant's polls. The web mailbox changes mail only here.
+//! Members' mailboxes as a mail client sees them: [`Mailboxes`] lists, reads, marks and deletes.
+//! Every change of a member's unread count commits with an unread-count notice for `listen` (§5:
+//! every change of the count that is not a new mail) and wakes the tenant's polls. The web mailbox
+//! (and later IMAP) change mail only here.
 
 use crate::push::hub::Hub;
 use crate::store::{self, Store, StoreError};
 use bizmail_protocol::response::UnreadNotice;
+
+/// One copy in a mailbox, for listings.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MailCopy {
+    /// The copy's MailId.
+    pub mail_id: String,
+    /// From as written.
+    pub from_header: String,
+    /// Decoded subject.
+    pub subject: String,
+    /// Text summary.
+    pub summary: String,
+    /// Size of the raw message in bytes.
+    pub size: i64,
+    /// Whether it was read.
+    pub seen: bool,
+    /// When it arrived, Unix milliseconds.
+    pub received_ms: i64,
+}
+
+/// The mailboxes of a store, for whoever reads mail (the web mailbox, tests, later IMAP).
+#[derive(Debug, Clone)]
+pub struct Mailboxes {
+    store: Store,
+    hub: Hub,
+}
+
+impl Mailboxes {
+    /// Mailboxes over a store, waking `hub`'s polls after changes.
+    pub(crate) fn new(store: Store, hub: Hub) -> Mailboxes {
+        Mailboxes { store, hub }
+    }
+
+    /// The mailbox an address (a member's primary address or alias, any tenant) leads to;
+    /// `None` for an unknown address or a group's.
+    pub async fn owner(&self, address: &str) -> Result<Option<Owner>, StoreError> {
+        let mut pooled = self.store.acquire().await?;
+        let member = store::directory::member_by_address(&mut pooled.conn(), address).await?;
+        Ok(member.map(|m| Owner {
+            tenant_id: m.tenant_id,
+            member_id: m.id,
+            address: m.address,
+        }))
+    }
+
+    /// A page of the mailbox, newest first.
+    pub async fn list(
+        &self,
+        owner: &Owner,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<MailCopy>, StoreError> {
+        let mut pooled = self.store.acquire().await?;
+        store::mail::copies(
+            &mut pooled.conn(),
+            owner.member_id,
+            i64::from(limit),
+            i64::from(offset),
+        )
+        .await
+    }
+
+    /// The message behind one copy, exactly as it was received.
+    pub async fn raw(&self, owner: &Owner, mail_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut pooled = self.store.acquire().await?;
+        store::mail::raw_of(&mut pooled.conn(), owner.member_id, mail_id).await
+    }
+
+    /// The member's unread count, as `mail/newcount` answers it.
+    pub async fn unread(&self, owner: &Owner) -> Result<i64, StoreError> {
+        let mut pooled = self.store.acquire().await?;
+        store::mail::unread(&mut pooled.conn(), owner.member_id).await
+    }
+
+    /// The message behind one copy and whether the copy was read.
+    pub async fn read(
+        &self,
+        owner: &Owner,
+        mail_id: &str,
+    ) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
+        let mut pooled = self.store.acquire().await?;
+        store::mail::copy_of(&mut pooled.conn(), owner.member_id, mail_id).await
+    }
+
+    /// How many messages a tenant stores (a message delivered to several members is one).
+    pub async fn stored_messages(&self, tenant_id: i64) -> Result<i64, StoreError> {
+        let mut pooled = self.store.acquire().await?;
+        store::mail::message_count(&mut pooled.conn(), tenant_id).await
+    }
+
+    /// Marks a mail read (`seen = true`) or unread.
+    pub async fn mark(
+        &self,
+        owner: &Owner,
+        mail_id: &str,
+        seen: bool,
+    ) -> Result<Changed, StoreError> {
+        mark(&self.store, &self.hub, owner, mail_id, seen).await
+    }
+
+    /// Deletes a mail; deleting an unread one lowers the unread count.
+    pub async fn delete(&self, owner: &Owner, mail_id: &str) -> Result<Changed, StoreError> {
+        delete(&self.store, &self.hub, owner, mail_id).await
+    }
+}
 
 /// The mailbox of one member.
 #[derive(Debug, Clone)]
@@ -29,7 +135,7 @@ pub enum Changed {
 }
 
 /// Marks a mail read (`seen = true`) or unread.
-pub async fn mark(
+pub(crate) async fn mark(
     store: &Store,
     hub: &Hub,
     owner: &Owner,
@@ -43,15 +149,12 @@ pub async fn mark(
         Some(b) if b == seen => Changed::Unchanged,
         Some(_) => Changed::Unread(adjust(&mut tx, owner, if seen { -1 } else { 1 }).await?),
     };
-    tx.commit().await?;
-    if let Changed::Unread(_) = changed {
-        hub.wake(owner.tenant_id);
-    }
+    crate::push::publish(hub, tx.commit().await?);
     Ok(changed)
 }
 
 /// Deletes a mail; deleting an unread one lowers the unread count.
-pub async fn delete(
+pub(crate) async fn delete(
     store: &Store,
     hub: &Hub,
     owner: &Owner,
@@ -64,10 +167,7 @@ pub async fn delete(
         Some(true) => Changed::Unchanged,
         Some(false) => Changed::Unread(adjust(&mut tx, owner, -1).await?),
     };
-    tx.commit().await?;
-    if let Changed::Unread(_) = changed {
-        hub.wake(owner.tenant_id);
-    }
+    crate::push::publish(hub, tx.commit().await?);
     Ok(changed)
 }
 
@@ -79,7 +179,6 @@ async fn adjust(tx: &mut store::Tx, owner: &Owner, delta: i64) -> Result<i64, St
         new_count: u64::try_from(unread).unwrap_or(0),
     };
     let payload = serde_json::to_string(&notice).unwrap_or_default();
-    store::changes::append_event(conn, owner.tenant_id, store::now_ms(), "unread", &payload)
-        .await?;
+    store::events::append_event(tx, owner.tenant_id, store::now_ms(), "unread", &payload).await?;
     Ok(unread)
 }

@@ -4,5 +4,7 @@
 
 pub mod deliver;
 pub mod mailbox;
+
+pub use mailbox::{Changed, MailCopy, Mailboxes, Owner};
 pub mod render;
 pub mod route;

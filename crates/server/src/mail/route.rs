@@ -18,8 +18,8 @@ pub struct Mailbox {
     pub address: String,
 }
 
-/// Why a recipient is refused, with the SMTP reply it gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a recipient is refused. The SMTP reply each gets is decided by `smtp`.
+#[derive(Debug)]
 pub enum Refusal {
     /// Not an address at all.
     BadSyntax,
@@ -30,28 +30,12 @@ pub enum Refusal {
     /// A group the sender may not send to.
     NotPermitted,
     /// The store failed; the sender may retry.
-    Unavailable,
-}
-
-impl Refusal {
-    /// The SMTP reply line (without CRLF).
-    pub fn reply(self) -> &'static str {
-        match self {
-            Refusal::BadSyntax => "501 5.1.3 Bad recipient address syntax",
-            Refusal::NotHosted => {
-                "550 5.7.1 Relaying denied: this server does not host that domain"
-            }
-            Refusal::Unknown => "550 5.1.1 No such user here",
-            Refusal::NotPermitted => "550 5.7.1 You may not send to this group",
-            Refusal::Unavailable => "451 4.3.0 Temporary failure, try again later",
-        }
-    }
+    Unavailable(StoreError),
 }
 
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Refusal {
-        tracing::error!(error = %e, "store failure while routing a recipient");
-        Refusal::Unavailable
+        Refusal::Unavailable(e)
     }
 }
 

@@ -11,12 +11,23 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
 
+/// The first wait after a failed `LISTEN`; it doubles with each failure in a row.
+const RETRY_MIN: std::time::Duration = std::time::Duration::from_millis(500);
+/// The longest wait between two `LISTEN` attempts.
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The wake-up board. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
     tenants: Arc<Mutex<HashMap<i64, Arc<Notify>>>>,
     closing: watch::Sender<bool>,
     held: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("held", &self.held()).finish()
+    }
 }
 
 /// Counts a poll as held while it lives (dropped with the poll, however the poll ends).
@@ -106,21 +117,27 @@ impl Hub {
         };
         let (pool, hub) = (pool.clone(), self.clone());
         Some(tokio::spawn(async move {
+            let mut backoff = RETRY_MIN;
             loop {
-                let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                let listening = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut l) => l.listen("bizmail_events").await.map(|()| l),
+                    Err(e) => Err(e),
+                };
+                let mut listener = match listening {
                     Ok(l) => l,
                     Err(e) => {
-                        tracing::warn!(error = %e, "LISTEN connection failed; retrying");
+                        // Every failure waits, growing to RETRY_MAX, so a database that refuses
+                        // LISTEN (or is down) is not hammered in a loop.
+                        tracing::warn!(error = %e, retry_in = ?backoff, "LISTEN failed; retrying");
                         tokio::select! {
                             _ = stopped.wait_for(|s| *s) => return,
-                            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                            () = tokio::time::sleep(backoff) => {}
                         }
+                        backoff = (backoff * 2).min(RETRY_MAX);
+                        continue;
                     }
                 };
-                if let Err(e) = listener.listen("bizmail_events").await {
-                    tracing::warn!(error = %e, "LISTEN failed; retrying");
-                    continue;
-                }
+                backoff = RETRY_MIN;
                 // Anything sent before LISTEN took effect may have been missed.
                 hub.wake_all();
                 loop {
@@ -142,6 +159,11 @@ impl Hub {
                             break;
                         }
                     }
+                }
+                // A connection that keeps dropping right after LISTEN is not retried in a loop.
+                tokio::select! {
+                    _ = stopped.wait_for(|s| *s) => return,
+                    () = tokio::time::sleep(RETRY_MIN) => {}
                 }
             }
         }))

@@ -12,13 +12,14 @@
 use super::hub::Hub;
 use crate::store::{self, Store, StoreError};
 use bizmail_protocol::Ver;
+use bizmail_protocol::response::{Idle, VerNotice};
 use std::time::Duration;
 
 /// What a poll answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PollAnswer {
     /// `{"Ver":"<current>"}`.
-    Version(i64),
+    Version(Ver),
     /// A notice, as stored (new mail or unread count).
     Notice(String),
     /// `{"Ret":0}`: nothing happened, call again.
@@ -29,11 +30,16 @@ impl PollAnswer {
     /// The JSON body.
     pub fn body(&self) -> String {
         match self {
-            PollAnswer::Version(v) => serde_json::json!({ "Ver": v.to_string() }).to_string(),
+            PollAnswer::Version(ver) => json(&VerNotice { ver: *ver }),
             PollAnswer::Notice(payload) => payload.clone(),
-            PollAnswer::Idle => r#"{"Ret":0}"#.to_owned(),
+            PollAnswer::Idle => json(&Idle::default()),
         }
     }
+}
+
+fn json(answer: &impl serde::Serialize) -> String {
+    // These answers are plain structs of strings and numbers: serializing cannot fail.
+    serde_json::to_string(answer).unwrap_or_default()
 }
 
 /// The settings of a poll.
@@ -58,17 +64,18 @@ pub async fn poll(
     let held = i64::try_from(ver.map_or(0, |v| v.0)).unwrap_or(i64::MAX);
     let now = store::now_ms();
     let grace_ms = i64::try_from(settings.grace.as_millis()).unwrap_or(i64::MAX);
-    match store::push::cursor(store, token_hash).await? {
+    match store::events::cursor(store, token_hash).await? {
         None => {
-            let head = store::changes::head_event(store, tenant_id).await?;
-            store::push::create_cursor(store, token_hash, tenant_id, head, now).await?;
+            let head = store::events::head_event(store, tenant_id).await?;
+            store::events::create_cursor(store, token_hash, tenant_id, head, now).await?;
         }
         Some(c) if now - c.seen_ms > grace_ms => {
             // Away past the grace period: offline, so what happened meanwhile is not for it.
-            let head = store::changes::head_event(store, tenant_id).await?;
-            store::push::advance(store, token_hash, c.event_id, head.max(c.event_id), now).await?;
+            let head = store::events::head_event(store, tenant_id).await?;
+            store::events::advance(store, token_hash, c.event_id, head.max(c.event_id), now)
+                .await?;
         }
-        Some(_) => store::push::touch(store, token_hash, now).await?,
+        Some(_) => store::events::touch(store, token_hash, now).await?,
     }
     let _held = hub.hold();
     let notify = hub.tenant(tenant_id);
@@ -80,16 +87,18 @@ pub async fn poll(
         tokio::pin!(woken);
         woken.as_mut().enable();
 
-        let current = store::push::version(store, tenant_id).await?;
+        let current = store::events::version(store, tenant_id).await?;
         if current > held {
-            store::push::touch(store, token_hash, store::now_ms()).await?;
-            return Ok(PollAnswer::Version(current));
+            store::events::touch(store, token_hash, store::now_ms()).await?;
+            return Ok(PollAnswer::Version(
+                Ver(u64::try_from(current).unwrap_or(0)),
+            ));
         }
-        let cursor = store::push::cursor(store, token_hash)
+        let cursor = store::events::cursor(store, token_hash)
             .await?
             .map_or(0, |c| c.event_id);
-        if let Some((id, payload)) = store::push::next_notice(store, tenant_id, cursor).await? {
-            if store::push::advance(store, token_hash, cursor, id, store::now_ms()).await? {
+        if let Some((id, payload)) = store::events::next_notice(store, tenant_id, cursor).await? {
+            if store::events::advance(store, token_hash, cursor, id, store::now_ms()).await? {
                 return Ok(PollAnswer::Notice(payload));
             }
             // Another poll of this token took it: look again.
@@ -103,7 +112,7 @@ pub async fn poll(
         tokio::select! {
             () = &mut woken => {}
             () = tokio::time::sleep_until(deadline) => {
-                store::push::touch(store, token_hash, store::now_ms()).await?;
+                store::events::touch(store, token_hash, store::now_ms()).await?;
                 return Ok(PollAnswer::Idle);
             }
             // The guard `wait_for` returns is not `Send`: drop it inside the branch's own future.

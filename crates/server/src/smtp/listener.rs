@@ -93,8 +93,7 @@ pub async fn serve(
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let tls = settings.tls.clone();
-            let end = Session::new(stream, ip, settings.clone(), store.clone())
-                .with_hub(hub.clone())
+            let end = Session::new(stream, ip, settings.clone(), store.clone(), hub.clone())
                 .run()
                 .await;
             if let (End::StartTls(stream), Some(acceptor)) = (end, tls) {
@@ -102,8 +101,7 @@ pub async fn serve(
                     tokio::time::timeout(settings.command_timeout, acceptor.accept(stream)).await;
                 match handshake {
                     Ok(Ok(tls_stream)) => {
-                        Session::new(tls_stream, ip, settings, store)
-                            .with_hub(hub)
+                        Session::new(tls_stream, ip, settings, store, hub)
                             .run_after_tls()
                             .await;
                     }

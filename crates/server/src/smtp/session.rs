@@ -8,6 +8,7 @@
 use super::SmtpSettings;
 use crate::mail::deliver::{self, Envelope};
 use crate::mail::route::{self, Mailbox};
+use crate::push::hub::Hub;
 use crate::store::Store;
 use bizmail_protocol::Address;
 use smtp_proto::request::receiver::DataReceiver;
@@ -53,7 +54,7 @@ pub struct Session<S> {
     recipients: usize,
     bad_commands: u32,
     tls_active: bool,
-    hub: Option<crate::push::hub::Hub>,
+    hub: Hub,
 }
 
 /// What one command asks of the session loop.
@@ -78,9 +79,31 @@ struct Sender {
     address: Option<Address>,
 }
 
+/// The SMTP reply line (without CRLF) for a refused recipient; a store failure is logged here.
+fn refusal_reply(refusal: route::Refusal) -> &'static str {
+    use route::Refusal;
+    match refusal {
+        Refusal::BadSyntax => "501 5.1.3 Bad recipient address syntax",
+        Refusal::NotHosted => "550 5.7.1 Relaying denied: this server does not host that domain",
+        Refusal::Unknown => "550 5.1.1 No such user here",
+        Refusal::NotPermitted => "550 5.7.1 You may not send to this group",
+        Refusal::Unavailable(e) => {
+            tracing::error!(error = %e, "routing a recipient failed");
+            "451 4.3.0 Temporary failure, try again later"
+        }
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    /// A session on `stream` from `client_ip`.
-    pub fn new(stream: S, client_ip: IpAddr, settings: SmtpSettings, store: Store) -> Session<S> {
+    /// A session on `stream` from `client_ip`, storing into `store` and waking `hub`'s polls.
+    /// Outside the crate, sessions come from [`crate::Running::smtp_session`].
+    pub(crate) fn new(
+        stream: S,
+        client_ip: IpAddr,
+        settings: SmtpSettings,
+        store: Store,
+        hub: Hub,
+    ) -> Session<S> {
         let (r, w) = tokio::io::split(stream);
         Session {
             reader: BufReader::new(r),
@@ -94,14 +117,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             recipients: 0,
             bad_commands: 0,
             tls_active: false,
-            hub: None,
+            hub,
         }
-    }
-
-    /// Wakes `listen` polls through `hub` after each stored message.
-    pub fn with_hub(mut self, hub: crate::push::hub::Hub) -> Self {
-        self.hub = Some(hub);
-        self
     }
 
     /// Runs the conversation to its end, greeting first.
@@ -226,7 +243,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         }
                         self.reply("250 2.1.5 OK").await?;
                     }
-                    Err(refusal) => self.reply(refusal.reply()).await?,
+                    Err(refusal) => self.reply(refusal_reply(refusal)).await?,
                 }
             }
             Request::Data => return self.data().await,
@@ -307,18 +324,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .map(|s| s.raw.clone())
                 .unwrap_or_default(),
         };
-        let result = deliver::deliver(&self.store, &env, &self.mailboxes, &data).await;
+        let result = deliver::deliver(&self.store, &self.hub, &env, &self.mailboxes, &data).await;
         self.reset();
         match result {
             Ok(copies) => {
                 tracing::debug!(copies = copies.len(), "message stored");
-                if let Some(hub) = &self.hub {
-                    let mut tenants: Vec<i64> = copies.iter().map(|c| c.tenant_id).collect();
-                    tenants.dedup();
-                    for t in tenants {
-                        hub.wake(t);
-                    }
-                }
                 crate::telemetry::smtp_message("accepted");
                 self.reply("250 2.0.0 OK: message stored").await?;
             }

@@ -1,7 +1,6 @@
-//! Directory versions, the change log of `user/list`, the event log of `listen`, and operation-log
-//! rows written inside a change's own transaction.
+//! Directory versions and the change log of `user/list` (§7.3).
 
-use super::{Conn, Store, StoreResult, on_conn, on_pool};
+use super::{Conn, Store, StoreResult, on_conn};
 
 /// Moves the tenant's directory version to `max(now_ms, last + 1)` (§1) and returns it.
 pub async fn bump_version(conn: &mut Conn<'_>, tenant_id: i64, now_ms: i64) -> StoreResult<i64> {
@@ -67,35 +66,6 @@ pub async fn changes_since(
     })?)
 }
 
-/// Appends a notice for `listen` (`kind`: `ver`, `newmail`, `unread`; `payload`: JSON).
-pub async fn append_event(
-    conn: &mut Conn<'_>,
-    tenant_id: i64,
-    now_ms: i64,
-    kind: &str,
-    payload: &str,
-) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO events (tenant_id, at_ms, kind, payload) VALUES ($1, $2, $3, $4)"
-    )
-    .bind(tenant_id)
-    .bind(now_ms)
-    .bind(kind)
-    .bind(payload)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    // On PostgreSQL, tell every node: the notification is delivered when (and only if) this
-    // transaction commits. Identical notifications of one transaction are folded into one.
-    if let Conn::Postgres(c) = conn {
-        sqlx::query("SELECT pg_notify('bizmail_events', $1)")
-            .bind(tenant_id.to_string())
-            .execute(&mut **c)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Deletes member changes with versions below `cutoff` and raises the floor of the tenants that
 /// lost some, so their clients with older versions get the full list (§7.3).
 pub async fn prune_changes(store: &Store, cutoff: i64) -> StoreResult<u64> {
@@ -115,16 +85,6 @@ pub async fn prune_changes(store: &Store, cutoff: i64) -> StoreResult<u64> {
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
-    tx.commit().await?;
+    tx.commit().await?.no_events();
     Ok(n)
-}
-
-/// The newest event id of a tenant (0 when none): where a new client's cursor starts.
-pub async fn head_event(store: &Store, tenant_id: i64) -> StoreResult<i64> {
-    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, i64>(
-        "SELECT COALESCE(MAX(id), 0) FROM events WHERE tenant_id = $1"
-    )
-    .bind(tenant_id)
-    .fetch_one(p)
-    .await)?)
 }

@@ -1,6 +1,7 @@
 //! Received mail: messages (stored once), mailbox copies (one per person), unread counts.
 
 use super::{Conn, StoreResult, on_conn};
+use crate::mail::MailCopy;
 
 /// A parsed message, ready to store.
 #[derive(Debug, Clone)]
@@ -21,25 +22,6 @@ pub struct NewMessage {
     pub message_id: String,
     /// The first 100 characters of the text.
     pub summary: String,
-}
-
-/// One copy in a mailbox, for listings.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct CopyRow {
-    /// The copy's MailId.
-    pub mail_id: String,
-    /// From as written.
-    pub from_header: String,
-    /// Decoded subject.
-    pub subject: String,
-    /// Text summary.
-    pub summary: String,
-    /// Size of the raw message in bytes.
-    pub size: i64,
-    /// Whether it was read.
-    pub seen: bool,
-    /// When it arrived, Unix milliseconds.
-    pub received_ms: i64,
 }
 
 /// The tenant that hosts a mail domain.
@@ -127,8 +109,8 @@ pub async fn copies(
     member_id: i64,
     limit: i64,
     offset: i64,
-) -> StoreResult<Vec<CopyRow>> {
-    Ok(on_conn!(conn, |c| sqlx::query_as::<_, CopyRow>(
+) -> StoreResult<Vec<MailCopy>> {
+    Ok(on_conn!(conn, |c| sqlx::query_as::<_, MailCopy>(
         "SELECT b.mail_id, m.from_header, m.subject, m.summary, m.size, b.seen, b.received_ms \
          FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = $1 \
          ORDER BY b.received_ms DESC, b.mail_id LIMIT $2 OFFSET $3"

@@ -6,13 +6,13 @@
 //! per backend; where the dialects differ, a function says so and matches on the backend.
 //! One submodule per group of tables. Nothing outside this module sees a pool or a row.
 
+pub mod challenges;
 pub mod changes;
 pub mod directory;
-pub mod login;
+pub mod events;
 pub mod mail;
 pub mod oplog;
-pub mod push;
-pub mod sso;
+pub mod sessions;
 pub mod tenants;
 pub mod tokens;
 
@@ -36,12 +36,12 @@ macro_rules! on_pool {
 /// Runs one body inside whichever transaction `$tx` holds, binding the connection to `$conn`.
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t, _) => {
+        match &mut (*$tx).inner {
+            $crate::store::TxInner::Sqlite(t, _) => {
                 let $conn = &mut **t;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            $crate::store::TxInner::Postgres(t) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -134,7 +134,14 @@ pub enum Store {
 }
 
 /// An open write transaction on either backend; dropped without [`Tx::commit`], it rolls back.
-pub enum Tx {
+/// It remembers the tenants whose events it appended, so that its commit can say whom to wake.
+pub struct Tx {
+    inner: TxInner,
+    woken: Vec<i64>,
+}
+
+/// The transaction itself, on one backend.
+pub enum TxInner {
     /// A SQLite transaction, begun `IMMEDIATE` (so a writer never fails to upgrade a read lock),
     /// holding this process's writer slot until it ends (fields drop in order: the transaction
     /// first, then the slot).
@@ -146,22 +153,52 @@ pub enum Tx {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+/// What a committed transaction changed that others wait for: the tenants whose events it
+/// appended. Hand it to `push::publish`, which wakes their held polls; dropping it unpublished
+/// only delays those polls until their next wake-up or timeout, never loses a notice.
+#[derive(Debug, Default)]
+#[must_use = "publish the commit (push::publish) so held polls see its events at once"]
+pub struct Committed {
+    /// The tenants whose event logs grew, each once.
+    pub tenants: Vec<i64>,
+}
+
+impl Committed {
+    /// Says that a transaction was never meant to append events (a store-internal one): nothing
+    /// to publish.
+    pub fn no_events(self) {
+        debug_assert!(
+            self.tenants.is_empty(),
+            "a commit with events went unpublished"
+        );
+    }
+}
+
 impl Tx {
     /// The transaction's connection, for store functions that take a [`Conn`].
     pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(t, _) => Conn::Sqlite(t),
-            Tx::Postgres(t) => Conn::Postgres(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t, _) => Conn::Sqlite(t),
+            TxInner::Postgres(t) => Conn::Postgres(t),
         }
     }
 
-    /// Commits; only after this returns is the change durable.
-    pub async fn commit(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(t, _slot) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+    /// Notes that this transaction appended events of `tenant_id` (the events module calls it).
+    fn wakes(&mut self, tenant_id: i64) {
+        if !self.woken.contains(&tenant_id) {
+            self.woken.push(tenant_id);
         }
-        Ok(())
+    }
+
+    /// Commits; only after this returns is the change durable. Returns whom to wake.
+    pub async fn commit(self) -> StoreResult<Committed> {
+        match self.inner {
+            TxInner::Sqlite(t, _slot) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(Committed {
+            tenants: self.woken,
+        })
     }
 }
 
@@ -182,7 +219,7 @@ impl Store {
             }
             _ => {
                 if config.database_url.trim().is_empty() {
-                    std::fs::create_dir_all(&config.data_dir)
+                    private_data_dir(&config.data_dir)
                         .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
                 }
                 let options = SqliteConnectOptions::from_str(&url)?
@@ -228,12 +265,16 @@ impl Store {
 
     /// Begins a write transaction.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match self {
+        let inner = match self {
             Store::Sqlite { pool, writer } => {
                 let slot = writer.clone().lock_owned().await;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, slot)
+                TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, slot)
             }
-            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Store::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            woken: Vec::new(),
         })
     }
 
@@ -259,6 +300,48 @@ impl Store {
         on_pool!(self, |p| p.close().await)
     }
 }
+
+/// Makes the data folder private to its owner: created (with its parents) as 0700, an existing
+/// one tightened to 0700, and the SQLite file created 0600 before SQLite opens it. SQLite gives
+/// its `-wal` and `-shm` files the database file's mode, so every mail and password hash stays
+/// readable by the owner only. Files of older versions are tightened too.
+pub fn private_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    tighten(dir, 0o700)?;
+    let db = dir.join(SQLITE_FILE);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&db)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.join(format!("{SQLITE_FILE}{suffix}"));
+        if file.exists() {
+            tighten(&file, 0o600)?;
+        }
+    }
+    return Ok(());
+
+    fn tighten(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+        let meta = std::fs::metadata(path)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        }
+        Ok(())
+    }
+}
+
+/// The SQLite file's name in the data folder.
+pub const SQLITE_FILE: &str = "bizmail.sqlite";
 
 /// A configured number of seconds in milliseconds, the unit of every time column (saturating:
 /// an absurdly long lifetime means "never", not an overflow).

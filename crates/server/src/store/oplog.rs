@@ -1,25 +1,7 @@
 //! The operation log (操作记录): one row per OpenApi call, accepted or refused.
 
-use super::{Conn, Store, StoreResult, on_conn, on_pool};
-
-/// One operation-log row. `params` is already masked (passwords, keys and tokens as `***`).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct OplogEntry {
-    /// The tenant, when the call could be tied to one.
-    pub tenant_id: Option<i64>,
-    /// When the call was answered, Unix milliseconds.
-    pub at_ms: i64,
-    /// The caller's address.
-    pub client_ip: String,
-    /// The admin whose token or `client_id` was used; empty when unknown.
-    pub admin: String,
-    /// The path called, e.g. `openapi/user/get`.
-    pub endpoint: String,
-    /// The parameters as one masked line.
-    pub params: String,
-    /// 0 for success, else the error code answered.
-    pub errcode: i64,
-}
+use super::{Committed, Conn, Store, StoreResult, on_conn, on_pool};
+pub use crate::tenants::oplog::OplogEntry;
 
 /// Writes one row on the caller's connection; a change writes its row inside its own
 /// transaction, so a committed change always has its row.
@@ -51,7 +33,7 @@ pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()>
     for r in rows {
         insert(&mut tx.conn(), r).await?;
     }
-    tx.commit().await
+    tx.commit().await.map(Committed::no_events)
 }
 
 /// The newest `limit` rows of a tenant, newest first.

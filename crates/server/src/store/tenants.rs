@@ -1,22 +1,18 @@
 //! Tenants, their mail domains and admin accounts, the interface key and the OpenApi switches.
 
-use super::{Store, StoreResult, Tx, on_pool, on_tx};
+use super::{Committed, Store, StoreResult, Tx, on_pool, on_tx};
 
 /// One tenant's OpenApi settings as the token endpoint and the API guard need them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TenantRow {
     /// The tenant's id.
     pub id: i64,
-    /// A display name (the first domain at creation).
-    pub name: String,
     /// The encrypted interface key; `None` until the OpenApi is applied for.
     pub openapi_key: Option<Vec<u8>>,
     /// Whether sync is switched on.
     pub openapi_enabled: bool,
     /// Allowed client CIDRs, one per line; empty means any.
     pub ip_allow: String,
-    /// The directory version (§1).
-    pub dir_version: i64,
 }
 
 /// An admin account with its tenant's OpenApi settings.
@@ -93,11 +89,11 @@ pub async fn find_admin(store: &Store, name: &str) -> StoreResult<Option<AdminRo
 pub async fn find_tenant(store: &Store, id: i64) -> StoreResult<Option<TenantRow>> {
     Ok(on_pool!(store, |p| {
         sqlx::query_as::<_, TenantRow>(
-        "SELECT id, name, openapi_key, openapi_enabled, ip_allow, dir_version FROM tenants WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(p)
-    .await
+            "SELECT id, openapi_key, openapi_enabled, ip_allow FROM tenants WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await
     })?)
 }
 
@@ -143,7 +139,7 @@ pub async fn replace_openapi_key(
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
-    tx.commit().await
+    tx.commit().await.map(Committed::no_events)
 }
 
 /// Sets the encrypted interface key inside a larger transaction (tenant creation).

@@ -29,7 +29,7 @@ pub async fn issue_ticket(
     }
     let ticket = hex::encode_upper(random_bytes::<56>());
     let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
-    store::sso::insert_ticket(
+    store::sessions::insert_ticket(
         store,
         &token_hash(&ticket),
         scope.tenant_id,
@@ -41,18 +41,17 @@ pub async fn issue_ticket(
 }
 
 /// Why a login was refused. The page says no more than "this link is not valid".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Refused {
     /// Unknown, used or expired ticket; or a ticket for another member, tenant or admin.
     BadTicket,
-    /// The store failed.
-    Unavailable,
+    /// The store failed (the page says "temporarily unavailable"; the cause is logged by `http`).
+    Unavailable(StoreError),
 }
 
 impl From<StoreError> for Refused {
     fn from(e: StoreError) -> Refused {
-        tracing::error!(error = %e, "store failure during SSO login");
-        Refused::Unavailable
+        Refused::Unavailable(e)
     }
 }
 
@@ -73,9 +72,10 @@ pub async fn login(
     ticket: &str,
 ) -> Result<Opened, Refused> {
     let now = store::now_ms();
-    let (tenant_id, member_id) = store::sso::burn_ticket(store, &token_hash(ticket.trim()), now)
-        .await?
-        .ok_or(Refused::BadTicket)?;
+    let (tenant_id, member_id) =
+        store::sessions::burn_ticket(store, &token_hash(ticket.trim()), now)
+            .await?
+            .ok_or(Refused::BadTicket)?;
     let admin = store::tenants::find_admin(store, agent.trim())
         .await?
         .ok_or(Refused::BadTicket)?;
@@ -89,9 +89,13 @@ pub async fn login(
     };
     let member = {
         let mut pooled = store.acquire().await?;
-        resolve_member(&mut pooled.conn(), &scope, &user)
-            .await
-            .map_err(|_| Refused::BadTicket)?
+        // Only a refusal of the directory's (no such member here) means a bad ticket; a store
+        // failure is a failure, even though the ticket is spent already.
+        match resolve_member(&mut pooled.conn(), &scope, &user).await {
+            Ok(member) => member,
+            Err(crate::directory::DirError::Store(e)) => return Err(Refused::Unavailable(e)),
+            Err(_) => return Err(Refused::BadTicket),
+        }
     };
     if member.id != member_id || !member.enabled {
         return Err(Refused::BadTicket);
@@ -108,7 +112,7 @@ pub async fn open_session(
 ) -> Result<Opened, StoreError> {
     let session_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
     let csrf = hex::encode(random_bytes::<16>());
-    store::sso::insert_session(
+    store::sessions::insert_session(
         store,
         &token_hash(&session_id),
         tenant_id,
@@ -140,7 +144,7 @@ pub async fn session(
     idle_secs: u64,
     max_secs: u64,
 ) -> Result<Option<Session>, StoreError> {
-    let Some((tenant_id, member_id, csrf)) = store::sso::session(
+    let Some((tenant_id, member_id, csrf)) = store::sessions::session(
         store,
         &token_hash(session_id),
         store::now_ms(),
@@ -168,5 +172,5 @@ pub async fn session(
 
 /// Ends a session.
 pub async fn logout(store: &Store, session_id: &str) -> Result<(), StoreError> {
-    store::sso::delete_session(store, &token_hash(session_id)).await
+    store::sessions::delete_session(store, &token_hash(session_id)).await
 }

@@ -12,9 +12,9 @@
 //! Rate limits are the HTTP layer's (`http::login`). SSO logins never come here: a ticket skips the
 //! second factor, as §7.8 says.
 
+use crate::auth::tickets::{self, Opened};
 use crate::auth::vault::Vault;
 use crate::auth::{passwords, random_bytes, secrets_equal, tokens::token_hash};
-use crate::sso::{self, Opened};
 use crate::store::{self, Store, StoreError};
 use base64::Engine as _;
 use bizmail_protocol::Address;
@@ -31,7 +31,7 @@ const SECRET_BYTES: usize = 20;
 
 /// Why a login step failed. The pages say no more than "wrong address or password", "wrong code"
 /// or "start again".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failed {
     /// Wrong address or password (or no such member, or no password, or disabled).
     Credentials,
@@ -41,14 +41,13 @@ pub enum Failed {
     Expired,
     /// The mailbox's attempts are spent for now (its rate limit).
     Limited,
-    /// The store or the vault failed.
-    Unavailable,
+    /// The store, the vault or a hashing task failed; the text says how (for the log).
+    Unavailable(String),
 }
 
 impl From<StoreError> for Failed {
     fn from(e: StoreError) -> Failed {
-        tracing::error!(error = %e, "store failure during a password login");
-        Failed::Unavailable
+        Failed::Unavailable(e.to_string())
     }
 }
 
@@ -104,7 +103,7 @@ pub async fn with_password(
         passwords::verify(&typed, stored.as_deref().unwrap_or(&DECOY_HASH))
     })
     .await
-    .map_err(|_| Failed::Unavailable)?;
+    .map_err(|e| Failed::Unavailable(format!("password check task: {e}")))?;
     let member = match member {
         Some(m) if verified && m.enabled && !m.password_hash.is_empty() => m,
         _ => return Err(Failed::Credentials),
@@ -112,7 +111,7 @@ pub async fn with_password(
     if member.second_factor {
         let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
         let expires = store::now_ms().saturating_add(store::secs_to_ms(challenge_secs));
-        store::login::insert_challenge(
+        store::challenges::insert_challenge(
             store,
             &token_hash(&id),
             member.tenant_id,
@@ -123,7 +122,7 @@ pub async fn with_password(
         return Ok(Accepted::CodeNeeded(id));
     }
     Ok(Accepted::SignedIn(
-        sso::open_session(store, member.tenant_id, member.id).await?,
+        tickets::open_session(store, member.tenant_id, member.id).await?,
     ))
 }
 
@@ -148,17 +147,17 @@ pub struct Enrolment {
 /// The code page of a live challenge: starts the enrolment if the member has none yet.
 pub async fn code_page(store: &Store, vault: &Vault, challenge: &str) -> Result<CodePage, Failed> {
     let (tenant_id, member) = live_challenge(store, challenge).await?;
-    let enrolment = store::login::totp(store, member.id).await?;
+    let enrolment = store::challenges::totp(store, member.id).await?;
     let enrolment = match enrolment {
         Some(e) => e,
         None => {
             let secret = totp_rs::Secret::Raw(random_bytes::<SECRET_BYTES>().to_vec()).to_encoded();
             let sealed = vault.seal(tenant_id, &secret.to_string());
-            store::login::start_totp(store, member.id, &sealed).await?;
+            store::challenges::start_totp(store, member.id, &sealed).await?;
             // Re-read: a second tab may have started it first, and its secret is the one kept.
-            store::login::totp(store, member.id)
+            store::challenges::totp(store, member.id)
                 .await?
-                .ok_or(Failed::Unavailable)?
+                .ok_or_else(|| Failed::Unavailable("a TOTP enrolment vanished".into()))?
         }
     };
     let enrolment = if enrolment.confirmed {
@@ -167,10 +166,9 @@ pub async fn code_page(store: &Store, vault: &Vault, challenge: &str) -> Result<
         let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
         Some(Enrolment {
             secret_base32: totp.get_secret_base32(),
-            qr_png_base64: totp.get_qr_base64().map_err(|e| {
-                tracing::error!(error = %e, "drawing a TOTP QR code failed");
-                Failed::Unavailable
-            })?,
+            qr_png_base64: totp
+                .get_qr_base64()
+                .map_err(|e| Failed::Unavailable(format!("drawing a TOTP QR code: {e}")))?,
         })
     };
     Ok(CodePage {
@@ -192,7 +190,7 @@ pub async fn with_code(
     code: &str,
 ) -> Result<Opened, Failed> {
     let (tenant_id, member) = live_challenge(store, challenge).await?;
-    let enrolment = store::login::totp(store, member.id)
+    let enrolment = store::challenges::totp(store, member.id)
         .await?
         .ok_or(Failed::Expired)?;
     let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
@@ -204,11 +202,11 @@ pub async fn with_code(
             secrets_equal(totp.generate(at).as_bytes(), code.as_bytes())
         })
         .ok_or(Failed::Code)?;
-    if !store::login::accept_step(store, member.id, step).await? {
+    if !store::challenges::accept_step(store, member.id, step).await? {
         return Err(Failed::Code);
     }
-    store::login::delete_challenge(store, &token_hash(challenge)).await?;
-    Ok(sso::open_session(store, tenant_id, member.id).await?)
+    store::challenges::delete_challenge(store, &token_hash(challenge)).await?;
+    Ok(tickets::open_session(store, tenant_id, member.id).await?)
 }
 
 /// The tenant and the (still enabled) member of a live challenge.
@@ -217,7 +215,7 @@ async fn live_challenge(
     challenge: &str,
 ) -> Result<(i64, store::directory::MemberRow), Failed> {
     let (tenant_id, member_id) =
-        store::login::challenge(store, &token_hash(challenge), store::now_ms())
+        store::challenges::challenge(store, &token_hash(challenge), store::now_ms())
             .await?
             .ok_or(Failed::Expired)?;
     let mut pooled = store.acquire().await?;
@@ -230,13 +228,14 @@ async fn live_challenge(
 
 /// The TOTP of a sealed secret, labelled for an authenticator app as `bizmail (address)`.
 fn totp_for(vault: &Vault, tenant_id: i64, sealed: &[u8], address: &str) -> Result<TOTP, Failed> {
-    let secret = vault.open(tenant_id, sealed).map_err(|_| {
-        tracing::error!("a TOTP secret does not open with this vault's key");
-        Failed::Unavailable
+    let secret = vault.open(tenant_id, sealed).map_err(|e| {
+        Failed::Unavailable(format!(
+            "a TOTP secret does not open with this key file: {e}"
+        ))
     })?;
     let bytes = totp_rs::Secret::Encoded(secret)
         .to_bytes()
-        .map_err(|_| Failed::Unavailable)?;
+        .map_err(|e| Failed::Unavailable(format!("a stored TOTP secret: {e:?}")))?;
     TOTP::new(
         Algorithm::SHA1,
         6,
@@ -246,10 +245,7 @@ fn totp_for(vault: &Vault, tenant_id: i64, sealed: &[u8], address: &str) -> Resu
         Some("bizmail".to_owned()),
         address.to_owned(),
     )
-    .map_err(|e| {
-        tracing::error!(error = %e, "a stored TOTP secret is unusable");
-        Failed::Unavailable
-    })
+    .map_err(|e| Failed::Unavailable(format!("a stored TOTP secret is unusable: {e}")))
 }
 
 fn unix_secs() -> u64 {

@@ -11,15 +11,13 @@ pub struct TotpRow {
     pub secret_sealed: Vec<u8>,
     /// True once a code from the authenticator app was accepted.
     pub confirmed: bool,
-    /// The newest time step accepted; codes of this step or older are refused.
-    pub last_step: i64,
 }
 
 /// The member's enrolment, if it started.
 pub async fn totp(store: &Store, member_id: i64) -> StoreResult<Option<TotpRow>> {
     Ok(on_pool!(store, |p| {
         sqlx::query_as::<_, TotpRow>(
-            "SELECT secret_sealed, confirmed, last_step FROM member_totp WHERE member_id = $1",
+            "SELECT secret_sealed, confirmed FROM member_totp WHERE member_id = $1",
         )
         .bind(member_id)
         .fetch_optional(p)

@@ -1,6 +1,7 @@
-//! Listen cursors and reading the event log for `openapi/listen`.
+//! The event log of `openapi/listen`, all of it: appending notices (inside the transaction that
+//! causes them), listen cursors, reading past a cursor, and pruning.
 
-use super::{Store, StoreResult, on_pool};
+use super::{Conn, Store, StoreResult, Tx, on_conn, on_pool};
 
 /// A client's place in its tenant's event log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
@@ -127,4 +128,46 @@ pub async fn prune(store: &Store, before_ms: i64) -> StoreResult<u64> {
     .await
     .map(|r| r.rows_affected()))?;
     Ok(n)
+}
+
+/// Appends a notice for `listen` (`kind`: `ver`, `newmail`, `unread`; `payload`: JSON). The
+/// transaction remembers the tenant, so its commit names it for `push::publish`.
+pub async fn append_event(
+    tx: &mut Tx,
+    tenant_id: i64,
+    now_ms: i64,
+    kind: &str,
+    payload: &str,
+) -> StoreResult<()> {
+    tx.wakes(tenant_id);
+    let conn = &mut tx.conn();
+    on_conn!(conn, |c| sqlx::query(
+        "INSERT INTO events (tenant_id, at_ms, kind, payload) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(tenant_id)
+    .bind(now_ms)
+    .bind(kind)
+    .bind(payload)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    // On PostgreSQL, tell every node: the notification is delivered when (and only if) this
+    // transaction commits. Identical notifications of one transaction are folded into one.
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT pg_notify('bizmail_events', $1)")
+            .bind(tenant_id.to_string())
+            .execute(&mut **c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The newest event id of a tenant (0 when none): where a new client's cursor starts.
+pub async fn head_event(store: &Store, tenant_id: i64) -> StoreResult<i64> {
+    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(MAX(id), 0) FROM events WHERE tenant_id = $1"
+    )
+    .bind(tenant_id)
+    .fetch_one(p)
+    .await)?)
 }

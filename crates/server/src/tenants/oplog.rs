@@ -4,8 +4,27 @@
 //! Rows still queued when the process is killed are lost; the writer drains the queue on graceful
 //! shutdown. Calls that change the directory will write their row inside their own transaction.
 
-use crate::store::{Store, oplog::OplogEntry};
+use crate::store::Store;
 use tokio::sync::{mpsc, oneshot};
+
+/// One operation-log row. `params` is already masked (passwords, keys and tokens as `***`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OplogEntry {
+    /// The tenant, when the call could be tied to one.
+    pub tenant_id: Option<i64>,
+    /// When the call was answered, Unix milliseconds.
+    pub at_ms: i64,
+    /// The caller's address.
+    pub client_ip: String,
+    /// The admin whose token or `client_id` was used; empty when unknown.
+    pub admin: String,
+    /// The path called, e.g. `openapi/user/get`.
+    pub endpoint: String,
+    /// The parameters as one masked line.
+    pub params: String,
+    /// 0 for success, else the error code answered.
+    pub errcode: i64,
+}
 
 const QUEUE: usize = 16_384;
 const BATCH: usize = 512;
