@@ -1,0 +1,90 @@
+//! The project's chores as a library, so the tidy rules run both as `cargo xtask tidy` and as a
+//! test of `cargo test --workspace`.
+
+use std::path::{Path, PathBuf};
+
+/// The longest a source file may be: past it, a file usually does two jobs.
+pub const MAX_LINES: usize = 600;
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Every `.rs` file under `crates/` (build output and fuzz artifacts excluded), sorted.
+pub fn rust_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.join("crates")];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = e.file_name();
+            if path.is_dir() {
+                if name != "target" && !name.to_string_lossy().starts_with('.') {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The house rules every Rust file breaks, one line per breach: each file opens with a `//!`
+/// line saying what it is for, and none is longer than [`MAX_LINES`].
+pub fn tidy(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for path in rust_files(root) {
+        let shown = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            problems.push(format!("{shown}: not readable as UTF-8"));
+            continue;
+        };
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if !first.starts_with("//!") {
+            problems.push(format!(
+                "{shown}: no `//!` module doc on its first line (say what the module is for)"
+            ));
+        }
+        let lines = text.lines().count();
+        if lines > MAX_LINES {
+            problems.push(format!(
+                "{shown}: {lines} lines, over {MAX_LINES} (a sign it does two jobs: split it)"
+            ));
+        }
+    }
+    problems
+}
+
+/// What the tests need from Debian that may be missing: the PostgreSQL server binaries (the test
+/// harness runs throwaway clusters with them), Chromium and its WebDriver (the browser tests).
+pub fn missing_packages() -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    let has_initdb = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
+        versions
+            .flatten()
+            .any(|v| v.path().join("bin/initdb").exists())
+    });
+    if !has_initdb {
+        missing.push("postgresql");
+    }
+    if !Path::new("/usr/bin/chromium").exists() {
+        missing.push("chromium");
+    }
+    if !Path::new("/usr/bin/chromedriver").exists() {
+        missing.push("chromium-driver");
+    }
+    missing
+}
