@@ -6,6 +6,7 @@
 
 mod admin_cmds;
 mod import;
+mod remote;
 mod serve;
 
 use bizmail_server::Config;
@@ -46,6 +47,12 @@ enum Command {
     /// A member's web-mailbox login: reset a lost authenticator.
     #[command(subcommand)]
     Member(admin_cmds::MemberCommand),
+    /// Call any OpenApi endpoint (`bizmail api user/get Alias=bob@example.com`); the token is
+    /// fetched for you; the answer is printed as pretty JSON.
+    Api(remote::ApiArgs),
+    /// Hold `openapi/listen` and print each notice (new mail, unread counts, directory changes)
+    /// as it arrives, like an integration would see it.
+    Listen(remote::ListenArgs),
 }
 
 /// Where the store is: the flags every store-touching command shares.
@@ -97,6 +104,8 @@ async fn main() -> std::process::ExitCode {
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,
         Command::Member(c) => admin_cmds::member(c).await,
+        Command::Api(a) => remote::api(a).await,
+        Command::Listen(a) => remote::listen(a).await,
         Command::Import(a) => match import::run(a).await {
             Ok(true) => Ok(()),
             Ok(false) => return std::process::ExitCode::FAILURE,

@@ -4,9 +4,23 @@
 //! and fetches a new one once when a call answers `1200 invalid_token` (what every recorded client
 //! does). Answers are classified the protocol's way: an empty body is success without data, an
 //! `{"errcode",…}` body is an [`ApiError`], anything else is the endpoint's JSON.
+//!
+//! Every endpoint has a typed method: the directory (`user_*`, `party_*`, `group_*`, in
+//! [`directory`]), mail (`mail_new_count`, `mail_auth_key`, [`Client::sso_url`], in [`mail`]) and
+//! the push ([`Client::listen`] for one poll, [`Listener`] for the protocol's loop). Answers are
+//! the protocol crate's types, so they decode exactly what the wire carries.
 
-pub use bizmail_protocol::response::TokenResponse;
-pub use bizmail_protocol::{ApiError, ErrorCode};
+pub mod directory;
+pub mod listen;
+pub mod mail;
+
+pub use bizmail_protocol::response::{
+    AuthKey, CheckItem, CheckList, Idle, ListenAnswer, NewCount, NewMailNotice, TokenResponse,
+    UnreadNotice, UserChange, UserInfo, UserList, ValueItem, ValueList, VerNotice,
+};
+pub use bizmail_protocol::{ApiError, ErrorCode, Ver};
+pub use directory::{GroupStatus, MemberUpdate, NewGroup, NewMember, OpenType};
+pub use listen::{Listener, Notice};
 use tokio::sync::Mutex;
 
 /// What can go wrong with a call.
@@ -88,6 +102,16 @@ impl Client {
         Ok(self.fetch_token().await?.access_token)
     }
 
+    /// The server's base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The admin this client authenticates as (`client_id`, and the `agent` of SSO links).
+    pub fn admin(&self) -> &str {
+        &self.client_id
+    }
+
     /// Calls `openapi/<endpoint>` with form parameters; returns the body of a successful answer
     /// (empty for success without data). Refreshes the token once on `1200`.
     pub async fn call(&self, endpoint: &str, params: &[(&str, &str)]) -> Result<String, Error> {
@@ -112,6 +136,17 @@ impl Client {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Calls an endpoint that answers success without data: anything but an empty body is
+    /// unexpected.
+    pub async fn call_empty(&self, endpoint: &str, params: &[(&str, &str)]) -> Result<(), Error> {
+        let body = self.call(endpoint, params).await?;
+        if body.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unexpected { status: 200, body })
         }
     }
 

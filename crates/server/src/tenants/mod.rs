@@ -310,8 +310,10 @@ impl Admin {
             let mut pooled = store.acquire().await?;
             crate::directory::resolve_member(&mut pooled.conn(), &scope, &address).await
         };
-        let row =
-            found.map_err(|_| AdminError::Invalid(format!("no member {member} in this tenant")))?;
+        let row = found.map_err(|e| match e {
+            crate::directory::DirError::Store(e) => AdminError::Store(e),
+            _ => AdminError::Invalid(format!("no member {member} in this tenant")),
+        })?;
         Ok(store::challenges::delete_totp(store, row.id).await?)
     }
 
