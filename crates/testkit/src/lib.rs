@@ -209,6 +209,17 @@ impl TestServer {
         format!("{}/{}", self.base_url, path.trim_start_matches('/'))
     }
 
+    /// A typed OpenApi client (the SDK integrators use) for the seeded tenant: it fetches its
+    /// token on first use.
+    pub fn client(&self) -> bizmail_client::Client {
+        self.client_for(self.tenant())
+    }
+
+    /// A typed OpenApi client for `tenant`.
+    pub fn client_for(&self, tenant: &SeededTenant) -> bizmail_client::Client {
+        bizmail_client::Client::new(&self.base_url, &tenant.admin, &tenant.key)
+    }
+
     /// A fresh access token for the seeded tenant.
     pub async fn token(&self) -> String {
         self.token_for(self.tenant()).await
