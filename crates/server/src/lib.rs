@@ -11,6 +11,7 @@
 //! store.
 
 mod auth;
+mod clock;
 pub mod config;
 pub mod directory;
 mod http;
@@ -24,3 +25,6 @@ pub mod tenants;
 
 pub use config::Config;
 pub use server::{Running, Server, StartError};
+/// The database failed (or could not be reached); domain APIs that only read or write the
+/// store return it.
+pub use store::StoreError;

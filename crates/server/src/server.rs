@@ -43,6 +43,17 @@ pub enum StartError {
 /// The server as a library.
 pub struct Server;
 
+/// Whether the database answers a trivial query (`/healthz`). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Health(Store);
+
+impl Health {
+    /// One round trip to the database.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.0.ping().await
+    }
+}
+
 /// A started server. Dropping it without [`Running::shutdown`] leaves the tasks running until the
 /// runtime ends.
 pub struct Running {
@@ -82,14 +93,14 @@ impl Server {
         let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
         let limits = Arc::new(Limiters::from_config(&config));
         let state = AppState {
-            store: store.clone(),
-            vault: vault.clone(),
             config: config.clone(),
             oplog: oplog.clone(),
             limits: limits.clone(),
-            scopes: Arc::default(),
-            hub: hub.clone(),
+            auth: crate::auth::Auth::new(store.clone(), vault.clone()),
+            directory: crate::directory::Directory::new(store.clone(), hub.clone()),
             mailboxes: crate::mail::Mailboxes::new(store.clone(), hub.clone()),
+            push: crate::push::Push::new(store.clone(), hub.clone()),
+            health: Health(store.clone()),
         };
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await

@@ -1,9 +1,10 @@
 //! Who may call the OpenApi: issuing access tokens for admin + interface key (§3) and checking a
 //! token on every `/openapi/*` call (§1, §2).
 
-use super::{secrets_equal, tokens, vault::Vault};
+use super::Auth;
+use super::{secrets_equal, tokens};
 use crate::auth::allow_list::ip_allowed;
-use crate::store::{self, Store, StoreError, tenants};
+use crate::store::{self, StoreError, tenants};
 use bizmail_protocol::ErrorCode;
 use std::net::IpAddr;
 
@@ -62,101 +63,105 @@ fn unavailable(e: StoreError) -> Refusal {
     }
 }
 
-/// Issues a new token to `client_id` (an admin name) proving `client_secret` (the interface key).
-/// Checks in this order: unknown admin → 1100; not applied → 1102; wrong key → 1100 (compared in
-/// constant time); sync off → 1102. Each request gets a new token; older ones stay valid.
-pub async fn issue_token(
-    store: &Store,
-    vault: &Vault,
-    client_id: &str,
-    client_secret: &str,
-    lifetime_secs: u64,
-) -> Result<IssuedToken, Refusal> {
-    let admin = tenants::find_admin(store, client_id)
+impl Auth {
+    /// Issues a new token to `client_id` (an admin name) proving `client_secret` (the interface key).
+    /// Checks in this order: unknown admin → 1100; not applied → 1102; wrong key → 1100 (compared in
+    /// constant time); sync off → 1102. Each request gets a new token; older ones stay valid.
+    pub async fn issue_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        lifetime_secs: u64,
+    ) -> Result<IssuedToken, Refusal> {
+        let store = &self.store;
+        let vault = &self.vault;
+        let admin = tenants::find_admin(store, client_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or(Refusal::bare(ErrorCode::InvalidClient))?;
+        let refuse = |code| Refusal {
+            code,
+            tenant_id: Some(admin.tenant_id),
+            admin: admin.name.clone(),
+            cause: None,
+        };
+        let tenant = tenants::find_tenant(store, admin.tenant_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or(Refusal::bare(ErrorCode::InvalidClient))?;
+        let sealed = tenant
+            .openapi_key
+            .as_deref()
+            .ok_or_else(|| refuse(ErrorCode::OpenapiDisabled))?;
+        let key = vault.open(tenant.id, sealed).map_err(|e| Refusal {
+            cause: Some(format!(
+                "the interface key of tenant {} does not open: {e}",
+                tenant.id
+            )),
+            ..refuse(ErrorCode::TemporarilyUnavailable)
+        })?;
+        if !secrets_equal(
+            key.as_bytes(),
+            client_secret.trim().to_ascii_lowercase().as_bytes(),
+        ) {
+            return Err(refuse(ErrorCode::InvalidClient));
+        }
+        if !tenant.openapi_enabled {
+            return Err(refuse(ErrorCode::OpenapiDisabled));
+        }
+        let token = tokens::new_token();
+        let now = store::now_ms();
+        let lifetime_ms = store::secs_to_ms(lifetime_secs);
+        store::tokens::insert(
+            store,
+            &tokens::token_hash(&token),
+            tenant.id,
+            admin.id,
+            now,
+            now.saturating_add(lifetime_ms),
+        )
         .await
-        .map_err(unavailable)?
-        .ok_or(Refusal::bare(ErrorCode::InvalidClient))?;
-    let refuse = |code| Refusal {
-        code,
-        tenant_id: Some(admin.tenant_id),
-        admin: admin.name.clone(),
-        cause: None,
-    };
-    let tenant = tenants::find_tenant(store, admin.tenant_id)
-        .await
-        .map_err(unavailable)?
-        .ok_or(Refusal::bare(ErrorCode::InvalidClient))?;
-    let sealed = tenant
-        .openapi_key
-        .as_deref()
-        .ok_or_else(|| refuse(ErrorCode::OpenapiDisabled))?;
-    let key = vault.open(tenant.id, sealed).map_err(|e| Refusal {
-        cause: Some(format!(
-            "the interface key of tenant {} does not open: {e}",
-            tenant.id
-        )),
-        ..refuse(ErrorCode::TemporarilyUnavailable)
-    })?;
-    if !secrets_equal(
-        key.as_bytes(),
-        client_secret.trim().to_ascii_lowercase().as_bytes(),
-    ) {
-        return Err(refuse(ErrorCode::InvalidClient));
+        .map_err(unavailable)?;
+        Ok(IssuedToken {
+            token,
+            tenant_id: tenant.id,
+        })
     }
-    if !tenant.openapi_enabled {
-        return Err(refuse(ErrorCode::OpenapiDisabled));
-    }
-    let token = tokens::new_token();
-    let now = store::now_ms();
-    let lifetime_ms = store::secs_to_ms(lifetime_secs);
-    store::tokens::insert(
-        store,
-        &tokens::token_hash(&token),
-        tenant.id,
-        admin.id,
-        now,
-        now.saturating_add(lifetime_ms),
-    )
-    .await
-    .map_err(unavailable)?;
-    Ok(IssuedToken {
-        token,
-        tenant_id: tenant.id,
-    })
-}
 
-/// Checks the token of an API call from `client_ip`: missing, unknown or expired → 1200; sync
-/// off → 1102; address not on the tenant's allow list → 10001.
-pub async fn authorize(
-    store: &Store,
-    token: Option<&str>,
-    client_ip: IpAddr,
-) -> Result<Grant, Refusal> {
-    let token = token.ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
-    let token_hash = tokens::token_hash(token);
-    let grant = store::tokens::find(store, &token_hash)
-        .await
-        .map_err(unavailable)?
-        .ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
-    let refuse = |code| Refusal {
-        code,
-        tenant_id: Some(grant.tenant_id),
-        admin: grant.admin_name.clone(),
-        cause: None,
-    };
-    if grant.expires_ms <= store::now_ms() {
-        return Err(refuse(ErrorCode::InvalidToken));
+    /// Checks the token of an API call from `client_ip`: missing, unknown or expired → 1200; sync
+    /// off → 1102; address not on the tenant's allow list → 10001.
+    pub async fn authorize(
+        &self,
+        token: Option<&str>,
+        client_ip: IpAddr,
+    ) -> Result<Grant, Refusal> {
+        let store = &self.store;
+        let token = token.ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
+        let token_hash = tokens::token_hash(token);
+        let grant = store::tokens::find(store, &token_hash)
+            .await
+            .map_err(unavailable)?
+            .ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
+        let refuse = |code| Refusal {
+            code,
+            tenant_id: Some(grant.tenant_id),
+            admin: grant.admin_name.clone(),
+            cause: None,
+        };
+        if grant.expires_ms <= store::now_ms() {
+            return Err(refuse(ErrorCode::InvalidToken));
+        }
+        if !grant.openapi_enabled {
+            return Err(refuse(ErrorCode::OpenapiDisabled));
+        }
+        if !ip_allowed(&grant.ip_allow, client_ip) {
+            return Err(refuse(ErrorCode::IpNotAllowed));
+        }
+        Ok(Grant {
+            tenant_id: grant.tenant_id,
+            admin_id: grant.admin_id,
+            admin_name: grant.admin_name,
+            token_hash,
+        })
     }
-    if !grant.openapi_enabled {
-        return Err(refuse(ErrorCode::OpenapiDisabled));
-    }
-    if !ip_allowed(&grant.ip_allow, client_ip) {
-        return Err(refuse(ErrorCode::IpNotAllowed));
-    }
-    Ok(Grant {
-        tenant_id: grant.tenant_id,
-        admin_id: grant.admin_id,
-        admin_name: grant.admin_name,
-        token_hash,
-    })
 }

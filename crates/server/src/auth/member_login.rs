@@ -12,7 +12,8 @@
 //! Rate limits are the HTTP layer's (`http::login`). SSO logins never come here: a ticket skips the
 //! second factor, as §7.8 says.
 
-use crate::auth::tickets::{self, Opened};
+use super::Auth;
+use crate::auth::tickets::Opened;
 use crate::auth::vault::Vault;
 use crate::auth::{passwords, random_bytes, secrets_equal, tokens::token_hash};
 use crate::store::{self, Store, StoreError};
@@ -65,65 +66,134 @@ pub enum Accepted {
 static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| passwords::hash(&hex::encode(random_bytes::<16>())).unwrap_or_default());
 
-/// Checks an address and password; opens a session, or a challenge when the member's second
-/// factor is forced (valid for `challenge_secs`). `allow` takes one attempt from the mailbox's
-/// rate limit, before the (slow) password check: it is given the member's primary address, so
-/// that a mailbox's aliases share one allowance, or what was typed when no member has it.
-pub async fn with_password(
-    store: &Store,
-    address: &str,
-    password: &str,
-    challenge_secs: u64,
-    allow: impl FnOnce(&str) -> bool,
-) -> Result<Accepted, Failed> {
-    let member = match Address::parse(address) {
-        Some(a) => {
-            let mut pooled = store.acquire().await?;
-            store::directory::member_by_address(&mut pooled.conn(), a.as_str()).await?
+impl Auth {
+    /// Checks an address and password; opens a session, or a challenge when the member's second
+    /// factor is forced (valid for `challenge_secs`). `allow` takes one attempt from the mailbox's
+    /// rate limit, before the (slow) password check: it is given the member's primary address, so
+    /// that a mailbox's aliases share one allowance, or what was typed when no member has it.
+    pub async fn password_login(
+        &self,
+        address: &str,
+        password: &str,
+        challenge_secs: u64,
+        allow: impl FnOnce(&str) -> bool,
+    ) -> Result<Accepted, Failed> {
+        let store = &self.store;
+        let member = match Address::parse(address) {
+            Some(a) => {
+                let mut pooled = store.acquire().await?;
+                store::directory::member_by_address(&mut pooled.conn(), a.as_str()).await?
+            }
+            None => None,
+        };
+        let account = member.as_ref().map_or(address, |m| m.address.as_str());
+        if !allow(account) {
+            return Err(Failed::Limited);
         }
-        None => None,
-    };
-    let account = member.as_ref().map_or(address, |m| m.address.as_str());
-    if !allow(account) {
-        return Err(Failed::Limited);
-    }
-    let (stored, typed) = match &member {
-        Some(m) if m.enabled && !m.password_hash.is_empty() => {
-            let typed = if m.password_md5 {
-                hex::encode(Md5::digest(password.as_bytes()))
-            } else {
-                password.to_owned()
-            };
-            (Some(m.password_hash.clone()), typed)
+        let (stored, typed) = match &member {
+            Some(m) if m.enabled && !m.password_hash.is_empty() => {
+                let typed = if m.password_md5 {
+                    hex::encode(Md5::digest(password.as_bytes()))
+                } else {
+                    password.to_owned()
+                };
+                (Some(m.password_hash.clone()), typed)
+            }
+            _ => (None, password.to_owned()),
+        };
+        // On the blocking pool: argon2 is slow on purpose (and so is making the decoy, once).
+        let verified = tokio::task::spawn_blocking(move || {
+            passwords::verify(&typed, stored.as_deref().unwrap_or(&DECOY_HASH))
+        })
+        .await
+        .map_err(|e| Failed::Unavailable(format!("password check task: {e}")))?;
+        let member = match member {
+            Some(m) if verified && m.enabled && !m.password_hash.is_empty() => m,
+            _ => return Err(Failed::Credentials),
+        };
+        if member.second_factor {
+            let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+            let expires = store::now_ms().saturating_add(store::secs_to_ms(challenge_secs));
+            store::challenges::insert_challenge(
+                store,
+                &token_hash(&id),
+                member.tenant_id,
+                member.id,
+                expires,
+            )
+            .await?;
+            return Ok(Accepted::CodeNeeded(id));
         }
-        _ => (None, password.to_owned()),
-    };
-    // On the blocking pool: argon2 is slow on purpose (and so is making the decoy, once).
-    let verified = tokio::task::spawn_blocking(move || {
-        passwords::verify(&typed, stored.as_deref().unwrap_or(&DECOY_HASH))
-    })
-    .await
-    .map_err(|e| Failed::Unavailable(format!("password check task: {e}")))?;
-    let member = match member {
-        Some(m) if verified && m.enabled && !m.password_hash.is_empty() => m,
-        _ => return Err(Failed::Credentials),
-    };
-    if member.second_factor {
-        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-        let expires = store::now_ms().saturating_add(store::secs_to_ms(challenge_secs));
-        store::challenges::insert_challenge(
-            store,
-            &token_hash(&id),
-            member.tenant_id,
-            member.id,
-            expires,
-        )
-        .await?;
-        return Ok(Accepted::CodeNeeded(id));
+        Ok(Accepted::SignedIn(
+            self.open_session(member.tenant_id, member.id).await?,
+        ))
     }
-    Ok(Accepted::SignedIn(
-        tickets::open_session(store, member.tenant_id, member.id).await?,
-    ))
+
+    /// The code page of a live challenge: starts the enrolment if the member has none yet.
+    pub async fn code_page(&self, challenge: &str) -> Result<CodePage, Failed> {
+        let store = &self.store;
+        let vault = &self.vault;
+        let (tenant_id, member) = live_challenge(store, challenge).await?;
+        let enrolment = store::challenges::totp(store, member.id).await?;
+        let enrolment = match enrolment {
+            Some(e) => e,
+            None => {
+                let secret =
+                    totp_rs::Secret::Raw(random_bytes::<SECRET_BYTES>().to_vec()).to_encoded();
+                let sealed = vault.seal(tenant_id, &secret.to_string());
+                store::challenges::start_totp(store, member.id, &sealed).await?;
+                // Re-read: a second tab may have started it first, and its secret is the one kept.
+                store::challenges::totp(store, member.id)
+                    .await?
+                    .ok_or_else(|| Failed::Unavailable("a TOTP enrolment vanished".into()))?
+            }
+        };
+        let enrolment = if enrolment.confirmed {
+            None
+        } else {
+            let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
+            Some(Enrolment {
+                secret_base32: totp.get_secret_base32(),
+                qr_png_base64: totp
+                    .get_qr_base64()
+                    .map_err(|e| Failed::Unavailable(format!("drawing a TOTP QR code: {e}")))?,
+            })
+        };
+        Ok(CodePage {
+            address: member.address,
+            enrolment,
+        })
+    }
+
+    /// The member of a live challenge (for the HTTP layer's per-account limit).
+    pub async fn challenge_address(&self, challenge: &str) -> Result<String, Failed> {
+        let store = &self.store;
+        Ok(live_challenge(store, challenge).await?.1.address)
+    }
+
+    /// Checks a code for a live challenge; opens the session and ends the challenge.
+    pub async fn code_login(&self, challenge: &str, code: &str) -> Result<Opened, Failed> {
+        let store = &self.store;
+        let vault = &self.vault;
+        let (tenant_id, member) = live_challenge(store, challenge).await?;
+        let enrolment = store::challenges::totp(store, member.id)
+            .await?
+            .ok_or(Failed::Expired)?;
+        let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
+        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        let now_step = i64::try_from(unix_secs() / STEP_SECS).unwrap_or(i64::MAX);
+        let step = (now_step - SKEW_STEPS..=now_step + SKEW_STEPS)
+            .find(|&s| {
+                let at = u64::try_from(s).unwrap_or(0).saturating_mul(STEP_SECS);
+                secrets_equal(totp.generate(at).as_bytes(), code.as_bytes())
+            })
+            .ok_or(Failed::Code)?;
+        if !store::challenges::accept_step(store, member.id, step).await? {
+            return Err(Failed::Code);
+        }
+        store::challenges::delete_challenge(store, &token_hash(challenge)).await?;
+        Ok(self.open_session(tenant_id, member.id).await?)
+    }
 }
 
 /// What the code page shows for a challenge.
@@ -142,71 +212,6 @@ pub struct Enrolment {
     pub secret_base32: String,
     /// The `otpauth://` URL as a QR code: a PNG, base64-encoded.
     pub qr_png_base64: String,
-}
-
-/// The code page of a live challenge: starts the enrolment if the member has none yet.
-pub async fn code_page(store: &Store, vault: &Vault, challenge: &str) -> Result<CodePage, Failed> {
-    let (tenant_id, member) = live_challenge(store, challenge).await?;
-    let enrolment = store::challenges::totp(store, member.id).await?;
-    let enrolment = match enrolment {
-        Some(e) => e,
-        None => {
-            let secret = totp_rs::Secret::Raw(random_bytes::<SECRET_BYTES>().to_vec()).to_encoded();
-            let sealed = vault.seal(tenant_id, &secret.to_string());
-            store::challenges::start_totp(store, member.id, &sealed).await?;
-            // Re-read: a second tab may have started it first, and its secret is the one kept.
-            store::challenges::totp(store, member.id)
-                .await?
-                .ok_or_else(|| Failed::Unavailable("a TOTP enrolment vanished".into()))?
-        }
-    };
-    let enrolment = if enrolment.confirmed {
-        None
-    } else {
-        let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
-        Some(Enrolment {
-            secret_base32: totp.get_secret_base32(),
-            qr_png_base64: totp
-                .get_qr_base64()
-                .map_err(|e| Failed::Unavailable(format!("drawing a TOTP QR code: {e}")))?,
-        })
-    };
-    Ok(CodePage {
-        address: member.address,
-        enrolment,
-    })
-}
-
-/// The member of a live challenge (for the HTTP layer's per-account limit).
-pub async fn challenge_address(store: &Store, challenge: &str) -> Result<String, Failed> {
-    Ok(live_challenge(store, challenge).await?.1.address)
-}
-
-/// Checks a code for a live challenge; opens the session and ends the challenge.
-pub async fn with_code(
-    store: &Store,
-    vault: &Vault,
-    challenge: &str,
-    code: &str,
-) -> Result<Opened, Failed> {
-    let (tenant_id, member) = live_challenge(store, challenge).await?;
-    let enrolment = store::challenges::totp(store, member.id)
-        .await?
-        .ok_or(Failed::Expired)?;
-    let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let now_step = i64::try_from(unix_secs() / STEP_SECS).unwrap_or(i64::MAX);
-    let step = (now_step - SKEW_STEPS..=now_step + SKEW_STEPS)
-        .find(|&s| {
-            let at = u64::try_from(s).unwrap_or(0).saturating_mul(STEP_SECS);
-            secrets_equal(totp.generate(at).as_bytes(), code.as_bytes())
-        })
-        .ok_or(Failed::Code)?;
-    if !store::challenges::accept_step(store, member.id, step).await? {
-        return Err(Failed::Code);
-    }
-    store::challenges::delete_challenge(store, &token_hash(challenge)).await?;
-    Ok(tickets::open_session(store, tenant_id, member.id).await?)
 }
 
 /// The tenant and the (still enabled) member of a live challenge.

@@ -12,7 +12,25 @@ pub mod tickets;
 pub mod tokens;
 pub mod vault;
 
+use crate::store::Store;
 use subtle::ConstantTimeEq;
+use vault::Vault;
+
+/// Who may come in, as one handle for the routes: tokens and their checks (`access`), SSO tickets
+/// and web sessions (`tickets`), member password and TOTP logins (`member_login`). Its methods
+/// live in those modules. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    store: Store,
+    vault: Vault,
+}
+
+impl Auth {
+    /// The credentials kept in `store`, with keys and TOTP secrets sealed by `vault`.
+    pub fn new(store: Store, vault: Vault) -> Auth {
+        Auth { store, vault }
+    }
+}
 
 /// Compares two secrets in time that depends only on their lengths, never on where they differ.
 pub fn secrets_equal(a: &[u8], b: &[u8]) -> bool {

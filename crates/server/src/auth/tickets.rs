@@ -6,38 +6,144 @@
 //! ids are 32 random bytes, also stored hashed, with an idle and an absolute expiry; each session
 //! has its own anti-CSRF token for the mailbox's forms.
 
+use super::Auth;
 use crate::auth::{random_bytes, tokens::token_hash};
 use crate::directory::{DirResult, Scope, resolve_member};
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, StoreError};
 use base64::Engine as _;
 use bizmail_protocol::{Address, ErrorCode};
 
-/// A new ticket for the member at `alias` (primary or alias). A disabled member gets
-/// `user_not_found`, like an unknown one (§4).
-pub async fn issue_ticket(
-    store: &Store,
-    scope: &Scope,
-    alias: &Address,
-    lifetime_secs: u64,
-) -> DirResult<String> {
-    let member = {
-        let mut pooled = store.acquire().await?;
-        resolve_member(&mut pooled.conn(), scope, alias).await?
-    };
-    if !member.enabled {
-        return Err(ErrorCode::UserNotFound.into());
+impl Auth {
+    /// A new ticket for the member at `alias` (primary or alias). A disabled member gets
+    /// `user_not_found`, like an unknown one (§4).
+    pub async fn issue_ticket(
+        &self,
+        scope: &Scope,
+        alias: &Address,
+        lifetime_secs: u64,
+    ) -> DirResult<String> {
+        let store = &self.store;
+        let member = {
+            let mut pooled = store.acquire().await?;
+            resolve_member(&mut pooled.conn(), scope, alias).await?
+        };
+        if !member.enabled {
+            return Err(ErrorCode::UserNotFound.into());
+        }
+        let ticket = hex::encode_upper(random_bytes::<56>());
+        let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
+        store::sessions::insert_ticket(
+            store,
+            &token_hash(&ticket),
+            scope.tenant_id,
+            member.id,
+            expires,
+        )
+        .await?;
+        Ok(ticket)
     }
-    let ticket = hex::encode_upper(random_bytes::<56>());
-    let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
-    store::sessions::insert_ticket(
-        store,
-        &token_hash(&ticket),
-        scope.tenant_id,
-        member.id,
-        expires,
-    )
-    .await?;
-    Ok(ticket)
+
+    /// `/cgi-bin/login`: burns the ticket, then checks it was issued for `user` in the tenant `agent`
+    /// administers, and opens a session for that member. The ticket is burned first, so a probe with a
+    /// wrong `agent` or `user` still uses it up.
+    pub async fn sso_login(
+        &self,
+        agent: &str,
+        user: &str,
+        ticket: &str,
+    ) -> Result<Opened, Refused> {
+        let store = &self.store;
+        let now = store::now_ms();
+        let (tenant_id, member_id) =
+            store::sessions::burn_ticket(store, &token_hash(ticket.trim()), now)
+                .await?
+                .ok_or(Refused::BadTicket)?;
+        let admin = store::tenants::find_admin(store, agent.trim())
+            .await?
+            .ok_or(Refused::BadTicket)?;
+        if admin.tenant_id != tenant_id {
+            return Err(Refused::BadTicket);
+        }
+        let user = Address::parse(user).ok_or(Refused::BadTicket)?;
+        let scope = Scope {
+            tenant_id,
+            domains: Vec::new(),
+        };
+        let member = {
+            let mut pooled = store.acquire().await?;
+            // Only a refusal of the directory's (no such member here) means a bad ticket; a store
+            // failure is a failure, even though the ticket is spent already.
+            match resolve_member(&mut pooled.conn(), &scope, &user).await {
+                Ok(member) => member,
+                Err(crate::directory::DirError::Store(e)) => return Err(Refused::Unavailable(e)),
+                Err(_) => return Err(Refused::BadTicket),
+            }
+        };
+        if member.id != member_id || !member.enabled {
+            return Err(Refused::BadTicket);
+        }
+        Ok(self.open_session(tenant_id, member_id).await?)
+    }
+
+    /// Opens a web-mailbox session for a member whose identity was proven (a ticket, or a password and
+    /// whatever second factor it needs).
+    pub async fn open_session(&self, tenant_id: i64, member_id: i64) -> Result<Opened, StoreError> {
+        let store = &self.store;
+        let session_id =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let csrf = hex::encode(random_bytes::<16>());
+        store::sessions::insert_session(
+            store,
+            &token_hash(&session_id),
+            tenant_id,
+            member_id,
+            &csrf,
+            store::now_ms(),
+        )
+        .await?;
+        Ok(Opened { session_id })
+    }
+
+    /// The live session behind a cookie value, if any (touching it).
+    pub async fn session(
+        &self,
+        session_id: &str,
+        idle_secs: u64,
+        max_secs: u64,
+    ) -> Result<Option<Session>, StoreError> {
+        let store = &self.store;
+        let Some((tenant_id, member_id, csrf)) = store::sessions::session(
+            store,
+            &token_hash(session_id),
+            store::now_ms(),
+            store::secs_to_ms(idle_secs),
+            store::secs_to_ms(max_secs),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut pooled = store.acquire().await?;
+        let Some(m) = store::directory::member(&mut pooled.conn(), tenant_id, member_id).await?
+        else {
+            return Ok(None);
+        };
+        if !m.enabled {
+            return Ok(None);
+        }
+        Ok(Some(Session {
+            tenant_id,
+            member_id,
+            address: m.address,
+            csrf,
+        }))
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, session_id: &str) -> Result<(), StoreError> {
+        let store = &self.store;
+        store::sessions::delete_session(store, &token_hash(session_id)).await
+    }
 }
 
 /// Why a login was refused. The page says no more than "this link is not valid".
@@ -62,68 +168,6 @@ pub struct Opened {
     pub session_id: String,
 }
 
-/// `/cgi-bin/login`: burns the ticket, then checks it was issued for `user` in the tenant `agent`
-/// administers, and opens a session for that member. The ticket is burned first, so a probe with a
-/// wrong `agent` or `user` still uses it up.
-pub async fn login(
-    store: &Store,
-    agent: &str,
-    user: &str,
-    ticket: &str,
-) -> Result<Opened, Refused> {
-    let now = store::now_ms();
-    let (tenant_id, member_id) =
-        store::sessions::burn_ticket(store, &token_hash(ticket.trim()), now)
-            .await?
-            .ok_or(Refused::BadTicket)?;
-    let admin = store::tenants::find_admin(store, agent.trim())
-        .await?
-        .ok_or(Refused::BadTicket)?;
-    if admin.tenant_id != tenant_id {
-        return Err(Refused::BadTicket);
-    }
-    let user = Address::parse(user).ok_or(Refused::BadTicket)?;
-    let scope = Scope {
-        tenant_id,
-        domains: Vec::new(),
-    };
-    let member = {
-        let mut pooled = store.acquire().await?;
-        // Only a refusal of the directory's (no such member here) means a bad ticket; a store
-        // failure is a failure, even though the ticket is spent already.
-        match resolve_member(&mut pooled.conn(), &scope, &user).await {
-            Ok(member) => member,
-            Err(crate::directory::DirError::Store(e)) => return Err(Refused::Unavailable(e)),
-            Err(_) => return Err(Refused::BadTicket),
-        }
-    };
-    if member.id != member_id || !member.enabled {
-        return Err(Refused::BadTicket);
-    }
-    Ok(open_session(store, tenant_id, member_id).await?)
-}
-
-/// Opens a web-mailbox session for a member whose identity was proven (a ticket, or a password and
-/// whatever second factor it needs).
-pub async fn open_session(
-    store: &Store,
-    tenant_id: i64,
-    member_id: i64,
-) -> Result<Opened, StoreError> {
-    let session_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-    let csrf = hex::encode(random_bytes::<16>());
-    store::sessions::insert_session(
-        store,
-        &token_hash(&session_id),
-        tenant_id,
-        member_id,
-        &csrf,
-        store::now_ms(),
-    )
-    .await?;
-    Ok(Opened { session_id })
-}
-
 /// A signed-in member.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -135,42 +179,4 @@ pub struct Session {
     pub address: String,
     /// The anti-CSRF token of this session's forms.
     pub csrf: String,
-}
-
-/// The live session behind a cookie value, if any (touching it).
-pub async fn session(
-    store: &Store,
-    session_id: &str,
-    idle_secs: u64,
-    max_secs: u64,
-) -> Result<Option<Session>, StoreError> {
-    let Some((tenant_id, member_id, csrf)) = store::sessions::session(
-        store,
-        &token_hash(session_id),
-        store::now_ms(),
-        store::secs_to_ms(idle_secs),
-        store::secs_to_ms(max_secs),
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let mut pooled = store.acquire().await?;
-    let Some(m) = store::directory::member(&mut pooled.conn(), tenant_id, member_id).await? else {
-        return Ok(None);
-    };
-    if !m.enabled {
-        return Ok(None);
-    }
-    Ok(Some(Session {
-        tenant_id,
-        member_id,
-        address: m.address,
-        csrf,
-    }))
-}
-
-/// Ends a session.
-pub async fn logout(store: &Store, session_id: &str) -> Result<(), StoreError> {
-    store::sessions::delete_session(store, &token_hash(session_id)).await
 }

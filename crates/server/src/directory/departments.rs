@@ -27,15 +27,6 @@ pub async fn existing_ids(
     Ok(ids)
 }
 
-/// A member's department ids, in order.
-pub async fn member_department_ids(
-    conn: &mut Conn<'_>,
-    _scope: &Scope,
-    member_id: i64,
-) -> DirResult<Vec<i64>> {
-    Ok(db::member_department_ids(conn, member_id).await?)
-}
-
 /// The id of the department at `path` (`None` for the root), `party_not_found` if missing.
 async fn find(conn: &mut Conn<'_>, scope: &Scope, path: &PartyPath) -> DirResult<Option<i64>> {
     if path.is_root() {

@@ -6,10 +6,11 @@
 //! and a `ver` event for `listen`, and writes the operation-log row, all before the commit. So a
 //! refused call changes nothing, and a committed change is always logged and always announced.
 
-pub mod departments;
-pub mod groups;
+pub(crate) mod departments;
+pub(crate) mod groups;
 pub mod import;
-pub mod members;
+pub(crate) mod members;
+pub(crate) mod reads;
 
 use crate::store::{self, Conn, StoreError, Tx};
 use crate::tenants::OplogEntry;
@@ -87,6 +88,44 @@ impl Scope {
     }
 }
 
+/// The directory as one handle for the routes: changes ([`Directory::change`]) and reads
+/// ([`Directory::read`]), each confined to one tenant, with the tenants' domains cached. Cheap to
+/// clone.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    store: store::Store,
+    hub: crate::push::hub::Hub,
+    scopes: std::sync::Arc<ScopeCache>,
+}
+
+impl Directory {
+    /// The directory kept in `store`; changes wake `hub`'s polls.
+    pub fn new(store: store::Store, hub: crate::push::hub::Hub) -> Directory {
+        Directory {
+            store,
+            hub,
+            scopes: std::sync::Arc::default(),
+        }
+    }
+
+    /// The tenant's scope (its domains), from the cache.
+    pub async fn scope(&self, tenant_id: i64) -> Result<Scope, StoreError> {
+        self.scopes.get(&self.store, tenant_id).await
+    }
+
+    /// Applies one change to the tenant's directory with its operation-log row, as [`apply`]
+    /// does. Returns the new directory version.
+    pub async fn change(
+        &self,
+        tenant_id: i64,
+        change: Change,
+        oplog: Option<&OplogEntry>,
+    ) -> DirResult<Option<i64>> {
+        let scope = self.scope(tenant_id).await?;
+        apply(&self.store, &self.hub, &scope, change, oplog).await
+    }
+}
+
 /// Tenants' domains, cached: every directory call needs them and they change only when a tenant
 /// is created. Entries expire after [`ScopeCache::TTL`] so a domain added by another process (a
 /// future domain-management command) is seen within that time.
@@ -144,7 +183,7 @@ impl ChangeSet {
 /// Ends a change inside its transaction: bumps the version (when anything changed, or always
 /// when `always_bump`: every API write call bumps once, §7), appends the change log and a `ver`
 /// event, and writes the operation-log row. Returns the new version, if bumped.
-pub async fn finish(
+pub(crate) async fn finish(
     tx: &mut Tx,
     tenant_id: i64,
     changes: &ChangeSet,
@@ -177,7 +216,7 @@ pub async fn finish(
 }
 
 /// Resolves an address of the tenant to a member (by primary address or alias).
-pub async fn resolve_member(
+pub(crate) async fn resolve_member(
     conn: &mut Conn<'_>,
     scope: &Scope,
     address: &Address,
@@ -215,7 +254,7 @@ pub enum Change {
 
 /// Applies one change in its own transaction with its operation-log row (§7: one call, one
 /// transaction, one version bump), then wakes the tenant's polls. Returns the new version.
-pub async fn apply(
+pub(crate) async fn apply(
     store: &store::Store,
     hub: &crate::push::hub::Hub,
     scope: &Scope,

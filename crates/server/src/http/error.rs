@@ -10,9 +10,9 @@
 use super::i18n::Texts;
 use super::reply::Reply;
 use super::webmail::message;
+use crate::StoreError;
 use crate::auth::access::Refusal;
 use crate::directory::DirError;
-use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::Response;
 use bizmail_protocol::ErrorCode;

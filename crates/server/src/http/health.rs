@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 /// Answers `ok` when the database answers a trivial query.
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
+    match state.health.check().await {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(e) => {
             tracing::warn!(error = %e, "health check: store unreachable");

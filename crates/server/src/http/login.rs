@@ -12,7 +12,7 @@ use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
 use super::request::ClientIp;
 use super::webmail::{cookie, current_session, over_https, page, session_cookie};
-use crate::auth::member_login::{self as login, Accepted, CodePage, Enrolment, Failed};
+use crate::auth::member_login::{Accepted, CodePage, Enrolment, Failed};
 use crate::auth::{random_bytes, secrets_equal};
 use askama::Template;
 use axum::extract::{Form, State};
@@ -166,14 +166,15 @@ pub async fn submit(
     if !ip_allowed(&state, ip) {
         return limited();
     }
-    let outcome = login::with_password(
-        &state.store,
-        f.address.trim(),
-        &f.password,
-        state.config.login_challenge_secs,
-        |account| account_allowed(&state, account),
-    )
-    .await;
+    let outcome = state
+        .auth
+        .password_login(
+            f.address.trim(),
+            &f.password,
+            state.config.login_challenge_secs,
+            |account| account_allowed(&state, account),
+        )
+        .await;
     match outcome {
         Ok(Accepted::SignedIn(opened)) => {
             crate::telemetry::web_login("password", "ok");
@@ -229,7 +230,7 @@ pub async fn code_form(
     let Some(challenge) = jar.get(CHALLENGE_COOKIE).map(|c| c.value().to_owned()) else {
         return start_again(t, jar, secure);
     };
-    match login::code_page(&state.store, &state.vault, &challenge).await {
+    match state.auth.code_page(&challenge).await {
         Ok(p) => {
             let (jar, csrf) = form_token(jar, secure);
             (jar, code_page(t, StatusCode::OK, &csrf, &p, "")).into_response()
@@ -260,7 +261,7 @@ pub async fn code_submit(
     let Some(challenge) = jar.get(CHALLENGE_COOKIE).map(|c| c.value().to_owned()) else {
         return start_again(t, jar, secure);
     };
-    let address = match login::challenge_address(&state.store, &challenge).await {
+    let address = match state.auth.challenge_address(&challenge).await {
         Ok(a) => a,
         Err(Failed::Unavailable(cause)) => {
             return unavailable_page(t, "a mailbox login", &cause);
@@ -285,7 +286,7 @@ pub async fn code_submit(
             .refused(StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts, jar)
             .await;
     }
-    match login::with_code(&state.store, &state.vault, &challenge, &f.code).await {
+    match state.auth.code_login(&challenge, &f.code).await {
         Ok(opened) => {
             crate::telemetry::web_login("code", "ok");
             let jar = jar
@@ -315,7 +316,7 @@ struct Again<'a> {
 
 impl Again<'_> {
     async fn refused(&self, status: StatusCode, error: &str, jar: CookieJar) -> Response {
-        match login::code_page(&self.state.store, &self.state.vault, self.challenge).await {
+        match self.state.auth.code_page(self.challenge).await {
             Ok(p) => (jar, code_page(self.t, status, self.csrf, &p, error)).into_response(),
             Err(_) => start_again(self.t, jar, self.secure),
         }

@@ -34,7 +34,7 @@ pub async fn metrics(State(state): State<AppState>, ClientIp(ip): ClientIp) -> R
     let Some(handle) = crate::telemetry::handle().filter(|_| allowed) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    crate::telemetry::held_polls(state.hub.held());
+    crate::telemetry::held_polls(state.push.held());
     (
         [(
             header::CONTENT_TYPE,

@@ -13,9 +13,7 @@ pub mod request;
 pub mod sso;
 pub mod webmail;
 
-use crate::auth::vault::Vault;
 use crate::config::Config;
-use crate::store::Store;
 use crate::tenants::oplog::OplogWriter;
 use axum::Router;
 use axum::extract::State;
@@ -27,25 +25,26 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-/// Everything a handler may use. Cheap to clone.
+/// Everything a handler may use: the configuration, the limits, and one handle per domain
+/// room (never the store). Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// Seals and opens interface keys.
-    pub vault: Vault,
     /// The configuration in effect.
     pub config: Arc<Config>,
     /// Where operation-log rows go.
     pub oplog: OplogWriter,
     /// Per-IP limits, checked before any work is done for a request.
     pub limits: Arc<Limiters>,
-    /// Tenants' domains, cached for directory calls.
-    pub scopes: Arc<crate::directory::ScopeCache>,
-    /// Wakes held `listen` polls.
-    pub hub: crate::push::hub::Hub,
+    /// Tokens, tickets, sessions and member logins.
+    pub auth: crate::auth::Auth,
+    /// Members, departments and groups.
+    pub directory: crate::directory::Directory,
     /// Members' mailboxes (the web mailbox reads and changes mail only through them).
     pub mailboxes: crate::mail::Mailboxes,
+    /// Held `listen` polls.
+    pub push: crate::push::Push,
+    /// Whether the database answers, for `/healthz`.
+    pub health: crate::server::Health,
 }
 
 /// The per-client-address rate limiters.

@@ -3,8 +3,6 @@
 use super::AppState;
 use super::reply::Reply;
 use super::request::ApiRequest;
-use crate::auth::access;
-use crate::store;
 use crate::tenants::OplogEntry;
 use axum::extract::State;
 use bizmail_protocol::ErrorCode;
@@ -38,14 +36,10 @@ pub async fn token(State(state): State<AppState>, req: ApiRequest) -> Reply {
         Some(_) => {}
     }
     let lifetime = state.config.token_lifetime_secs;
-    let outcome = access::issue_token(
-        &state.store,
-        &state.vault,
-        &client_id,
-        &client_secret,
-        lifetime,
-    )
-    .await;
+    let outcome = state
+        .auth
+        .issue_token(&client_id, &client_secret, lifetime)
+        .await;
     let (reply, tenant_id, errcode) = match outcome {
         Ok(issued) => (
             Reply::json(&TokenResponse {
@@ -69,7 +63,7 @@ pub async fn token(State(state): State<AppState>, req: ApiRequest) -> Reply {
             .oplog
             .record(OplogEntry {
                 tenant_id,
-                at_ms: store::now_ms(),
+                at_ms: crate::clock::now_ms(),
                 client_ip: req.client_ip.to_string(),
                 admin: client_id,
                 endpoint: ENDPOINT.into(),

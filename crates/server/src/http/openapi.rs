@@ -4,9 +4,9 @@
 use super::AppState;
 use super::reply::Reply;
 use super::request::ApiRequest;
-use crate::auth::access::{self, Grant};
-use crate::directory::{self, Change, DirError, departments, members};
-use crate::store;
+use crate::auth::access::Grant;
+use crate::directory::reads::{Answer as ReadAnswer, Query};
+use crate::directory::{Change, DirError, members};
 use crate::tenants::OplogEntry;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -37,7 +37,7 @@ pub async fn call(
         !row.admin.is_empty() && !matches!(reply, Reply::ErrorWithStatus(_, StatusCode::NOT_FOUND));
     crate::telemetry::api_call(if known { &endpoint } else { "other" }, errcode);
     if !logged {
-        row.at_ms = store::now_ms();
+        row.at_ms = crate::clock::now_ms();
         row.errcode = errcode;
         state.oplog.record(row).await;
     }
@@ -63,7 +63,7 @@ async fn guarded(
     };
     row.params = params.to_log_line();
     let token = access_token(req.authorization.as_deref(), &params);
-    let grant = match access::authorize(&state.store, token, req.client_ip).await {
+    let grant = match state.auth.authorize(token, req.client_ip).await {
         Ok(g) => g,
         Err(mut refusal) => {
             row.tenant_id = refusal.tenant_id;
@@ -103,14 +103,11 @@ async fn dispatch(
     }
     if endpoint == "mail/authkey" {
         let alias = req::alias_param(params)?;
-        let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
-        let ticket = crate::auth::tickets::issue_ticket(
-            &state.store,
-            &scope,
-            &alias,
-            state.config.ticket_lifetime_secs,
-        )
-        .await?;
+        let scope = state.directory.scope(grant.tenant_id).await?;
+        let ticket = state
+            .auth
+            .issue_ticket(&scope, &alias, state.config.ticket_lifetime_secs)
+            .await?;
         return Ok(Answer::Read(Reply::json(
             &bizmail_protocol::response::AuthKey {
                 auth_key: ticket.clone(),
@@ -124,15 +121,10 @@ async fn dispatch(
             grace: std::time::Duration::from_secs(state.config.listen_grace_secs),
         };
         let ver = req::list_ver(params);
-        let answer = crate::push::listen::poll(
-            &state.store,
-            &state.hub,
-            settings,
-            grant.tenant_id,
-            &grant.token_hash,
-            ver,
-        )
-        .await?;
+        let answer = state
+            .push
+            .poll(settings, grant.tenant_id, &grant.token_hash, ver)
+            .await?;
         return Ok(Answer::Read(Reply::Json(answer.body().into_bytes())));
     }
     let change = match endpoint {
@@ -166,8 +158,10 @@ async fn dispatch(
         }
         _ => return read(state, endpoint, grant, params).await.map(Answer::Read),
     };
-    let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
-    directory::apply(&state.store, &state.hub, &scope, change, Some(row)).await?;
+    state
+        .directory
+        .change(grant.tenant_id, change, Some(row))
+        .await?;
     Ok(Answer::Written)
 }
 
@@ -179,21 +173,13 @@ async fn read(
     params: &Params,
 ) -> Result<Reply, DirError> {
     // Parse before touching the store, so a malformed request costs nothing.
-    enum Read {
-        UserGet(bizmail_protocol::Address),
-        UserList(Option<bizmail_protocol::Ver>),
-        UserCheck(Vec<String>),
-        PartyList(bizmail_protocol::PartyPath),
-        PartyUsers(bizmail_protocol::PartyPath),
-        NewCount(bizmail_protocol::Address),
-    }
-    let what = match endpoint {
-        "user/get" => Read::UserGet(req::alias_param(params)?),
-        "user/list" => Read::UserList(req::list_ver(params)),
-        "user/check" => Read::UserCheck(req::check_emails(params)?),
-        "party/list" => Read::PartyList(req::party_path_param(params)?),
-        "partyuser/list" => Read::PartyUsers(req::party_path_param(params)?),
-        "mail/newcount" => Read::NewCount(req::alias_param(params)?),
+    let query = match endpoint {
+        "user/get" => Query::UserGet(req::alias_param(params)?),
+        "user/list" => Query::UserList(req::list_ver(params)),
+        "user/check" => Query::UserCheck(req::check_emails(params)?),
+        "party/list" => Query::PartyList(req::party_path_param(params)?),
+        "partyuser/list" => Query::PartyUsers(req::party_path_param(params)?),
+        "mail/newcount" => Query::NewCount(req::alias_param(params)?),
         _ => {
             return Ok(Reply::ErrorWithStatus(
                 ErrorCode::InvalidRequest,
@@ -201,15 +187,11 @@ async fn read(
             ));
         }
     };
-    let scope = state.scopes.get(&state.store, grant.tenant_id).await?;
-    let mut pooled = state.store.acquire().await?;
-    let conn = &mut pooled.conn();
-    Ok(match what {
-        Read::UserGet(a) => Reply::json(&members::info(conn, &scope, &a).await?),
-        Read::UserList(v) => Reply::json(&members::list(conn, &scope, v).await?),
-        Read::UserCheck(e) => Reply::json(&members::check(conn, &scope, e).await?),
-        Read::PartyList(p) => Reply::json(&departments::children(conn, &scope, &p).await?),
-        Read::PartyUsers(p) => Reply::json(&departments::members(conn, &scope, &p).await?),
-        Read::NewCount(a) => Reply::json(&members::new_count(conn, &scope, &a).await?),
+    Ok(match state.directory.read(grant.tenant_id, query).await? {
+        ReadAnswer::User(a) => Reply::json(&a),
+        ReadAnswer::Users(a) => Reply::json(&a),
+        ReadAnswer::Checked(a) => Reply::json(&a),
+        ReadAnswer::Values(a) => Reply::json(&a),
+        ReadAnswer::NewCount(a) => Reply::json(&a),
     })
 }

@@ -8,7 +8,7 @@ use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
 use super::request::ApiRequest;
 use super::webmail::{message, over_https, session_cookie};
-use crate::auth::tickets::{self, Refused};
+use crate::auth::tickets::Refused;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -39,7 +39,7 @@ pub async fn login(
     if agent.is_empty() || user.is_empty() || ticket.is_empty() {
         return refused(t, StatusCode::FORBIDDEN);
     }
-    match tickets::login(&state.store, &agent, &user, &ticket).await {
+    match state.auth.sso_login(&agent, &user, &ticket).await {
         Ok(opened) => {
             crate::telemetry::web_login("sso", "ok");
             let target = match params.get_nonempty("mailid") {

@@ -11,7 +11,7 @@
 use super::AppState;
 use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
-use crate::auth::tickets::{self, Session};
+use crate::auth::tickets::Session;
 use crate::mail::Owner;
 use crate::mail::render;
 use askama::Template;
@@ -223,18 +223,19 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
 pub async fn current_session(
     state: &AppState,
     jar: &CookieJar,
-) -> Result<Option<Session>, crate::store::StoreError> {
+) -> Result<Option<Session>, crate::StoreError> {
     let Some(c) = jar.get(SESSION_COOKIE) else {
         return Ok(None);
     };
     let config = &state.config;
-    tickets::session(
-        &state.store,
-        c.value(),
-        config.session_idle_secs,
-        config.session_lifetime_secs,
-    )
-    .await
+    state
+        .auth
+        .session(
+            c.value(),
+            config.session_idle_secs,
+            config.session_lifetime_secs,
+        )
+        .await
 }
 
 /// Inbox paging.
@@ -580,7 +581,7 @@ pub async fn logout(
         return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(&s));
     }
     if let Some(c) = jar.get(SESSION_COOKIE)
-        && let Err(e) = tickets::logout(&state.store, c.value()).await
+        && let Err(e) = state.auth.logout(c.value()).await
     {
         return unavailable_page(t, "signing out", &e);
     }

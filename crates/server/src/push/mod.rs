@@ -5,7 +5,38 @@
 pub mod hub;
 pub mod listen;
 
-use crate::store::Committed;
+use crate::store::{Committed, Store, StoreError};
+use bizmail_protocol::Ver;
+
+/// The push as one handle for the routes: holds `openapi/listen` polls. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Push {
+    store: Store,
+    hub: hub::Hub,
+}
+
+impl Push {
+    /// Polls over the event log in `store`, woken through `hub`.
+    pub fn new(store: Store, hub: hub::Hub) -> Push {
+        Push { store, hub }
+    }
+
+    /// How many polls this process holds right now.
+    pub fn held(&self) -> usize {
+        self.hub.held()
+    }
+
+    /// One poll of the client `token_hash` of `tenant_id` holding directory version `ver`.
+    pub async fn poll(
+        &self,
+        settings: listen::PollSettings,
+        tenant_id: i64,
+        token_hash: &[u8],
+        ver: Option<Ver>,
+    ) -> Result<listen::PollAnswer, StoreError> {
+        listen::poll(&self.store, &self.hub, settings, tenant_id, token_hash, ver).await
+    }
+}
 
 /// Wakes the polls held in this process for every tenant whose events a transaction committed.
 /// This is the one way the server wakes polls: whoever commits events publishes the commit.

@@ -343,16 +343,4 @@ pub fn private_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
 /// The SQLite file's name in the data folder.
 pub const SQLITE_FILE: &str = "bizmail.sqlite";
 
-/// A configured number of seconds in milliseconds, the unit of every time column (saturating:
-/// an absurdly long lifetime means "never", not an overflow).
-pub fn secs_to_ms(secs: u64) -> i64 {
-    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
-}
-
-/// The current time as Unix milliseconds, the unit of every time column.
-pub fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
+pub use crate::clock::{now_ms, secs_to_ms};
