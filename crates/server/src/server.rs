@@ -274,10 +274,16 @@ async fn housekeeping(
 
 /// One pass: each step is independent, so one failing (logged) does not stop the others.
 async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now: i64) {
-    match store::tokens::purge_expired(store, now).await {
-        Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens deleted"),
+    // Expired tokens, used or expired tickets, sessions past either expiry, abandoned login
+    // challenges.
+    let sessions = store::secrets::SessionLimits {
+        idle_ms: retention.session_idle_ms,
+        max_ms: retention.session_max_ms,
+    };
+    match store::secrets::purge(store, now, sessions).await {
+        Ok(n) if n > 0 => tracing::debug!(purged = n, "dead secrets deleted"),
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
+        Err(e) => tracing::warn!(error = %e, "could not purge dead secrets"),
     }
     // Versions look like Unix milliseconds (§1), so "older than N days" is a version cutoff.
     if let Err(e) = store::changes::prune_changes(store, now - retention.changelog_ms).await {
@@ -285,20 +291,6 @@ async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now:
     }
     if let Err(e) = store::events::prune(store, now - retention.events_ms).await {
         tracing::warn!(error = %e, "could not prune the event log");
-    }
-    // Used or expired tickets, sessions past either expiry, abandoned login challenges.
-    let purged = store::sessions::purge(
-        store,
-        now,
-        retention.session_idle_ms,
-        retention.session_max_ms,
-    )
-    .await;
-    if let Err(e) = purged {
-        tracing::warn!(error = %e, "could not purge dead tickets and sessions");
-    }
-    if let Err(e) = store::challenges::purge_challenges(store, now).await {
-        tracing::warn!(error = %e, "could not purge expired login challenges");
     }
     limits.forget_idle();
 }

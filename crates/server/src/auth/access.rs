@@ -112,11 +112,10 @@ impl Auth {
         let token = tokens::new_token();
         let now = store::now_ms();
         let lifetime_ms = store::secs_to_ms(lifetime_secs);
-        store::tokens::insert(
+        store::secrets::insert_token(
             store,
             &tokens::token_hash(&token),
-            tenant.id,
-            admin.id,
+            (tenant.id, admin.id),
             now,
             now.saturating_add(lifetime_ms),
         )
@@ -138,7 +137,7 @@ impl Auth {
         let store = &self.store;
         let token = token.ok_or(Refusal::bare(ErrorCode::InvalidToken))?;
         let token_hash = tokens::token_hash(token);
-        let grant = store::tokens::find(store, &token_hash)
+        let grant = store::secrets::token(store, &token_hash)
             .await
             .map_err(unavailable)?
             .ok_or(Refusal::bare(ErrorCode::InvalidToken))?;

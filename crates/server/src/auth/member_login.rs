@@ -114,11 +114,10 @@ impl Auth {
         if member.second_factor {
             let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
             let expires = store::now_ms().saturating_add(store::secs_to_ms(challenge_secs));
-            store::challenges::insert_challenge(
+            store::secrets::insert_challenge(
                 store,
                 &token_hash(&id),
-                member.tenant_id,
-                member.id,
+                (member.tenant_id, member.id),
                 expires,
             )
             .await?;
@@ -134,16 +133,16 @@ impl Auth {
         let store = &self.store;
         let vault = &self.vault;
         let (tenant_id, member) = live_challenge(store, challenge).await?;
-        let enrolment = store::challenges::totp(store, member.id).await?;
+        let enrolment = store::totp::totp(store, member.id).await?;
         let enrolment = match enrolment {
             Some(e) => e,
             None => {
                 let secret =
                     totp_rs::Secret::Raw(random_bytes::<SECRET_BYTES>().to_vec()).to_encoded();
                 let sealed = vault.seal(tenant_id, &secret.to_string());
-                store::challenges::start_totp(store, member.id, &sealed).await?;
+                store::totp::start_totp(store, member.id, &sealed).await?;
                 // Re-read: a second tab may have started it first, and its secret is the one kept.
-                store::challenges::totp(store, member.id)
+                store::totp::totp(store, member.id)
                     .await?
                     .ok_or_else(|| Failed::Unavailable("a TOTP enrolment vanished".into()))?
             }
@@ -176,7 +175,7 @@ impl Auth {
         let store = &self.store;
         let vault = &self.vault;
         let (tenant_id, member) = live_challenge(store, challenge).await?;
-        let enrolment = store::challenges::totp(store, member.id)
+        let enrolment = store::totp::totp(store, member.id)
             .await?
             .ok_or(Failed::Expired)?;
         let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
@@ -188,10 +187,10 @@ impl Auth {
                 secrets_equal(totp.generate(at).as_bytes(), code.as_bytes())
             })
             .ok_or(Failed::Code)?;
-        if !store::challenges::accept_step(store, member.id, step).await? {
+        if !store::totp::accept_step(store, member.id, step).await? {
             return Err(Failed::Code);
         }
-        store::challenges::delete_challenge(store, &token_hash(challenge)).await?;
+        store::secrets::delete_challenge(store, &token_hash(challenge)).await?;
         Ok(self.open_session(tenant_id, member.id).await?)
     }
 }
@@ -220,7 +219,7 @@ async fn live_challenge(
     challenge: &str,
 ) -> Result<(i64, store::directory::MemberRow), Failed> {
     let (tenant_id, member_id) =
-        store::challenges::challenge(store, &token_hash(challenge), store::now_ms())
+        store::secrets::challenge(store, &token_hash(challenge), store::now_ms())
             .await?
             .ok_or(Failed::Expired)?;
     let mut pooled = store.acquire().await?;

@@ -32,11 +32,10 @@ impl Auth {
         }
         let ticket = hex::encode_upper(random_bytes::<56>());
         let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
-        store::sessions::insert_ticket(
+        store::secrets::insert_ticket(
             store,
             &token_hash(&ticket),
-            scope.tenant_id,
-            member.id,
+            (scope.tenant_id, member.id),
             expires,
         )
         .await?;
@@ -55,7 +54,7 @@ impl Auth {
         let store = &self.store;
         let now = store::now_ms();
         let (tenant_id, member_id) =
-            store::sessions::burn_ticket(store, &token_hash(ticket.trim()), now)
+            store::secrets::burn_ticket(store, &token_hash(ticket.trim()), now)
                 .await?
                 .ok_or(Refused::BadTicket)?;
         let admin = store::tenants::find_admin(store, agent.trim())
@@ -92,11 +91,10 @@ impl Auth {
         let session_id =
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
         let csrf = hex::encode(random_bytes::<16>());
-        store::sessions::insert_session(
+        store::secrets::insert_session(
             store,
             &token_hash(&session_id),
-            tenant_id,
-            member_id,
+            (tenant_id, member_id),
             &csrf,
             store::now_ms(),
         )
@@ -112,7 +110,7 @@ impl Auth {
         max_secs: u64,
     ) -> Result<Option<Session>, StoreError> {
         let store = &self.store;
-        let Some((tenant_id, member_id, csrf)) = store::sessions::session(
+        let Some((tenant_id, member_id, csrf)) = store::secrets::session(
             store,
             &token_hash(session_id),
             store::now_ms(),
@@ -142,7 +140,7 @@ impl Auth {
     /// Ends a session.
     pub async fn logout(&self, session_id: &str) -> Result<(), StoreError> {
         let store = &self.store;
-        store::sessions::delete_session(store, &token_hash(session_id)).await
+        store::secrets::delete_session(store, &token_hash(session_id)).await
     }
 }
 

@@ -1,29 +1,26 @@
 //! Directory versions and the change log of `user/list` (§7.3).
 
-use super::{Conn, Store, StoreResult, on_conn};
+use super::{Conn, Store, StoreResult, sql};
 
 /// Moves the tenant's directory version to `max(now_ms, last + 1)` (§1) and returns it.
 pub async fn bump_version(conn: &mut Conn<'_>, tenant_id: i64, now_ms: i64) -> StoreResult<i64> {
-    Ok(on_conn!(conn, |c| {
-        sqlx::query_scalar::<_, i64>(
-        "UPDATE tenants SET dir_version = CASE WHEN $1 > dir_version THEN $1 ELSE dir_version + 1 END \
-         WHERE id = $2 RETURNING dir_version"
+    sql::value_in::<i64>(
+        conn,
+        "UPDATE tenants SET dir_version = CASE WHEN $1 > dir_version THEN $1 ELSE dir_version + 1 \
+         END WHERE id = $2 RETURNING dir_version",
+        &[now_ms.into(), tenant_id.into()],
     )
-    .bind(now_ms)
-    .bind(tenant_id)
-    .fetch_one(c)
     .await
-    })?)
 }
 
 /// The tenant's current version and the version at or below which changes were pruned.
 pub async fn version_and_floor(conn: &mut Conn<'_>, tenant_id: i64) -> StoreResult<(i64, i64)> {
-    Ok(on_conn!(conn, |c| sqlx::query_as::<_, (i64, i64)>(
-        "SELECT dir_version, changelog_floor FROM tenants WHERE id = $1"
+    sql::one_in::<(i64, i64)>(
+        conn,
+        "SELECT dir_version, changelog_floor FROM tenants WHERE id = $1",
+        &[tenant_id.into()],
     )
-    .bind(tenant_id)
-    .fetch_one(c)
-    .await)?)
+    .await
 }
 
 /// Appends one member change (`seq` orders the changes of one version).
@@ -35,17 +32,19 @@ pub async fn append_change(
     address: &str,
     action: u8,
 ) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO dir_changes (tenant_id, ver, seq, address, action) VALUES ($1, $2, $3, $4, $5)"
+    sql::execute_in(
+        conn,
+        "INSERT INTO dir_changes (tenant_id, ver, seq, address, action) VALUES ($1, $2, $3, $4, \
+         $5)",
+        &[
+            tenant_id.into(),
+            ver.into(),
+            seq.into(),
+            address.into(),
+            (i64::from(action)).into(),
+        ],
     )
-    .bind(tenant_id)
-    .bind(ver)
-    .bind(seq)
-    .bind(address)
-    .bind(i64::from(action))
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -55,36 +54,32 @@ pub async fn changes_since(
     tenant_id: i64,
     ver: i64,
 ) -> StoreResult<Vec<(String, i64)>> {
-    Ok(on_conn!(conn, |c| {
-        sqlx::query_as::<_, (String, i64)>(
-        "SELECT address, action FROM dir_changes WHERE tenant_id = $1 AND ver > $2 ORDER BY ver, seq"
+    sql::all_in::<(String, i64)>(
+        conn,
+        "SELECT address, action FROM dir_changes WHERE tenant_id = $1 AND ver > $2 ORDER BY ver, \
+         seq",
+        &[tenant_id.into(), ver.into()],
     )
-    .bind(tenant_id)
-    .bind(ver)
-    .fetch_all(c)
     .await
-    })?)
 }
 
 /// Deletes member changes with versions below `cutoff` and raises the floor of the tenants that
 /// lost some, so their clients with older versions get the full list (§7.3).
 pub async fn prune_changes(store: &Store, cutoff: i64) -> StoreResult<u64> {
     let mut tx = store.begin().await?;
-    on_conn!(&mut tx.conn(), |c| sqlx::query(
-        "UPDATE tenants SET changelog_floor = $1 WHERE changelog_floor < $1 \
-         AND id IN (SELECT DISTINCT tenant_id FROM dir_changes WHERE ver < $1)"
+    sql::execute_in(
+        &mut tx.conn(),
+        "UPDATE tenants SET changelog_floor = $1 WHERE changelog_floor < $1 AND id IN (SELECT \
+         DISTINCT tenant_id FROM dir_changes WHERE ver < $1)",
+        &[cutoff.into()],
     )
-    .bind(cutoff)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let n = on_conn!(&mut tx.conn(), |c| sqlx::query(
-        "DELETE FROM dir_changes WHERE ver < $1"
+    .await?;
+    let n = sql::execute_in(
+        &mut tx.conn(),
+        "DELETE FROM dir_changes WHERE ver < $1",
+        &[cutoff.into()],
     )
-    .bind(cutoff)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     tx.commit().await?.no_events();
     Ok(n)
 }

@@ -1,7 +1,8 @@
 //! The event log of `openapi/listen`, all of it: appending notices (inside the transaction that
 //! causes them), listen cursors, reading past a cursor, and pruning.
 
-use super::{Conn, Store, StoreResult, Tx, on_conn, on_pool};
+use super::sql;
+use super::{Conn, Store, StoreResult, Tx};
 
 /// A client's place in its tenant's event log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
@@ -14,12 +15,12 @@ pub struct Cursor {
 
 /// The cursor of a token, if it ever listened.
 pub async fn cursor(store: &Store, token_hash: &[u8]) -> StoreResult<Option<Cursor>> {
-    Ok(on_pool!(store, |p| sqlx::query_as::<_, Cursor>(
-        "SELECT event_id, seen_ms FROM listen_cursors WHERE token_hash = $1"
+    sql::optional(
+        store,
+        "SELECT event_id, seen_ms FROM listen_cursors WHERE token_hash = $1",
+        &[token_hash.into()],
     )
-    .bind(token_hash)
-    .fetch_optional(p)
-    .await)?)
+    .await
 }
 
 /// Creates a token's cursor at `event_id` (the head: a new client has no backlog); an existing one
@@ -31,19 +32,18 @@ pub async fn create_cursor(
     event_id: i64,
     now_ms: i64,
 ) -> StoreResult<()> {
-    on_pool!(store, |p| {
-        sqlx::query(
-        "INSERT INTO listen_cursors (token_hash, tenant_id, event_id, seen_ms) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (token_hash) DO NOTHING"
+    sql::execute(
+        store,
+        "INSERT INTO listen_cursors (token_hash, tenant_id, event_id, seen_ms) VALUES ($1, $2, \
+         $3, $4) ON CONFLICT (token_hash) DO NOTHING",
+        &[
+            token_hash.into(),
+            tenant_id.into(),
+            event_id.into(),
+            now_ms.into(),
+        ],
     )
-    .bind(token_hash)
-    .bind(tenant_id)
-    .bind(event_id)
-    .bind(now_ms)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
@@ -56,31 +56,24 @@ pub async fn advance(
     to: i64,
     now_ms: i64,
 ) -> StoreResult<bool> {
-    let n = on_pool!(store, |p| {
-        sqlx::query(
-        "UPDATE listen_cursors SET event_id = $1, seen_ms = $2 WHERE token_hash = $3 AND event_id = $4"
+    let n = sql::execute(
+        store,
+        "UPDATE listen_cursors SET event_id = $1, seen_ms = $2 WHERE token_hash = $3 AND event_id \
+         = $4",
+        &[to.into(), now_ms.into(), token_hash.into(), from.into()],
     )
-    .bind(to)
-    .bind(now_ms)
-    .bind(token_hash)
-    .bind(from)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(n == 1)
 }
 
 /// Records that the client polled now.
 pub async fn touch(store: &Store, token_hash: &[u8], now_ms: i64) -> StoreResult<()> {
-    on_pool!(store, |p| sqlx::query(
-        "UPDATE listen_cursors SET seen_ms = $1 WHERE token_hash = $2"
+    sql::execute(
+        store,
+        "UPDATE listen_cursors SET seen_ms = $1 WHERE token_hash = $2",
+        &[now_ms.into(), token_hash.into()],
     )
-    .bind(now_ms)
-    .bind(token_hash)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -90,43 +83,40 @@ pub async fn next_notice(
     tenant_id: i64,
     after: i64,
 ) -> StoreResult<Option<(i64, String)>> {
-    Ok(on_pool!(store, |p| {
-        sqlx::query_as::<_, (i64, String)>(
-        "SELECT id, payload FROM events WHERE tenant_id = $1 AND id > $2 AND kind <> 'ver' ORDER BY id LIMIT 1"
+    sql::optional(
+        store,
+        "SELECT id, payload FROM events WHERE tenant_id = $1 AND id > $2 AND kind <> 'ver' ORDER \
+         BY id LIMIT 1",
+        &[tenant_id.into(), after.into()],
     )
-    .bind(tenant_id)
-    .bind(after)
-    .fetch_optional(p)
     .await
-    })?)
 }
 
 /// The tenant's directory version.
 pub async fn version(store: &Store, tenant_id: i64) -> StoreResult<i64> {
-    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, i64>(
-        "SELECT dir_version FROM tenants WHERE id = $1"
+    sql::value(
+        store,
+        "SELECT dir_version FROM tenants WHERE id = $1",
+        &[tenant_id.into()],
     )
-    .bind(tenant_id)
-    .fetch_one(p)
-    .await)?)
+    .await
 }
 
 /// Deletes events older than `before_ms` (retention) and the cursors of tokens that no longer
 /// exist (expired and purged, or revoked by a key rotation).
 pub async fn prune(store: &Store, before_ms: i64) -> StoreResult<u64> {
-    let n = on_pool!(store, |p| sqlx::query(
-        "DELETE FROM events WHERE at_ms < $1"
+    let n = sql::execute(
+        store,
+        "DELETE FROM events WHERE at_ms < $1",
+        &[before_ms.into()],
     )
-    .bind(before_ms)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    on_pool!(store, |p| sqlx::query(
-        "DELETE FROM listen_cursors WHERE token_hash NOT IN (SELECT token_hash FROM access_tokens)"
+    .await?;
+    sql::execute(
+        store,
+        "DELETE FROM listen_cursors WHERE token_hash NOT IN (SELECT token_hash FROM access_tokens)",
+        &[],
     )
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(n)
 }
 
@@ -141,33 +131,32 @@ pub async fn append_event(
 ) -> StoreResult<()> {
     tx.wakes(tenant_id);
     let conn = &mut tx.conn();
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO events (tenant_id, at_ms, kind, payload) VALUES ($1, $2, $3, $4)"
+    sql::execute_in(
+        conn,
+        "INSERT INTO events (tenant_id, at_ms, kind, payload) VALUES ($1, $2, $3, $4)",
+        &[tenant_id.into(), now_ms.into(), kind.into(), payload.into()],
     )
-    .bind(tenant_id)
-    .bind(now_ms)
-    .bind(kind)
-    .bind(payload)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     // On PostgreSQL, tell every node: the notification is delivered when (and only if) this
     // transaction commits. Identical notifications of one transaction are folded into one.
-    if let Conn::Postgres(c) = conn {
-        sqlx::query("SELECT pg_notify('bizmail_events', $1)")
-            .bind(tenant_id.to_string())
-            .execute(&mut **c)
-            .await?;
+    if let Conn::Postgres(_) = conn {
+        let channel_payload = tenant_id.to_string();
+        sql::execute_in(
+            conn,
+            "SELECT pg_notify('bizmail_events', $1)",
+            &[channel_payload.as_str().into()],
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// The newest event id of a tenant (0 when none): where a new client's cursor starts.
 pub async fn head_event(store: &Store, tenant_id: i64) -> StoreResult<i64> {
-    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, i64>(
-        "SELECT COALESCE(MAX(id), 0) FROM events WHERE tenant_id = $1"
+    sql::value(
+        store,
+        "SELECT COALESCE(MAX(id), 0) FROM events WHERE tenant_id = $1",
+        &[tenant_id.into()],
     )
-    .bind(tenant_id)
-    .fetch_one(p)
-    .await)?)
+    .await
 }

@@ -1,6 +1,6 @@
 //! Received mail: messages (stored once), mailbox copies (one per person), unread counts.
 
-use super::{Conn, StoreResult, on_conn};
+use super::{Conn, StoreResult, sql};
 use crate::mail::MailCopy;
 
 /// A parsed message, ready to store.
@@ -26,35 +26,36 @@ pub struct NewMessage {
 
 /// The tenant that hosts a mail domain.
 pub async fn tenant_of_domain(conn: &mut Conn<'_>, domain: &str) -> StoreResult<Option<i64>> {
-    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT tenant_id FROM domains WHERE name = $1"
+    sql::scalar_in::<i64>(
+        conn,
+        "SELECT tenant_id FROM domains WHERE name = $1",
+        &[domain.into()],
     )
-    .bind(domain)
-    .fetch_optional(c)
-    .await)?)
+    .await
 }
 
 /// Stores a message's bytes and fields; returns its id.
 pub async fn insert_message(conn: &mut Conn<'_>, m: &NewMessage, now_ms: i64) -> StoreResult<i64> {
     let size = i64::try_from(m.raw.len()).unwrap_or(i64::MAX);
-    Ok(on_conn!(conn, |c| {
-        sqlx::query_scalar::<_, i64>(
-        "INSERT INTO messages (tenant_id, raw, size, from_header, to_header, subject, date_header, \
-         message_id, summary, received_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
+    sql::value_in::<i64>(
+        conn,
+        "INSERT INTO messages (tenant_id, raw, size, from_header, to_header, subject, \
+         date_header, message_id, summary, received_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+         $9, $10) RETURNING id",
+        &[
+            m.tenant_id.into(),
+            (&m.raw).into(),
+            size.into(),
+            (&m.from_header).into(),
+            (&m.to_header).into(),
+            (&m.subject).into(),
+            (&m.date_header).into(),
+            (&m.message_id).into(),
+            (&m.summary).into(),
+            now_ms.into(),
+        ],
     )
-    .bind(m.tenant_id)
-    .bind(&m.raw)
-    .bind(size)
-    .bind(&m.from_header)
-    .bind(&m.to_header)
-    .bind(&m.subject)
-    .bind(&m.date_header)
-    .bind(&m.message_id)
-    .bind(&m.summary)
-    .bind(now_ms)
-    .fetch_one(c)
     .await
-    })?)
 }
 
 /// Puts a copy of a message in a member's mailbox, unread.
@@ -66,41 +67,40 @@ pub async fn insert_copy(
     message_id: i64,
     now_ms: i64,
 ) -> StoreResult<()> {
-    on_conn!(conn, |c| {
-        sqlx::query(
-        "INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms) VALUES ($1, $2, $3, $4, $5)"
+    sql::execute_in(
+        conn,
+        "INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms) VALUES ($1, \
+         $2, $3, $4, $5)",
+        &[
+            mail_id.into(),
+            tenant_id.into(),
+            member_id.into(),
+            message_id.into(),
+            now_ms.into(),
+        ],
     )
-    .bind(mail_id)
-    .bind(tenant_id)
-    .bind(member_id)
-    .bind(message_id)
-    .bind(now_ms)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
 /// Adds `delta` to a member's unread count; returns the new count.
 pub async fn add_unread(conn: &mut Conn<'_>, member_id: i64, delta: i64) -> StoreResult<i64> {
-    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
-        "UPDATE members SET unread = unread + $1 WHERE id = $2 RETURNING unread"
+    sql::value_in::<i64>(
+        conn,
+        "UPDATE members SET unread = unread + $1 WHERE id = $2 RETURNING unread",
+        &[delta.into(), member_id.into()],
     )
-    .bind(delta)
-    .bind(member_id)
-    .fetch_one(c)
-    .await)?)
+    .await
 }
 
 /// A member's unread count.
 pub async fn unread(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<i64> {
-    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT unread FROM members WHERE id = $1"
+    sql::value_in::<i64>(
+        conn,
+        "SELECT unread FROM members WHERE id = $1",
+        &[member_id.into()],
     )
-    .bind(member_id)
-    .fetch_one(c)
-    .await)?)
+    .await
 }
 
 /// A member's mailbox, newest first.
@@ -110,16 +110,14 @@ pub async fn copies(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<MailCopy>> {
-    Ok(on_conn!(conn, |c| sqlx::query_as::<_, MailCopy>(
+    sql::all_in::<MailCopy>(
+        conn,
         "SELECT b.mail_id, m.from_header, m.subject, m.summary, m.size, b.seen, b.received_ms \
-         FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = $1 \
-         ORDER BY b.received_ms DESC, b.mail_id LIMIT $2 OFFSET $3"
+         FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = $1 ORDER BY \
+         b.received_ms DESC, b.mail_id LIMIT $2 OFFSET $3",
+        &[member_id.into(), limit.into(), offset.into()],
     )
-    .bind(member_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(c)
-    .await)?)
+    .await
 }
 
 /// The raw bytes behind a copy of a member's.
@@ -128,14 +126,13 @@ pub async fn raw_of(
     member_id: i64,
     mail_id: &str,
 ) -> StoreResult<Option<Vec<u8>>> {
-    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, Vec<u8>>(
-        "SELECT m.raw FROM mailbox b JOIN messages m ON m.id = b.message_id \
-         WHERE b.member_id = $1 AND b.mail_id = $2"
+    sql::scalar_in::<Vec<u8>>(
+        conn,
+        "SELECT m.raw FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = \
+         $1 AND b.mail_id = $2",
+        &[member_id.into(), mail_id.into()],
     )
-    .bind(member_id)
-    .bind(mail_id)
-    .fetch_optional(c)
-    .await)?)
+    .await
 }
 
 /// The raw bytes behind a copy of a member's, and whether the copy has been read.
@@ -144,14 +141,13 @@ pub async fn copy_of(
     member_id: i64,
     mail_id: &str,
 ) -> StoreResult<Option<(Vec<u8>, bool)>> {
-    Ok(on_conn!(conn, |c| sqlx::query_as::<_, (Vec<u8>, bool)>(
-        "SELECT m.raw, b.seen FROM mailbox b JOIN messages m ON m.id = b.message_id \
-         WHERE b.member_id = $1 AND b.mail_id = $2"
+    sql::optional_in::<(Vec<u8>, bool)>(
+        conn,
+        "SELECT m.raw, b.seen FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE \
+         b.member_id = $1 AND b.mail_id = $2",
+        &[member_id.into(), mail_id.into()],
     )
-    .bind(member_id)
-    .bind(mail_id)
-    .fetch_optional(c)
-    .await)?)
+    .await
 }
 
 /// Sets a copy's seen flag; returns what it was, or `None` when the member has no such copy.
@@ -161,23 +157,19 @@ pub async fn set_seen(
     mail_id: &str,
     seen: bool,
 ) -> StoreResult<Option<bool>> {
-    let before = on_conn!(conn, |c| sqlx::query_scalar::<_, bool>(
-        "SELECT seen FROM mailbox WHERE member_id = $1 AND mail_id = $2"
+    let before = sql::scalar_in::<bool>(
+        conn,
+        "SELECT seen FROM mailbox WHERE member_id = $1 AND mail_id = $2",
+        &[member_id.into(), mail_id.into()],
     )
-    .bind(member_id)
-    .bind(mail_id)
-    .fetch_optional(c)
-    .await)?;
+    .await?;
     if before.is_some_and(|b| b != seen) {
-        on_conn!(conn, |c| sqlx::query(
-            "UPDATE mailbox SET seen = $1 WHERE member_id = $2 AND mail_id = $3"
+        sql::execute_in(
+            conn,
+            "UPDATE mailbox SET seen = $1 WHERE member_id = $2 AND mail_id = $3",
+            &[seen.into(), member_id.into(), mail_id.into()],
         )
-        .bind(seen)
-        .bind(member_id)
-        .bind(mail_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .await?;
     }
     Ok(before)
 }
@@ -189,13 +181,12 @@ pub async fn delete_copy(
     member_id: i64,
     mail_id: &str,
 ) -> StoreResult<Option<bool>> {
-    let deleted = on_conn!(conn, |c| sqlx::query_as::<_, (bool, i64)>(
-        "DELETE FROM mailbox WHERE member_id = $1 AND mail_id = $2 RETURNING seen, message_id"
+    let deleted = sql::optional_in::<(bool, i64)>(
+        conn,
+        "DELETE FROM mailbox WHERE member_id = $1 AND mail_id = $2 RETURNING seen, message_id",
+        &[member_id.into(), mail_id.into()],
     )
-    .bind(member_id)
-    .bind(mail_id)
-    .fetch_optional(c)
-    .await)?;
+    .await?;
     let Some((seen, message_id)) = deleted else {
         return Ok(None);
     };
@@ -206,12 +197,12 @@ pub async fn delete_copy(
 /// Deletes every copy in a member's mailbox (before the member goes), and each message's bytes
 /// with its last copy.
 pub async fn delete_mailbox(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<()> {
-    let messages = on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
-        "DELETE FROM mailbox WHERE member_id = $1 RETURNING message_id"
+    let messages = sql::column_in::<i64>(
+        conn,
+        "DELETE FROM mailbox WHERE member_id = $1 RETURNING message_id",
+        &[member_id.into()],
     )
-    .bind(member_id)
-    .fetch_all(c)
-    .await)?;
+    .await?;
     for message_id in messages {
         delete_if_orphaned(conn, message_id).await?;
     }
@@ -220,23 +211,22 @@ pub async fn delete_mailbox(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<
 
 /// Deletes a message whose last copy is gone.
 async fn delete_if_orphaned(conn: &mut Conn<'_>, message_id: i64) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "DELETE FROM messages WHERE id = $1 \
-         AND NOT EXISTS (SELECT 1 FROM mailbox WHERE message_id = $1)"
+    sql::execute_in(
+        conn,
+        "DELETE FROM messages WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM mailbox WHERE \
+         message_id = $1)",
+        &[message_id.into()],
     )
-    .bind(message_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 /// How many messages (stored bytes, not copies) a tenant has.
 pub async fn message_count(conn: &mut Conn<'_>, tenant_id: i64) -> StoreResult<i64> {
-    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM messages WHERE tenant_id = $1"
+    sql::value_in::<i64>(
+        conn,
+        "SELECT COUNT(*) FROM messages WHERE tenant_id = $1",
+        &[tenant_id.into()],
     )
-    .bind(tenant_id)
-    .fetch_one(c)
-    .await)?)
+    .await
 }

@@ -2,19 +2,20 @@
 //!
 //! [`Store`] is an enum over two concrete sqlx pools rather than `sqlx::Any` (whose type support is
 //! thin). Most SQL is written once in the dialect both accept (`$1` placeholders, `ON CONFLICT`,
-//! `RETURNING`) and run on either pool by the [`on_pool!`]/[`on_tx!`] macros, which expand one body
-//! per backend; where the dialects differ, a function says so and matches on the backend.
-//! One submodule per group of tables. Nothing outside this module sees a pool or a row.
+//! `RETURNING`) and run on either backend through [`sql`]: the statement, its arguments, and the
+//! pool or a connection. Where the dialects differ, a function matches on the backend itself.
+//! One submodule per group of tables. The module is private to the crate: the domain rooms call
+//! it, and nothing outside the crate sees a pool or a row.
 
-pub mod challenges;
 pub mod changes;
 pub mod directory;
 pub mod events;
 pub mod mail;
 pub mod oplog;
-pub mod sessions;
+pub mod secrets;
+pub mod sql;
 pub mod tenants;
-pub mod tokens;
+pub mod totp;
 
 use crate::config::{Backend, Config};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -22,50 +23,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
-
-/// Runs one body against whichever pool the store holds, binding it to `$pool`.
-macro_rules! on_pool {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite { pool: $pool, .. } => $body,
-            $crate::store::Store::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Runs one body inside whichever transaction `$tx` holds, binding the connection to `$conn`.
-macro_rules! on_tx {
-    ($tx:expr, |$conn:ident| $body:expr) => {
-        match &mut (*$tx).inner {
-            $crate::store::TxInner::Sqlite(t, _) => {
-                let $conn = &mut **t;
-                $body
-            }
-            $crate::store::TxInner::Postgres(t) => {
-                let $conn = &mut **t;
-                $body
-            }
-        }
-    };
-}
-
-/// Runs one body on whichever connection a [`Conn`] holds, binding it to `$c`.
-macro_rules! on_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::store::Conn::Sqlite(inner) => {
-                let $c = &mut **inner;
-                $body
-            }
-            $crate::store::Conn::Postgres(inner) => {
-                let $c = &mut **inner;
-                $body
-            }
-        }
-    };
-}
-
-pub(crate) use {on_conn, on_pool, on_tx};
 
 /// A borrowed connection on either backend: inside a [`Tx`] or from the pool ([`PoolConn`]).
 /// Store functions that must work both inside a write transaction (checks before a change) and
@@ -116,6 +73,33 @@ impl StoreError {
 
 /// Shorthand for results of store functions.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What the store needs to know to open: where the database is and how many connections to keep.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// SQLite or PostgreSQL.
+    pub backend: Backend,
+    /// The database URL (`sqlite://…` or `postgres://…`).
+    pub url: String,
+    /// The data folder to create and keep private, when the database is the default SQLite file
+    /// in it.
+    pub private_dir: Option<std::path::PathBuf>,
+    /// The pool's size.
+    pub max_connections: u32,
+}
+
+impl StoreSettings {
+    /// The store settings of a server configuration.
+    pub fn from_config(config: &Config) -> StoreSettings {
+        let default_file = config.database_url.trim().is_empty();
+        StoreSettings {
+            backend: config.backend().unwrap_or(Backend::Sqlite),
+            url: config.effective_database_url(),
+            private_dir: default_file.then(|| config.data_dir.clone()),
+            max_connections: config.db_max_connections,
+        }
+    }
+}
 
 /// A connection pool over one of the two backends. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -203,26 +187,24 @@ impl Tx {
 }
 
 impl Store {
-    /// Connects to the database the configuration names and applies pending migrations.
-    /// For SQLite, creates the data folder and the file if needed.
-    pub async fn connect(config: &Config) -> StoreResult<Store> {
-        let url = config.effective_database_url();
-        let store = match config.backend() {
-            Some(Backend::Postgres) => {
-                let options = PgConnectOptions::from_str(&url)?;
+    /// Connects to the database `settings` name and applies pending migrations. For the default
+    /// SQLite file, makes the data folder private first (see [`private_data_dir`]).
+    pub async fn connect(settings: &StoreSettings) -> StoreResult<Store> {
+        let store = match settings.backend {
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(&settings.url)?;
                 let pool = PgPoolOptions::new()
-                    .max_connections(config.db_max_connections)
+                    .max_connections(settings.max_connections)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
                 Store::Postgres(pool)
             }
-            _ => {
-                if config.database_url.trim().is_empty() {
-                    private_data_dir(&config.data_dir)
-                        .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+            Backend::Sqlite => {
+                if let Some(dir) = &settings.private_dir {
+                    private_data_dir(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
                 }
-                let options = SqliteConnectOptions::from_str(&url)?
+                let options = SqliteConnectOptions::from_str(&settings.url)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power
@@ -232,7 +214,7 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(config.db_max_connections)
+                    .max_connections(settings.max_connections)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
@@ -288,16 +270,15 @@ impl Store {
 
     /// A cheap round trip, for `/healthz`.
     pub async fn ping(&self) -> StoreResult<()> {
-        on_pool!(self, |p| sqlx::query("SELECT 1")
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        sql::execute(self, "SELECT 1", &[]).await.map(drop)
     }
 
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
-        on_pool!(self, |p| p.close().await)
+        match self {
+            Store::Sqlite { pool, .. } => pool.close().await,
+            Store::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

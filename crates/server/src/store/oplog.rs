@@ -1,25 +1,26 @@
 //! The operation log (操作记录): one row per OpenApi call, accepted or refused.
 
-use super::{Committed, Conn, Store, StoreResult, on_conn, on_pool};
+use super::{Committed, Conn, Store, StoreResult, sql};
 pub use crate::tenants::oplog::OplogEntry;
 
 /// Writes one row on the caller's connection; a change writes its row inside its own
 /// transaction, so a committed change always has its row.
 pub async fn insert(conn: &mut Conn<'_>, r: &OplogEntry) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, errcode) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    sql::execute_in(
+        conn,
+        "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, errcode) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            r.tenant_id.into(),
+            r.at_ms.into(),
+            (&r.client_ip).into(),
+            (&r.admin).into(),
+            (&r.endpoint).into(),
+            (&r.params).into(),
+            r.errcode.into(),
+        ],
     )
-    .bind(r.tenant_id)
-    .bind(r.at_ms)
-    .bind(&r.client_ip)
-    .bind(&r.admin)
-    .bind(&r.endpoint)
-    .bind(&r.params)
-    .bind(r.errcode)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -38,12 +39,11 @@ pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()>
 
 /// The newest `limit` rows of a tenant, newest first.
 pub async fn recent(store: &Store, tenant_id: i64, limit: i64) -> StoreResult<Vec<OplogEntry>> {
-    Ok(on_pool!(store, |p| sqlx::query_as::<_, OplogEntry>(
-        "SELECT tenant_id, at_ms, client_ip, admin, endpoint, params, errcode FROM oplog \
-         WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
+    sql::all(
+        store,
+        "SELECT tenant_id, at_ms, client_ip, admin, endpoint, params, errcode FROM oplog WHERE \
+         tenant_id = $1 ORDER BY id DESC LIMIT $2",
+        &[tenant_id.into(), limit.into()],
     )
-    .bind(tenant_id)
-    .bind(limit)
-    .fetch_all(p)
-    .await)?)
+    .await
 }

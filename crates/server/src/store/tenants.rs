@@ -1,6 +1,7 @@
 //! Tenants, their mail domains and admin accounts, the interface key and the OpenApi switches.
 
-use super::{Committed, Store, StoreResult, Tx, on_pool, on_tx};
+use super::sql;
+use super::{Committed, Store, StoreResult, Tx};
 
 /// One tenant's OpenApi settings as the token endpoint and the API guard need them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,26 +31,22 @@ pub struct AdminRow {
 
 /// Creates a tenant row and returns its id.
 pub async fn insert_tenant(tx: &mut Tx, name: &str, now_ms: i64) -> StoreResult<i64> {
-    let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO tenants (name, created_ms) VALUES ($1, $2) RETURNING id"
+    sql::value_in(
+        &mut tx.conn(),
+        "INSERT INTO tenants (name, created_ms) VALUES ($1, $2) RETURNING id",
+        &[name.into(), now_ms.into()],
     )
-    .bind(name)
-    .bind(now_ms)
-    .fetch_one(c)
-    .await)?;
-    Ok(id)
+    .await
 }
 
 /// Adds a mail domain to a tenant. A domain held by any tenant is a unique violation.
 pub async fn insert_domain(tx: &mut Tx, tenant_id: i64, domain: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO domains (name, tenant_id) VALUES ($1, $2)"
+    sql::execute_in(
+        &mut tx.conn(),
+        "INSERT INTO domains (name, tenant_id) VALUES ($1, $2)",
+        &[domain.into(), tenant_id.into()],
     )
-    .bind(domain)
-    .bind(tenant_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -61,59 +58,53 @@ pub async fn insert_admin(
     password_hash: &str,
     now_ms: i64,
 ) -> StoreResult<i64> {
-    let id: i64 = on_tx!(tx, |c| {
-        sqlx::query_scalar(
-        "INSERT INTO admins (tenant_id, name, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id"
+    sql::value_in(
+        &mut tx.conn(),
+        "INSERT INTO admins (tenant_id, name, password_hash, created_ms) VALUES ($1, $2, $3, $4) \
+         RETURNING id",
+        &[
+            tenant_id.into(),
+            name.into(),
+            password_hash.into(),
+            now_ms.into(),
+        ],
     )
-    .bind(tenant_id)
-    .bind(name)
-    .bind(password_hash)
-    .bind(now_ms)
-    .fetch_one(c)
     .await
-    })?;
-    Ok(id)
 }
 
 /// The admin account with this exact name.
 pub async fn find_admin(store: &Store, name: &str) -> StoreResult<Option<AdminRow>> {
-    Ok(on_pool!(store, |p| sqlx::query_as::<_, AdminRow>(
-        "SELECT id, tenant_id, name, password_hash FROM admins WHERE name = $1"
+    sql::optional(
+        store,
+        "SELECT id, tenant_id, name, password_hash FROM admins WHERE name = $1",
+        &[name.into()],
     )
-    .bind(name)
-    .fetch_optional(p)
-    .await)?)
+    .await
 }
 
 /// One tenant by id.
 pub async fn find_tenant(store: &Store, id: i64) -> StoreResult<Option<TenantRow>> {
-    Ok(on_pool!(store, |p| {
-        sqlx::query_as::<_, TenantRow>(
-            "SELECT id, openapi_key, openapi_enabled, ip_allow FROM tenants WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await
-    })?)
+    sql::optional(
+        store,
+        "SELECT id, openapi_key, openapi_enabled, ip_allow FROM tenants WHERE id = $1",
+        &[id.into()],
+    )
+    .await
 }
 
 /// How many tenants exist (an empty store gets a first tenant on `serve`).
 pub async fn count_tenants(store: &Store) -> StoreResult<i64> {
-    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM tenants"
-    )
-    .fetch_one(p)
-    .await)?)
+    sql::value(store, "SELECT COUNT(*) FROM tenants", &[]).await
 }
 
 /// The tenant's mail domains, sorted.
 pub async fn domains_of(store: &Store, tenant_id: i64) -> StoreResult<Vec<String>> {
-    Ok(on_pool!(store, |p| sqlx::query_scalar::<_, String>(
-        "SELECT name FROM domains WHERE tenant_id = $1 ORDER BY name"
+    sql::column(
+        store,
+        "SELECT name FROM domains WHERE tenant_id = $1 ORDER BY name",
+        &[tenant_id.into()],
     )
-    .bind(tenant_id)
-    .fetch_all(p)
-    .await)?)
+    .await
 }
 
 /// Stores a new encrypted interface key (apply, rotate) and revokes every token of the tenant in
@@ -124,21 +115,18 @@ pub async fn replace_openapi_key(
     sealed_key: &[u8],
 ) -> StoreResult<()> {
     let mut tx = store.begin().await?;
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE tenants SET openapi_key = $1 WHERE id = $2"
+    sql::execute_in(
+        &mut tx.conn(),
+        "UPDATE tenants SET openapi_key = $1 WHERE id = $2",
+        &[sealed_key.into(), tenant_id.into()],
     )
-    .bind(sealed_key)
-    .bind(tenant_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    on_tx!(&mut tx, |c| sqlx::query(
-        "DELETE FROM access_tokens WHERE tenant_id = $1"
+    .await?;
+    sql::execute_in(
+        &mut tx.conn(),
+        "DELETE FROM access_tokens WHERE tenant_id = $1",
+        &[tenant_id.into()],
     )
-    .bind(tenant_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     tx.commit().await.map(Committed::no_events)
 }
 
@@ -149,40 +137,33 @@ pub async fn set_openapi_key_in(
     sealed_key: &[u8],
     enabled: bool,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE tenants SET openapi_key = $1, openapi_enabled = $2 WHERE id = $3"
+    sql::execute_in(
+        &mut tx.conn(),
+        "UPDATE tenants SET openapi_key = $1, openapi_enabled = $2 WHERE id = $3",
+        &[sealed_key.into(), enabled.into(), tenant_id.into()],
     )
-    .bind(sealed_key)
-    .bind(enabled)
-    .bind(tenant_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 /// Switches sync on or off.
 pub async fn set_openapi_enabled(store: &Store, tenant_id: i64, enabled: bool) -> StoreResult<()> {
-    on_pool!(store, |p| sqlx::query(
-        "UPDATE tenants SET openapi_enabled = $1 WHERE id = $2"
+    sql::execute(
+        store,
+        "UPDATE tenants SET openapi_enabled = $1 WHERE id = $2",
+        &[enabled.into(), tenant_id.into()],
     )
-    .bind(enabled)
-    .bind(tenant_id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 /// Replaces the IP allow list (CIDRs, one per line).
 pub async fn set_ip_allow(store: &Store, tenant_id: i64, ip_allow: &str) -> StoreResult<()> {
-    on_pool!(store, |p| sqlx::query(
-        "UPDATE tenants SET ip_allow = $1 WHERE id = $2"
+    sql::execute(
+        store,
+        "UPDATE tenants SET ip_allow = $1 WHERE id = $2",
+        &[ip_allow.into(), tenant_id.into()],
     )
-    .bind(ip_allow)
-    .bind(tenant_id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }

@@ -95,7 +95,7 @@ impl Admin {
     /// Opens the store the configuration names (applying migrations) and its vault (creating the
     /// key file on first use), as `bizmail serve` will.
     pub async fn open(config: &Config) -> Result<Admin, AdminError> {
-        let store = Store::connect(config).await?;
+        let store = Store::connect(&store::StoreSettings::from_config(config)).await?;
         let vault = Vault::open_or_create(&config.effective_secret_key_file())?;
         Ok(Admin {
             store,
@@ -314,7 +314,7 @@ impl Admin {
             crate::directory::DirError::Store(e) => AdminError::Store(e),
             _ => AdminError::Invalid(format!("no member {member} in this tenant")),
         })?;
-        Ok(store::challenges::delete_totp(store, row.id).await?)
+        Ok(store::totp::delete_totp(store, row.id).await?)
     }
 
     /// The mailboxes of this store (to inspect mail without a server).

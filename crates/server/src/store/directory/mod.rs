@@ -11,7 +11,7 @@ pub use departments::*;
 pub use groups::*;
 pub use members::*;
 
-use super::{Conn, StoreResult, on_conn};
+use super::{Conn, StoreResult, sql};
 
 /// The `kind` of an address row, equal to the `Type` of `user/check`.
 pub mod kind {
@@ -83,12 +83,12 @@ const MEMBER_COLUMNS: &str = "id, tenant_id, address, name, gender, position, te
 
 /// The row of an address, whichever tenant holds it.
 pub async fn find_address(conn: &mut Conn<'_>, address: &str) -> StoreResult<Option<AddressRow>> {
-    Ok(on_conn!(conn, |c| sqlx::query_as::<_, AddressRow>(
-        "SELECT tenant_id, kind, member_id, group_id FROM addresses WHERE address = $1"
+    sql::optional_in::<AddressRow>(
+        conn,
+        "SELECT tenant_id, kind, member_id, group_id FROM addresses WHERE address = $1",
+        &[address.into()],
     )
-    .bind(address)
-    .fetch_optional(c)
-    .await)?)
+    .await
 }
 
 /// Claims an address. An address in use is a unique violation.
@@ -100,19 +100,20 @@ pub async fn insert_address(
     owner: (Option<i64>, Option<i64>),
     position: i64,
 ) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO addresses (address, tenant_id, kind, member_id, group_id, position) \
-         VALUES ($1, $2, $3, $4, $5, $6)"
+    sql::execute_in(
+        conn,
+        "INSERT INTO addresses (address, tenant_id, kind, member_id, group_id, position) VALUES \
+         ($1, $2, $3, $4, $5, $6)",
+        &[
+            address.into(),
+            tenant_id.into(),
+            kind.into(),
+            owner.0.into(),
+            owner.1.into(),
+            position.into(),
+        ],
     )
-    .bind(address)
-    .bind(tenant_id)
-    .bind(kind)
-    .bind(owner.0)
-    .bind(owner.1)
-    .bind(position)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -123,36 +124,33 @@ pub async fn set_address_kind(
     kind: i64,
     position: i64,
 ) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "UPDATE addresses SET kind = $1, position = $2 WHERE address = $3"
+    sql::execute_in(
+        conn,
+        "UPDATE addresses SET kind = $1, position = $2 WHERE address = $3",
+        &[kind.into(), position.into(), address.into()],
     )
-    .bind(kind)
-    .bind(position)
-    .bind(address)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 /// Releases a member's aliases.
 pub async fn delete_aliases(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<()> {
-    on_conn!(conn, |c| sqlx::query(
-        "DELETE FROM addresses WHERE member_id = $1 AND kind = 2"
+    sql::execute_in(
+        conn,
+        "DELETE FROM addresses WHERE member_id = $1 AND kind = 2",
+        &[member_id.into()],
     )
-    .bind(member_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 /// A member's aliases, in the order they were given.
 pub async fn aliases_of(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<Vec<String>> {
-    Ok(on_conn!(conn, |c| sqlx::query_scalar::<_, String>(
-        "SELECT address FROM addresses WHERE member_id = $1 AND kind = 2 ORDER BY position, address"
+    sql::column_in::<String>(
+        conn,
+        "SELECT address FROM addresses WHERE member_id = $1 AND kind = 2 ORDER BY position, \
+         address",
+        &[member_id.into()],
     )
-    .bind(member_id)
-    .fetch_all(c)
-    .await)?)
+    .await
 }
