@@ -41,14 +41,14 @@ backend_test! {
         let api = Api::new(&srv).await;
         let me = api.addr("self.ref");
         api.ok("user/sync", &[("Action", "2"), ("Alias", &me), ("Name", "Me"), ("Password", "secret123"), ("Slave", &me)]).await;
-        assert_eq!(api.json("user/get", &[("Alias", &me)]).await["SlaveList"], "");
+        assert_eq!(api.user(&me).await.slave_list, "");
         // It does not count towards the five aliases, on an add...
         let full = api.addr("self.full");
         let five: Vec<String> = (1..=5).map(|i| api.addr(&format!("full{i}"))).collect();
         let mut add = vec![("Action", "2"), ("Alias", full.as_str()), ("Name", "Full"), ("Password", "secret123"), ("Slave", full.as_str())];
         add.extend(five.iter().map(|a| ("Slave", a.as_str())));
         api.ok("user/sync", &add).await;
-        assert_eq!(api.json("user/get", &[("Alias", &full)]).await["SlaveList"], five.join(","));
+        assert_eq!(api.user(&full).await.slave_list, five.join(","));
         // ...nor on a modify that names the member by an alias; alone, it keeps the aliases.
         api.ok("user/sync", &[("Action", "3"), ("Alias", &five[0]), ("Slave", &full), ("Name", "Still full")]).await;
         let got = api.json("user/get", &[("Alias", &full)]).await;
@@ -129,7 +129,7 @@ backend_test! {
         assert_eq!(check["List"][0]["Type"], 0);
         // PartyPath=/ moves the member to the root.
         api.ok("user/sync", &[("Action", "3"), ("Alias", &a), ("PartyPath", "/")]).await;
-        assert_eq!(api.json("user/get", &[("Alias", &a)]).await["PartyList"]["Count"], 0);
+        assert_eq!(api.user(&a).await.party_list.count, 0);
     }
 }
 
@@ -155,7 +155,7 @@ backend_test! {
         form.push(("OpenType".into(), "1".into()));
         let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         api.ok("user/sync", &f).await;
-        assert_eq!(api.json("user/get", &[("Alias", &a)]).await["OpenType"], 1);
+        assert_eq!(api.user(&a).await.open_type, 1);
     }
 }
 
@@ -324,7 +324,7 @@ backend_test! {
         // md5("123456")
         api.ok("user/sync", &[("Action", "2"), ("Alias", &a), ("Name", "J"), ("Password", "E10ADC3949BA59ABBE56E057F20F883E"), ("Md5", "1")]).await;
         api.ok("user/sync", &[("Action", "3"), ("Alias", &a), ("Password", "newpassword"), ("Md5", "0")]).await;
-        assert_eq!(api.json("user/get", &[("Alias", &a)]).await["Name"], "J");
+        assert_eq!(api.user(&a).await.name, "J");
     }
 }
 

@@ -24,7 +24,7 @@ backend_test! {
         let adds = (0..8).map(|_| api.post("party/sync", &[("Action", "2"), ("DstPath", "竞争/a/b")]));
         let answers = futures_util::future::join_all(adds).await;
         assert!(answers.iter().all(String::is_empty), "{answers:?}");
-        assert_eq!(values(&api.json("party/list", &[("PartyPath", "竞争/a")]).await), ["b"]);
+        assert_eq!(api.parties("竞争/a").await, ["b"]);
     }
 }
 
@@ -41,8 +41,8 @@ backend_test! {
         }
         let r = srv.http.post(srv.url("openapi/party/list?PartyPath")).bearer_auth(&api.token).send().await.unwrap();
         assert_eq!(r.text().await.unwrap(), r#"{"Count":2,"List":[{"Value":"Admin"},{"Value":"研发"}]}"#);
-        assert_eq!(values(&api.json("party/list", &[("PartyPath", "研发")]).await), ["前端", "后台"]);
-        assert_eq!(values(&api.json("party/list", &[("PartyPath", "研发/后台/存储")]).await), Vec::<String>::new());
+        assert_eq!(api.parties("研发").await, ["前端", "后台"]);
+        assert_eq!(api.parties("研发/后台/存储").await, Vec::<String>::new());
         assert_eq!(api.err("party/list", &[("PartyPath", "nowhere")]).await, "1310");
         assert_eq!(api.err("partyuser/list", &[("PartyPath", "nowhere")]).await, "1310");
         assert_eq!(api.err("party/sync", &[("Action", "2"), ("DstPath", "a/b/c/d/e/f")]).await, "1311");
@@ -65,8 +65,8 @@ backend_test! {
         api.ok("party/sync", &[("Action", "1"), ("DstPath", "A/B")]).await;
         api.ok("party/sync", &[("Action", "1"), ("DstPath", "A")]).await;
         assert_eq!(api.err("party/sync", &[("Action", "1"), ("DstPath", "A")]).await, "1310");
-        assert_eq!(values(&api.json("party/list", &[]).await), Vec::<String>::new());
-        assert_eq!(values(&api.json("partyuser/list", &[("PartyPath", "")]).await), [m]);
+        assert_eq!(api.parties("").await, Vec::<String>::new());
+        assert_eq!(api.party_members("").await, [m]);
     }
 }
 
@@ -80,9 +80,9 @@ backend_test! {
         let c = api.add_member("ned", &["Ops"]).await;
         let v0 = api.version().await;
         api.ok("party/sync", &[("Action", "3"), ("SrcPath", "Eng/Backend"), ("DstPath", "Platform/Core")]).await;
-        assert_eq!(values(&api.json("party/list", &[("PartyPath", "Eng")]).await), Vec::<String>::new());
-        assert_eq!(values(&api.json("party/list", &[("PartyPath", "Platform/Core")]).await), ["Storage"]);
-        assert_eq!(values(&api.json("partyuser/list", &[("PartyPath", "Platform/Core/Storage")]).await), std::slice::from_ref(&b));
+        assert_eq!(api.parties("Eng").await, Vec::<String>::new());
+        assert_eq!(api.parties("Platform/Core").await, ["Storage"]);
+        assert_eq!(api.party_members("Platform/Core/Storage").await, std::slice::from_ref(&b));
         let got = api.json("user/get", &[("Alias", &b)]).await;
         assert_eq!(values(&got["PartyList"]), ["Platform/Core/Storage", "Ops"]);
         let mut changed = api.changes_since(v0).await;
@@ -97,7 +97,7 @@ backend_test! {
         assert_eq!(api.err("party/sync", &[("Action", "3"), ("SrcPath", "Platform"), ("DstPath", "a/b/c/d")]).await, "1311");
         // A rename in place.
         api.ok("party/sync", &[("Action", "3"), ("srcpath", "Ops"), ("dstpath", "Operations")]).await;
-        assert_eq!(values(&api.json("partyuser/list", &[("PartyPath", "Operations")]).await), [b, c]);
+        assert_eq!(api.party_members("Operations").await, [b, c]);
     }
 }
 
@@ -131,11 +131,11 @@ backend_test! {
         assert_eq!(api.err("group/add", &[("group_name", "x"), ("group_admin", &api.addr("x")), ("status", "all"), ("members", &api.addr("ghost"))]).await, "1301");
         assert_eq!(api.err("group/add", &[("group_admin", &api.addr("x")), ("status", "all")]).await, "1001");
         // A refused group/add left nothing behind.
-        assert_eq!(api.json("user/check", &[("email", &api.addr("x"))]).await["List"][0]["Type"], 0);
+        assert_eq!(api.check(&[&api.addr("x")]).await[0].1, 0);
         // Delete.
         api.ok("group/delete", &[("group_alias", &g1)]).await;
         assert_eq!(api.err("group/delete", &[("group_alias", &g1)]).await, "1320");
-        assert_eq!(api.json("user/check", &[("email", &g1)]).await["List"][0]["Type"], 0);
+        assert_eq!(api.check(&[&g1]).await[0].1, 0);
     }
 }
 

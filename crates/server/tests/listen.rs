@@ -149,7 +149,7 @@ backend_test! {
     config = |c| c.poll_timeout_secs = 1;
     async fn every_client_gets_every_notice_and_tenants_see_only_their_own(srv) {
         let one = Api::new(&srv).await;
-        let two = Api { srv: &srv, token: srv.token().await, tenant: one.tenant.clone() };
+        let two = Api { srv: &srv, token: srv.token().await, tenant: one.tenant.clone(), client: srv.client() };
         let other = Api::other(&srv).await;
         let a = one.add_member("shared", &[]).await;
         let b = other.add_member("elsewhere", &[]).await;

@@ -212,8 +212,7 @@ backend_test! {
         for n in 0..2 {
             common::deliver(&srv, &a, &format!("From: s@outside.example\r\nSubject: note {n}\r\n\r\nbody {n}")).await;
         }
-        let count = |v: serde_json::Value| v["NewCount"].as_str().unwrap().to_owned();
-        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "2");
+        assert_eq!(api.new_count(&a).await, "2");
         let mut b = Browser::new(&srv);
         sign_in(&mut b, &a, "secret123").await;
         let inbox = b.page("/mail/", 200).await;
@@ -226,12 +225,12 @@ backend_test! {
 
         let r = b.post(&format!("/mail/seen/{}", ids[0]), &[("csrf", &csrf)]).await;
         assert_eq!(r.status().as_u16(), 303);
-        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "1");
+        assert_eq!(api.new_count(&a).await, "1");
         b.post(&format!("/mail/unread/{}", ids[0]), &[("csrf", &csrf)]).await;
-        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "2");
+        assert_eq!(api.new_count(&a).await, "2");
         let r = b.post(&format!("/mail/delete/{}", ids[1]), &[("csrf", &csrf)]).await;
         assert_eq!(r.status().as_u16(), 303);
-        assert_eq!(count(api.json("mail/newcount", &[("Alias", &a)]).await), "1");
+        assert_eq!(api.new_count(&a).await, "1");
         b.page(&format!("/mail/read/{}", ids[1]), 404).await;
         let r = b.post(&format!("/mail/delete/{}", ids[0]), &[("csrf", "forged")]).await;
         assert_eq!(r.status().as_u16(), 403);

@@ -141,7 +141,7 @@ backend_test! {
         assert!(html.contains("Read me"), "{html}");
         assert!(html.contains("Hello &#60;b&#62;there&#60;/b&#62;") || html.contains("Hello &lt;b&gt;"), "body escaped: {html}");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&unread).unwrap(), serde_json::json!({"UserName": a, "NewCount": 0}));
-        assert_eq!(api.json("mail/newcount", &[("Alias", &a)]).await["NewCount"], "0");
+        assert_eq!(api.new_count(&a).await, "0");
         // Another member's mail id is not found in this mailbox.
         let other = b.get(srv.url("mail/read/not-mine")).header("cookie", &session).send().await.unwrap();
         assert_eq!(other.status(), 404);

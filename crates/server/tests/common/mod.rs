@@ -1,4 +1,6 @@
-//! Helpers shared by the directory tests: an authenticated caller for one tenant.
+//! Helpers shared by the protocol tests: an authenticated caller for one tenant, with the typed
+//! SDK (`client`) for plain calls and raw form posts for the tests of the wire's own quirks
+//! (parameter spellings, lists, bodies) that a typed client cannot express.
 
 #![allow(dead_code)] // each test file uses a different subset
 
@@ -13,6 +15,8 @@ pub struct Api<'a> {
     pub token: String,
     /// The tenant whose token it is.
     pub tenant: SeededTenant,
+    /// The typed SDK, as the same tenant's admin.
+    pub client: bizmail_client::Client,
 }
 
 impl<'a> Api<'a> {
@@ -22,6 +26,7 @@ impl<'a> Api<'a> {
             srv,
             token: srv.token().await,
             tenant: srv.tenant().clone(),
+            client: srv.client(),
         }
     }
 
@@ -31,8 +36,43 @@ impl<'a> Api<'a> {
         Api {
             srv,
             token: srv.token_for(&tenant).await,
+            client: srv.client_for(&tenant),
             tenant,
         }
+    }
+
+    /// `user/get` through the typed SDK.
+    pub async fn user(&self, alias: &str) -> bizmail_client::UserInfo {
+        self.client.user_get(alias).await.expect("user/get")
+    }
+
+    /// `party/list` through the typed SDK: the child department names.
+    pub async fn parties(&self, path: &str) -> Vec<String> {
+        let list = self.client.party_list(path).await.expect("party/list");
+        values(list)
+    }
+
+    /// `partyuser/list` through the typed SDK: the members' primary addresses.
+    pub async fn party_members(&self, path: &str) -> Vec<String> {
+        let list = self.client.party_users(path).await.expect("partyuser/list");
+        values(list)
+    }
+
+    /// `user/check` through the typed SDK: each address with its type.
+    pub async fn check(&self, emails: &[&str]) -> Vec<(String, i8)> {
+        let list = self.client.user_check(emails).await.expect("user/check");
+        assert_eq!(list.count, list.list.len(), "Count matches List");
+        list.list.into_iter().map(|c| (c.email, c.kind)).collect()
+    }
+
+    /// `mail/newcount` through the typed SDK: the count as the wire carries it (a string).
+    pub async fn new_count(&self, alias: &str) -> String {
+        let n = self
+            .client
+            .mail_new_count(alias)
+            .await
+            .expect("mail/newcount");
+        n.new_count
     }
 
     /// `name@<tenant domain>`.
@@ -237,4 +277,10 @@ pub fn location(resp: &reqwest::Response) -> String {
         .to_str()
         .expect("ASCII")
         .to_owned()
+}
+
+/// The values of a `{"Count","List":[{"Value"}]}` answer, checking that `Count` matches.
+pub fn values(list: bizmail_client::ValueList) -> Vec<String> {
+    assert_eq!(list.count, list.list.len(), "Count matches List");
+    list.list.into_iter().map(|v| v.value).collect()
 }
