@@ -92,7 +92,7 @@ impl Server {
         crate::telemetry::handle();
         let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
         let limits = Arc::new(Limiters::from_config(&config));
-        let state = AppState {
+        let state = AppState::new(crate::http::Services {
             config: config.clone(),
             oplog: oplog.clone(),
             limits: limits.clone(),
@@ -101,7 +101,7 @@ impl Server {
             mailboxes: crate::mail::Mailboxes::new(store.clone(), hub.clone()),
             push: crate::push::Push::new(store.clone(), hub.clone()),
             health: Health(store.clone()),
-        };
+        });
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
             .map_err(|source| StartError::Bind {

@@ -25,10 +25,28 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-/// Everything a handler may use: the configuration, the limits, and one handle per domain
-/// room (never the store). Cheap to clone.
+/// Everything a handler may use, behind one `Arc`: axum clones the state for every request, and
+/// one reference count is cheaper than one per handle (each handle holds several).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    /// The state over `services`.
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The configuration, the limits, and one handle per domain room (never the store).
+pub struct Services {
     /// The configuration in effect.
     pub config: Arc<Config>,
     /// Where operation-log rows go.

@@ -7,14 +7,10 @@
 //! reconnects every tenant is woken once to catch up on what was sent meanwhile.
 
 use crate::store::Store;
+use crate::store::events::Heard;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
-
-/// The first wait after a failed `LISTEN`; it doubles with each failure in a row.
-const RETRY_MIN: std::time::Duration = std::time::Duration::from_millis(500);
-/// The longest wait between two `LISTEN` attempts.
-const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The wake-up board. Cheap to clone.
 #[derive(Clone)]
@@ -105,65 +101,24 @@ impl Hub {
         self.closing.subscribe()
     }
 
-    /// On PostgreSQL, relays `pg_notify('bizmail_events', tenant)` from every node to this one's
-    /// waiters until `stopped`. Does nothing on SQLite (one process owns the file).
+    /// On PostgreSQL, relays what the other nodes commit (`store::events::Wakeups`) to this
+    /// one's waiters until `stopped`. Does nothing on SQLite (one process owns the file).
     pub fn spawn_listener(
         &self,
         store: &Store,
         mut stopped: watch::Receiver<bool>,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        let Store::Postgres(pool) = store else {
-            return None;
-        };
-        let (pool, hub) = (pool.clone(), self.clone());
+        let mut wakeups = store.wakeups()?;
+        let hub = self.clone();
         Some(tokio::spawn(async move {
-            let mut backoff = RETRY_MIN;
             loop {
-                let listening = match sqlx::postgres::PgListener::connect_with(&pool).await {
-                    Ok(mut l) => l.listen("bizmail_events").await.map(|()| l),
-                    Err(e) => Err(e),
-                };
-                let mut listener = match listening {
-                    Ok(l) => l,
-                    Err(e) => {
-                        // Every failure waits, growing to RETRY_MAX, so a database that refuses
-                        // LISTEN (or is down) is not hammered in a loop.
-                        tracing::warn!(error = %e, retry_in = ?backoff, "LISTEN failed; retrying");
-                        tokio::select! {
-                            _ = stopped.wait_for(|s| *s) => return,
-                            () = tokio::time::sleep(backoff) => {}
-                        }
-                        backoff = (backoff * 2).min(RETRY_MAX);
-                        continue;
-                    }
-                };
-                backoff = RETRY_MIN;
-                // Anything sent before LISTEN took effect may have been missed.
-                hub.wake_all();
-                loop {
-                    let next = tokio::select! {
-                        _ = stopped.wait_for(|s| *s) => return,
-                        n = listener.try_recv() => n,
-                    };
-                    match next {
-                        Ok(Some(n)) => match n.payload().parse::<i64>() {
-                            Ok(tenant) => hub.wake(tenant),
-                            Err(_) => hub.wake_all(),
-                        },
-                        // The connection dropped; PgListener reconnects on the next call, and
-                        // notifications sent meanwhile are gone: let every poll re-read.
-                        Ok(None) => hub.wake_all(),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "LISTEN connection lost");
-                            hub.wake_all();
-                            break;
-                        }
-                    }
-                }
-                // A connection that keeps dropping right after LISTEN is not retried in a loop.
-                tokio::select! {
+                let heard = tokio::select! {
                     _ = stopped.wait_for(|s| *s) => return,
-                    () = tokio::time::sleep(RETRY_MIN) => {}
+                    heard = wakeups.next() => heard,
+                };
+                match heard {
+                    Heard::Tenant(tenant) => hub.wake(tenant),
+                    Heard::Everyone => hub.wake_all(),
                 }
             }
         }))

@@ -3,6 +3,12 @@
 
 use super::sql;
 use super::{Conn, Store, StoreResult, Tx};
+use std::time::Duration;
+
+/// The first wait after a failed `LISTEN`; it doubles with each failure in a row.
+const RETRY_MIN: Duration = Duration::from_millis(500);
+/// The longest wait between two `LISTEN` attempts.
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// A client's place in its tenant's event log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
@@ -159,4 +165,80 @@ pub async fn head_event(store: &Store, tenant_id: i64) -> StoreResult<i64> {
         &[tenant_id.into()],
     )
     .await
+}
+
+/// What a node hears from the other nodes on one PostgreSQL database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// Events of this tenant were committed.
+    Tenant(i64),
+    /// Notifications may have been missed (a new or lost connection): every poll should look.
+    Everyone,
+}
+
+/// The other nodes' commits, as `LISTEN bizmail_events` hears them (the `pg_notify` of
+/// [`append_event`]), on a connection of its own that is made again, with a growing wait, whenever
+/// it fails. PostgreSQL only: on SQLite one process owns the file and there is no one to hear.
+pub struct Wakeups {
+    pool: sqlx::PgPool,
+    listener: Option<sqlx::postgres::PgListener>,
+    backoff: Duration,
+}
+
+impl Store {
+    /// The cross-node wake-ups of this database; `None` on SQLite.
+    pub fn wakeups(&self) -> Option<Wakeups> {
+        match self {
+            Store::Postgres(pool) => Some(Wakeups {
+                pool: pool.clone(),
+                listener: None,
+                backoff: RETRY_MIN,
+            }),
+            Store::Sqlite { .. } => None,
+        }
+    }
+}
+
+impl Wakeups {
+    /// The next thing heard. Connects first when needed; right after every (re)connection it
+    /// answers [`Heard::Everyone`], since anything sent while not listening is gone.
+    pub async fn next(&mut self) -> Heard {
+        loop {
+            let Some(listener) = &mut self.listener else {
+                let connected = match sqlx::postgres::PgListener::connect_with(&self.pool).await {
+                    Ok(mut l) => l.listen("bizmail_events").await.map(|()| l),
+                    Err(e) => Err(e),
+                };
+                match connected {
+                    Ok(l) => {
+                        self.listener = Some(l);
+                        self.backoff = RETRY_MIN;
+                        return Heard::Everyone;
+                    }
+                    Err(e) => {
+                        // Every failure waits, growing to RETRY_MAX, so a database that refuses
+                        // LISTEN (or is down) is not hammered in a loop.
+                        tracing::warn!(error = %e, retry_in = ?self.backoff, "LISTEN failed; retrying");
+                        tokio::time::sleep(self.backoff).await;
+                        self.backoff = (self.backoff * 2).min(RETRY_MAX);
+                        continue;
+                    }
+                }
+            };
+            return match listener.try_recv().await {
+                Ok(Some(n)) => n.payload().parse().map_or(Heard::Everyone, Heard::Tenant),
+                // The connection dropped and PgListener will reconnect on the next call:
+                // whatever was sent meanwhile is gone.
+                Ok(None) => Heard::Everyone,
+                Err(e) => {
+                    tracing::warn!(error = %e, "LISTEN connection lost");
+                    self.listener = None;
+                    // A connection that keeps dropping right after LISTEN is not retried in a
+                    // loop.
+                    tokio::time::sleep(RETRY_MIN).await;
+                    Heard::Everyone
+                }
+            };
+        }
+    }
 }

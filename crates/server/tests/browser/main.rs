@@ -288,7 +288,12 @@ backend_test! {
         assert!(chrome.log("browser").await.iter().any(|e| e.message.contains("bizmail-control")));
         let image = corpus.iter().position(|h| h.name == "remote image").unwrap();
         chrome.goto(&srv.url(&format!("mail/read/{}", ids[image]))).await;
-        chrome.client.find(Locator::LinkText("显示图片")).await.unwrap().click().await.unwrap();
+        // Waited for, not just looked up: on a loaded machine the page may still be rendering.
+        let show = chrome.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::LinkText("显示图片")).await;
+        match show {
+            Ok(link) => link.click().await.unwrap(),
+            Err(e) => panic!("no \"显示图片\" link ({e}) on: {}", chrome.text().await),
+        };
         tokio::time::sleep(Duration::from_millis(500)).await;
         let hits = chrome.canary.hits();
         assert!(hits.iter().any(|h| h.contains("/url/")), "show images loads the image: {hits:?}");
