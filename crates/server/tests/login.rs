@@ -263,9 +263,19 @@ backend_test! {
         assert!(fresh.page("/login", 200).await.contains("登录邮箱"), "Chinese by default");
         fresh.accept_language = Some("de, en;q=0.3".into());
         assert!(fresh.page("/login", 200).await.contains("Sign in"));
-        for hostile in ["//evil.example/", "/\\evil.example", "https://evil.example/"] {
+        // A tab or newline a browser would drop (`/<TAB>/host` reads as `//host`), and CR, LF or
+        // NUL that cannot be a header at all (they were a 500): all go back to the inbox.
+        for hostile in ["//evil.example/", "/\\evil.example", "https://evil.example/", "/\t/evil.example/", "/\n/evil.example/", "/\r\n/x", "/\0", "/\x1b"] {
             let r = b.get(&format!("/lang/en?back={}", urlencode(hostile))).await;
-            assert_eq!(location(&r), "/mail/", "{hostile} is no place to go back to");
+            assert_eq!(r.status().as_u16(), 303, "{hostile:?}");
+            assert_eq!(location(&r), "/mail/", "{hostile:?} is no place to go back to");
+        }
+        let r = b.get("/lang/en?back=%2Fmail%2F%3Fpage%3D2").await;
+        assert_eq!(location(&r), "/mail/?page=2", "a path here is followed");
+        // A page past any mailbox is an empty page, not an overflow (it was a 503 on PostgreSQL).
+        for page in ["9223372036854775807", "4294967296", "-5"] {
+            let body = b.page(&format!("/mail/?page={page}"), 200).await;
+            assert!(body.contains("Inbox"), "{page}: {body}");
         }
     }
 }

@@ -3,10 +3,11 @@
 //! `zh`/`en` in their browser's `Accept-Language`, else Chinese (the service being imitated is a
 //! Chinese one, and so are most of its users).
 
+use super::redirect;
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
@@ -79,21 +80,18 @@ pub struct Back {
 }
 
 /// `GET /lang/{code}?back=/mail/…`: remembers the language and goes back to the page it was
-/// picked on. Only a path on this site is followed (`/x`, never `//host` or `/\host`), so the
-/// switch cannot be used as an open redirect.
+/// picked on. Only a path on this site is followed (see `redirect`), so the switch cannot be used
+/// as an open redirect.
 pub async fn switch(Path(code): Path<String>, Query(q): Query<Back>, jar: CookieJar) -> Response {
     let Some(lang) = Lang::from_code(&code) else {
-        return Redirect::to("/mail/").into_response();
+        return redirect::see_other("/mail/", "/mail/");
     };
-    let back = q
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.starts_with("/\\"))
-        .unwrap_or_else(|| "/mail/".to_owned());
     let mut c = Cookie::new(LANG_COOKIE, lang.texts().code);
     c.set_path("/");
     c.set_same_site(SameSite::Lax);
     c.make_permanent();
-    (jar.add(c), Redirect::to(&back)).into_response()
+    let back = q.back.as_deref().unwrap_or("/mail/");
+    (jar.add(c), redirect::see_other(back, "/mail/")).into_response()
 }
 
 /// Every text the mailbox shows, in one language.

@@ -10,6 +10,7 @@
 use super::AppState;
 use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
+use super::redirect;
 use super::request::ClientIp;
 use super::webmail::{cookie, current_session, over_https, page, session_cookie};
 use crate::auth::member_login::{Accepted, CodePage, Enrolment, Failed};
@@ -17,7 +18,7 @@ use crate::auth::{random_bytes, secrets_equal};
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
@@ -104,7 +105,7 @@ pub async fn form(
     jar: CookieJar,
 ) -> Response {
     if let Ok(Some(_)) = current_session(&state, &jar).await {
-        return Redirect::to("/mail/").into_response();
+        return redirect::see_other("/mail/", "/mail/").into_response();
     }
     let (jar, csrf) = form_token(jar, over_https(&state, &headers));
     let t = lang.texts();
@@ -180,7 +181,7 @@ pub async fn submit(
             crate::telemetry::web_login("password", "ok");
             (
                 jar.add(session_cookie(opened.session_id, secure)),
-                Redirect::to("/mail/"),
+                redirect::see_other("/mail/", "/mail/"),
             )
                 .into_response()
         }
@@ -188,7 +189,7 @@ pub async fn submit(
             crate::telemetry::web_login("password", "code_needed");
             (
                 jar.add(cookie(CHALLENGE_COOKIE, challenge, secure)),
-                Redirect::to("/login/code"),
+                redirect::see_other("/login/code", "/login/"),
             )
                 .into_response()
         }
@@ -292,7 +293,7 @@ pub async fn code_submit(
             let jar = jar
                 .remove(Cookie::build(CHALLENGE_COOKIE).path("/"))
                 .add(session_cookie(opened.session_id, secure));
-            (jar, Redirect::to("/mail/")).into_response()
+            (jar, redirect::see_other("/mail/", "/mail/")).into_response()
         }
         Err(Failed::Code | Failed::Credentials | Failed::Limited) => {
             crate::telemetry::web_login("code", "refused");

@@ -8,6 +8,7 @@ pub mod login;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod redirect;
 pub mod reply;
 pub mod request;
 pub mod sso;

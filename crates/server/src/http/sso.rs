@@ -6,11 +6,12 @@
 use super::AppState;
 use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
+use super::redirect;
 use super::request::ApiRequest;
 use super::webmail::{message, over_https, session_cookie};
 use crate::auth::tickets::Refused;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
@@ -53,7 +54,7 @@ pub async fn login(
                 opened.session_id,
                 over_https(&state, &headers),
             ));
-            (jar, [(header::LOCATION, target)], StatusCode::FOUND).into_response()
+            (jar, redirect::found(&target, "/mail/")).into_response()
         }
         Err(Refused::BadTicket) => {
             crate::telemetry::web_login("sso", "refused");

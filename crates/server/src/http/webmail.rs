@@ -11,13 +11,14 @@
 use super::AppState;
 use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
+use super::redirect;
 use crate::auth::tickets::Session;
 use crate::mail::Owner;
 use crate::mail::render;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use mail_parser::{MessageParser, MimeHeaders as _};
@@ -252,9 +253,11 @@ pub async fn inbox(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let t = lang.texts();
-    let page_no = q.page.unwrap_or(0).max(0);
-    // A page past any mailbox's end is an empty page, not an overflow.
-    let offset = u32::try_from(page_no.saturating_mul(i64::from(PAGE_SIZE))).unwrap_or(u32::MAX);
+    // Any page number is accepted; one past the last possible page is an empty page, so the
+    // offset and the next page's number cannot overflow.
+    let last_page = i64::from(u32::MAX / PAGE_SIZE);
+    let page_no = q.page.unwrap_or(0).clamp(0, last_page);
+    let offset = u32::try_from(page_no).map_or(u32::MAX, |p| p.saturating_mul(PAGE_SIZE));
     let mut copies = match state
         .mailboxes
         .list(&owner(&s), PAGE_SIZE + 1, offset)
@@ -563,7 +566,7 @@ pub async fn act(
         MailAction::Delete => boxes.delete(owner, &mail_id).await,
     };
     match done {
-        Ok(_) => Redirect::to("/mail/").into_response(),
+        Ok(_) => redirect::see_other("/mail/", "/mail/").into_response(),
         Err(e) => unavailable_page(t, "changing a mail", &e),
     }
 }
