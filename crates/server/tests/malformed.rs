@@ -21,6 +21,21 @@ backend_test! {
 }
 
 backend_test! {
+    async fn a_path_that_does_not_decode_gets_the_protocol_error_shape(srv) {
+        // `%ff%fe` is not UTF-8: no endpoint has that name, so it is answered like any unknown
+        // endpoint (1200 without a token, 404 with one), always as {"errcode","error"} JSON.
+        let r = srv.http.get(srv.url("openapi/%ff%fe")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), error_body(ErrorCode::InvalidToken));
+        let token = srv.token().await;
+        let r = srv.http.get(srv.url("openapi/%ff%fe")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+        assert_eq!(r.text().await.unwrap(), error_body(ErrorCode::InvalidRequest));
+    }
+}
+
+backend_test! {
     async fn oversized_body_is_413(srv) {
         let token = srv.token().await;
         let big = vec![b'a'; 10 * 1024 * 1024];

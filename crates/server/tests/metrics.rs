@@ -27,6 +27,11 @@ backend_test! {
         let a = api.add_member("counted", &[]).await;
         api.post("bizmail/ping", &[]).await;
         srv.call("not-a-token", "openapi/made/up-endpoint-4711", &[]).await;
+        // Methods outside the closed set are one label, not one series each.
+        for m in ["M0", "XYZZY", "BREW"] {
+            let method = reqwest::Method::from_bytes(m.as_bytes()).unwrap();
+            srv.http.request(method, srv.url("healthz")).send().await.unwrap();
+        }
         common::deliver(&srv, &a, "Subject: counted\r\n\r\nhi").await;
         let ticket = api.json("mail/authkey", &[("Alias", &a)]).await["auth_key"].as_str().unwrap().to_owned();
         let login = format!("cgi-bin/login?fun=bizopenssologin&method=bizauth&agent={}&user={a}&ticket={ticket}", api.tenant.admin);
@@ -48,6 +53,8 @@ backend_test! {
         at_least_one("bizmail_web_logins_total", &["method=\"sso\"", "outcome=\"ok\""]);
         assert!(sample(&text, "bizmail_listen_polls_held", &[]).is_some(), "{text}");
         assert!(!text.contains("4711"), "a stranger's path is no label value");
+        at_least_one("bizmail_http_requests_total", &["route=\"/healthz\"", "method=\"other\"", "status=\"405\""]);
+        assert!(!text.contains("XYZZY") && !text.contains("M0"), "a stranger's method is no label value");
     }
 }
 

@@ -8,6 +8,7 @@ use crate::auth::access::Grant;
 use crate::directory::reads::{Answer as ReadAnswer, Query};
 use crate::directory::{Change, DirError, members};
 use crate::tenants::OplogEntry;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use bizmail_protocol::credentials::access_token;
@@ -17,10 +18,15 @@ use bizmail_protocol::{ErrorCode, Params};
 /// Handles one OpenApi call, accepted or refused, and logs it.
 pub async fn call(
     State(state): State<AppState>,
-    Path(endpoint): Path<String>,
+    endpoint: Result<Path<String>, PathRejection>,
     req: ApiRequest,
 ) -> Reply {
-    let endpoint = endpoint.trim_matches('/').to_ascii_lowercase();
+    // A path that does not decode (`/openapi/%ff%fe`) names no endpoint: it is answered as an
+    // unknown endpoint is, in the protocol's error shape, never axum's plain-text rejection.
+    let endpoint = match endpoint {
+        Ok(Path(e)) => e.trim_matches('/').to_ascii_lowercase(),
+        Err(_) => String::from("\u{fffd}"),
+    };
     let mut row = OplogEntry {
         tenant_id: None,
         at_ms: 0,
