@@ -67,6 +67,12 @@ pub struct Config {
     pub smtp_data_timeout_secs: u64,
     /// Bad commands tolerated in one session before it is closed (421).
     pub smtp_max_bad_commands: u32,
+    /// Refused recipients (unknown, not hosted, not permitted) tolerated in one session before it
+    /// is closed (421): a cap on harvesting the directory by guessing addresses.
+    pub smtp_max_rejected_recipients: u32,
+    /// Milliseconds each refused recipient after the second waits before its answer, growing by
+    /// this much each time up to eight times it (a tarpit for guessers; honest mistakes are few).
+    pub smtp_rejected_recipient_delay_ms: u64,
     /// Seconds an SSO ticket from `mail/authkey` stays valid.
     pub ticket_lifetime_secs: u64,
     /// Seconds a web-mailbox session survives without a request.
@@ -116,13 +122,17 @@ impl Default for Config {
             changelog_retention_days: 30,
             smtp_hostname: "localhost".into(),
             smtp_max_connections: 256,
-            smtp_max_connections_per_ip: 16,
+            // Postfix's default per client: a relay or load tool opening 16 sessions at once,
+            // each reconnecting at once after QUIT, must not be refused.
+            smtp_max_connections_per_ip: 50,
             smtp_max_message_bytes: 25 * 1024 * 1024,
             smtp_max_recipients: 100,
             smtp_max_line_bytes: 2048,
             smtp_command_timeout_secs: 300,
             smtp_data_timeout_secs: 600,
             smtp_max_bad_commands: 10,
+            smtp_max_rejected_recipients: 20,
+            smtp_rejected_recipient_delay_ms: 250,
             ticket_lifetime_secs: 300,
             session_idle_secs: 1800,
             session_lifetime_secs: 43_200,

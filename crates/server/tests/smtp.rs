@@ -8,58 +8,10 @@ mod common;
 
 use bizmail_server::mail::{MailCopy, Owner};
 use bizmail_testkit::{TestServer, backend_test};
-use common::Api;
+use common::{Api, Raw};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-
-/// A raw SMTP client that reads whole (multi-line) replies.
-struct Raw {
-    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    writer: tokio::net::tcp::OwnedWriteHalf,
-}
-
-impl Raw {
-    async fn connect(srv: &TestServer) -> (Raw, String) {
-        let s = TcpStream::connect(srv.smtp_addr()).await.unwrap();
-        let (r, w) = s.into_split();
-        let mut raw = Raw {
-            reader: BufReader::new(r),
-            writer: w,
-        };
-        let greeting = raw.reply().await;
-        (raw, greeting)
-    }
-
-    /// The next reply, all its lines; empty when the server closed the connection.
-    async fn reply(&mut self) -> String {
-        let mut all = String::new();
-        loop {
-            let mut line = String::new();
-            let n = tokio::time::timeout(Duration::from_secs(20), self.reader.read_line(&mut line))
-                .await
-                .unwrap()
-                .unwrap();
-            if n == 0 {
-                return all;
-            }
-            all.push_str(&line);
-            if line.len() < 4 || line.as_bytes()[3] != b'-' {
-                return all;
-            }
-        }
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).await.unwrap();
-    }
-
-    async fn cmd(&mut self, line: &str) -> String {
-        self.send(format!("{line}\r\n").as_bytes()).await;
-        self.reply().await
-    }
-}
 
 fn code(reply: &str) -> &str {
     reply.get(..3).unwrap_or("")
@@ -296,16 +248,79 @@ backend_test! {
         assert_eq!(code(&g1), "220");
         let (_, g2) = Raw::connect(&srv).await;
         assert!(g2.starts_with("421"), "{g2}");
-        first.cmd("QUIT").await;
-        drop(first);
-        // The slot is released when the first session ends.
-        let mut ok = false;
-        for _ in 0..50 {
-            let (_, g) = Raw::connect(&srv).await;
-            if g.starts_with("220") { ok = true; break; }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        // A session lets go of its place at QUIT, before the 221: a client that reconnects the
+        // moment it reads it is never refused (Postfix's smtp-source reconnects like that).
+        for round in 0..10 {
+            assert!(first.cmd("QUIT").await.starts_with("221"));
+            let (next, g) = Raw::connect(&srv).await;
+            assert!(g.starts_with("220"), "round {round}: {g}");
+            first = next;
         }
-        assert!(ok);
+    }
+}
+
+backend_test! {
+    config = |c| { c.smtp_max_rejected_recipients = 5; c.smtp_rejected_recipient_delay_ms = 100; };
+    async fn guessing_recipients_is_slowed_then_cut_off(srv) {
+        let api = Api::new(&srv).await;
+        let real = api.add_member("real", &[]).await;
+        // One guess at a time: five refusals, a growing wait before the third to the fifth
+        // (0.1 + 0.2 + 0.3 s at least), then 421 and the connection closed.
+        let (mut c, _) = Raw::connect(&srv).await;
+        c.cmd("EHLO guesser").await;
+        c.cmd("MAIL FROM:<g@outside.example>").await;
+        let started = std::time::Instant::now();
+        for i in 0..5 {
+            let r = c.cmd(&format!("RCPT TO:<nobody{i}@{}>", api.tenant.domain)).await;
+            assert!(r.starts_with("550"), "{i}: {r}");
+        }
+        assert!(started.elapsed() >= Duration::from_millis(600), "the tarpit waited");
+        let r = c.cmd(&format!("RCPT TO:<nobody5@{}>", api.tenant.domain)).await;
+        assert!(r.starts_with("421 4.7.0"), "{r}");
+        assert_eq!(c.reply().await, "", "closed");
+
+        // A thousand pipelined guesses get no more than five answers before the server hangs up
+        // (with guesses still unread, the close may arrive as a reset).
+        let (mut c, _) = Raw::connect(&srv).await;
+        c.cmd("EHLO guesser").await;
+        c.cmd("MAIL FROM:<g@outside.example>").await;
+        let guesses: String = (0..1000).map(|i| format!("RCPT TO:<nobody{i}@{}>\r\n", api.tenant.domain)).collect();
+        let _ = c.writer.write_all(guesses.as_bytes()).await;
+        let mut refused = 0;
+        let mut line = String::new();
+        while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(20), c.reader.read_line(&mut line)).await {
+            if n == 0 { break; }
+            refused += usize::from(line.starts_with("550"));
+            line.clear();
+        }
+        assert!(refused <= 5, "{refused} refusals");
+        // Known recipients are not slowed or counted, and the server still delivers.
+        assert_eq!(code(&send_raw(&srv, "x@outside.example", &[&real], "Subject: fine\r\n\r\nok").await), "250");
+    }
+}
+
+backend_test! {
+    config = |c| { c.smtp_command_timeout_secs = 1; c.smtp_max_connections_per_ip = 1; };
+    async fn a_client_that_never_reads_is_cut_off(srv) {
+        // Pipelined NOOPs, never a read: the replies fill the socket, the server's write waits
+        // one command timeout, then the session ends and its place is free again.
+        let (mut c, _) = Raw::connect(&srv).await;
+        let noops = "NOOP\r\n".repeat(64 * 1024);
+        let flood = async {
+            loop {
+                if c.writer.write_all(noops.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), flood).await.expect("the server hung up");
+        let mut greeted = false;
+        for _ in 0..100 {
+            let (_, g) = Raw::connect(&srv).await;
+            if g.starts_with("220") { greeted = true; break; }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(greeted, "the place is free again");
     }
 }
 

@@ -1,7 +1,7 @@
 //! Accepting SMTP connections under the global and per-address limits.
 
 use super::SmtpSettings;
-use super::session::{End, Session};
+use super::session::{End, Place, Session};
 use crate::store::Store;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -90,10 +90,13 @@ pub async fn serve(
             continue;
         };
         let (settings, store, hub) = (settings.clone(), store.clone(), hub.clone());
+        // The session lets go of both at QUIT; otherwise they go when this task ends.
+        let place: Place = Arc::new(Mutex::new(Some(Box::new((slot, permit)))));
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let tls = settings.tls.clone();
             let end = Session::new(stream, ip, settings.clone(), store.clone(), hub.clone())
+                .holding(place.clone())
                 .run()
                 .await;
             if let (End::StartTls(stream), Some(acceptor)) = (end, tls) {
@@ -102,6 +105,7 @@ pub async fn serve(
                 match handshake {
                     Ok(Ok(tls_stream)) => {
                         Session::new(tls_stream, ip, settings, store, hub)
+                            .holding(place.clone())
                             .run_after_tls()
                             .await;
                     }
@@ -109,8 +113,7 @@ pub async fn serve(
                     Err(_) => tracing::debug!(%ip, "STARTTLS handshake timed out"),
                 }
             }
-            drop(slot);
-            drop(permit);
+            drop(place);
         });
     }
 }

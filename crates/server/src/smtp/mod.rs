@@ -32,6 +32,10 @@ pub struct SmtpSettings {
     pub data_timeout: Duration,
     /// Bad commands tolerated per session.
     pub max_bad_commands: u32,
+    /// Refused recipients tolerated in one session before it is closed.
+    pub max_rejected_recipients: u32,
+    /// The tarpit's step: the delay before refusing a recipient grows by this much.
+    pub rejected_recipient_delay: Duration,
     /// Connections at once.
     pub max_connections: usize,
     /// Connections at once per client address.
@@ -61,6 +65,8 @@ impl SmtpSettings {
             command_timeout: Duration::from_secs(c.smtp_command_timeout_secs),
             data_timeout: Duration::from_secs(c.smtp_data_timeout_secs),
             max_bad_commands: c.smtp_max_bad_commands,
+            max_rejected_recipients: c.smtp_max_rejected_recipients,
+            rejected_recipient_delay: Duration::from_millis(c.smtp_rejected_recipient_delay_ms),
             max_connections: c.smtp_max_connections,
             max_connections_per_ip: c.smtp_max_connections_per_ip,
             tls,

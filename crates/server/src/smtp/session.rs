@@ -53,9 +53,16 @@ pub struct Session<S> {
     mailboxes: Vec<Mailbox>,
     recipients: usize,
     bad_commands: u32,
+    rejected_recipients: u32,
     tls_active: bool,
     hub: Hub,
+    /// What holds this connection's place in the listener's limits; let go at QUIT, before the
+    /// `221`, so a client that reconnects as soon as it reads it finds its place free.
+    place: Option<Place>,
 }
+
+/// A connection's place in the listener's limits (its slots), shared with the listener.
+pub(crate) type Place = std::sync::Arc<std::sync::Mutex<Option<Box<dyn Send>>>>;
 
 /// What one command asks of the session loop.
 enum Next {
@@ -116,9 +123,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             mailboxes: Vec::new(),
             recipients: 0,
             bad_commands: 0,
+            rejected_recipients: 0,
             tls_active: false,
             hub,
+            place: None,
         }
+    }
+
+    /// Lets go of `place` at QUIT.
+    pub(crate) fn holding(mut self, place: Place) -> Self {
+        self.place = Some(place);
+        self
     }
 
     /// Runs the conversation to its end, greeting first.
@@ -243,7 +258,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         }
                         self.reply("250 2.1.5 OK").await?;
                     }
-                    Err(refusal) => self.reply(refusal_reply(refusal)).await?,
+                    Err(refusal) => return self.refuse_recipient(refusal).await,
                 }
             }
             Request::Data => return self.data().await,
@@ -257,6 +272,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     .await?
             }
             Request::Quit => {
+                if let Some(place) = self.place.take()
+                    && let Ok(mut held) = place.lock()
+                {
+                    held.take();
+                }
                 self.reply(&format!(
                     "221 2.0.0 {} closing connection",
                     self.settings.hostname
@@ -348,6 +368,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.recipients = 0;
     }
 
+    /// Refuses a recipient: slower with each refusal after the second (a tarpit), and the session
+    /// is closed after too many, so guessing addresses to learn the directory gets nowhere.
+    async fn refuse_recipient(&mut self, refusal: route::Refusal) -> std::io::Result<Next> {
+        self.rejected_recipients += 1;
+        if self.rejected_recipients > self.settings.max_rejected_recipients {
+            self.reply("421 4.7.0 Too many invalid recipients, closing connection")
+                .await?;
+            return Ok(Next::End(Ended::Dropped));
+        }
+        let step = self.rejected_recipients.saturating_sub(2).min(8);
+        if step > 0 {
+            // Replies already owed go out first, so the wait is not spent holding them.
+            self.flush().await?;
+            tokio::time::sleep(self.settings.rejected_recipient_delay * step).await;
+        }
+        self.reply(refusal_reply(refusal)).await?;
+        Ok(Next::Continue)
+    }
+
     /// Answers a bad command, and closes the session after too many.
     async fn bad(&mut self, text: &str) -> std::io::Result<Next> {
         self.bad_commands += 1;
@@ -361,14 +400,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// Writes a reply; flushes only when no pipelined command is waiting, so a pipelined batch is
-    /// answered in one write.
+    /// answered in one write. A client that does not read its replies (its receive window full)
+    /// gets `command_timeout` to start reading again, then the session ends: writes never block
+    /// forever, so a slot is never held by a client that only sends.
     async fn reply(&mut self, text: &str) -> std::io::Result<()> {
-        self.writer.write_all(text.as_bytes()).await?;
-        self.writer.write_all(b"\r\n").await?;
-        if self.reader.buffer().is_empty() {
-            self.writer.flush().await?;
-        }
-        Ok(())
+        let deadline = self.settings.command_timeout;
+        let write = async {
+            self.writer.write_all(text.as_bytes()).await?;
+            self.writer.write_all(b"\r\n").await?;
+            if self.reader.buffer().is_empty() {
+                self.writer.flush().await?;
+            }
+            Ok(())
+        };
+        tokio::time::timeout(deadline, write)
+            .await
+            .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+    }
+
+    /// Sends the replies still buffered, within `command_timeout`.
+    async fn flush(&mut self) -> std::io::Result<()> {
+        tokio::time::timeout(self.settings.command_timeout, self.writer.flush())
+            .await
+            .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
     }
 
     /// Reads one command line of at most `max_line_bytes`; a longer one is discarded to its LF.
@@ -379,7 +433,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         loop {
             // Before waiting for more input, send any replies still buffered.
             if self.reader.buffer().is_empty() {
-                self.writer.flush().await?;
+                self.flush().await?;
             }
             let buf = self.reader.fill_buf().await?;
             if buf.is_empty() {

@@ -284,3 +284,60 @@ pub fn values(list: bizmail_client::ValueList) -> Vec<String> {
     assert_eq!(list.count, list.list.len(), "Count matches List");
     list.list.into_iter().map(|v| v.value).collect()
 }
+
+/// A raw SMTP client that reads whole (multi-line) replies.
+pub struct Raw {
+    /// The server's side, read a reply at a time.
+    pub reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    /// The client's side.
+    pub writer: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Raw {
+    /// Connects; returns the client and the greeting.
+    pub async fn connect(srv: &TestServer) -> (Raw, String) {
+        let s = tokio::net::TcpStream::connect(srv.smtp_addr())
+            .await
+            .unwrap();
+        let (r, w) = s.into_split();
+        let mut raw = Raw {
+            reader: BufReader::new(r),
+            writer: w,
+        };
+        let greeting = raw.reply().await;
+        (raw, greeting)
+    }
+
+    /// The next reply, all its lines; empty when the server closed the connection.
+    pub async fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            let n = tokio::time::timeout(
+                std::time::Duration::from_secs(20),
+                self.reader.read_line(&mut line),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            if n == 0 {
+                return all;
+            }
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    }
+
+    /// Sends bytes as they are.
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.unwrap();
+    }
+
+    /// Sends one command line and reads its reply.
+    pub async fn cmd(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.reply().await
+    }
+}
