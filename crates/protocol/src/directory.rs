@@ -360,7 +360,7 @@ fn address_list(p: &Params, name: &str) -> Result<Vec<Address>, ErrorCode> {
 
 fn text_field(p: &Params, name: &str) -> Result<Option<String>, ErrorCode> {
     match p.get_nonempty(name) {
-        Some(v) if v.chars().count() > MAX_FIELD_CHARS || v.chars().any(char::is_control) => {
+        Some(v) if v.chars().count() > MAX_FIELD_CHARS || crate::text::has_control(v) => {
             Err(ErrorCode::InvalidField)
         }
         other => Ok(other.map(str::to_owned)),

@@ -15,6 +15,7 @@ pub mod error;
 pub mod params;
 pub mod party;
 pub mod response;
+pub mod text;
 pub mod ver;
 
 pub use address::Address;

@@ -131,7 +131,9 @@ impl Params {
     }
 
     /// The parameters as one line for the operation log: `name=value&…` with the values of
-    /// [`SECRET_PARAMS`] replaced by `***`, percent-encoding only what would make the line ambiguous.
+    /// [`SECRET_PARAMS`] replaced by `***`, each value capped at [`MAX_LOGGED_VALUE_CHARS`]
+    /// (marked `…(cut)`), percent-encoding what would make the line ambiguous and every control
+    /// character (a log never carries NUL or a line break from a client).
     pub fn to_log_line(&self) -> String {
         let mut out = String::new();
         for (i, (n, v)) in self.pairs.iter().enumerate() {
@@ -143,7 +145,9 @@ impl Params {
             } else {
                 v.as_str()
             };
-            let _ = write!(out, "{}={}", escape_log(n), escape_log(shown));
+            // Capped: the log is an audit trail, not a copy of whatever a caller uploads.
+            let shown = crate::text::capped(shown, MAX_LOGGED_VALUE_CHARS);
+            let _ = write!(out, "{}={}", escape_log(n), escape_log(&shown));
         }
         out
     }
@@ -269,12 +273,15 @@ fn multipart_boundary(content_type: &str) -> Option<String> {
     multer::parse_boundary(content_type).ok()
 }
 
+/// The longest value an operation-log line keeps of one parameter, in characters.
+pub const MAX_LOGGED_VALUE_CHARS: usize = 256;
+
 fn escape_log(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('&', "%26")
-        .replace('=', "%3D")
-        .replace('\n', "%0A")
-        .replace('\r', "%0D")
+    crate::text::escape_controls(
+        &s.replace('%', "%25")
+            .replace('&', "%26")
+            .replace('=', "%3D"),
+    )
 }
 
 #[cfg(test)]

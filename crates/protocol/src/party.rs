@@ -28,9 +28,9 @@ impl PartyPath {
         }
         let names: Vec<String> = trimmed.split('/').map(|n| n.trim().to_owned()).collect();
         if names.len() > MAX_LEVELS
-            || names
-                .iter()
-                .any(|n| n.is_empty() || n.chars().count() > MAX_NAME_CHARS)
+            || names.iter().any(|n| {
+                n.is_empty() || n.chars().count() > MAX_NAME_CHARS || crate::text::has_control(n)
+            })
         {
             return Err(ErrorCode::InvalidPartyPath);
         }

@@ -97,6 +97,8 @@ pub struct Config {
     pub listen_grace_secs: u64,
     /// Days notices are kept in the event log.
     pub event_retention_days: u32,
+    /// Days operation-log rows are kept; older rows are deleted by housekeeping.
+    pub oplog_retention_days: u32,
     /// PEM certificate chain for SMTP STARTTLS. Empty: STARTTLS is not offered.
     pub smtp_tls_cert_file: PathBuf,
     /// PEM private key for SMTP STARTTLS.
@@ -147,6 +149,7 @@ impl Default for Config {
             cookie_secure: false,
             listen_grace_secs: 120,
             event_retention_days: 7,
+            oplog_retention_days: 180,
             smtp_tls_cert_file: PathBuf::new(),
             smtp_tls_key_file: PathBuf::new(),
         }
@@ -230,6 +233,9 @@ impl Config {
         }
         if self.login_challenge_secs == 0 {
             return bad("login_challenge_secs", "must be at least 1");
+        }
+        if self.oplog_retention_days == 0 {
+            return bad("oplog_retention_days", "must be at least 1");
         }
         if self.event_retention_days == 0 {
             return bad("event_retention_days", "must be at least 1");

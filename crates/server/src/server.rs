@@ -147,6 +147,7 @@ impl Server {
         let retention = Retention {
             changelog_ms: i64::from(config.changelog_retention_days) * 86_400_000,
             events_ms: i64::from(config.event_retention_days) * 86_400_000,
+            oplog_ms: i64::from(config.oplog_retention_days) * 86_400_000,
             session_idle_ms: store::secs_to_ms(config.session_idle_secs),
             session_max_ms: store::secs_to_ms(config.session_lifetime_secs),
         };
@@ -253,6 +254,7 @@ impl Running {
 struct Retention {
     changelog_ms: i64,
     events_ms: i64,
+    oplog_ms: i64,
     session_idle_ms: i64,
     session_max_ms: i64,
 }
@@ -291,6 +293,9 @@ async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now:
     }
     if let Err(e) = store::events::prune(store, now - retention.events_ms).await {
         tracing::warn!(error = %e, "could not prune the event log");
+    }
+    if let Err(e) = store::oplog::prune(store, now - retention.oplog_ms).await {
+        tracing::warn!(error = %e, "could not prune the operation log");
     }
     limits.forget_idle();
 }

@@ -42,7 +42,9 @@ pub async fn call(
     let known =
         !row.admin.is_empty() && !matches!(reply, Reply::ErrorWithStatus(_, StatusCode::NOT_FOUND));
     crate::telemetry::api_call(if known { &endpoint } else { "other" }, errcode);
-    if !logged {
+    // A call that named no tenant (no token, a forged one) is counted above, not stored: the
+    // operation log is each tenant's audit trail, not a place strangers can fill.
+    if !logged && row.tenant_id.is_some() {
         row.at_ms = crate::clock::now_ms();
         row.errcode = errcode;
         state.oplog.record(row).await;

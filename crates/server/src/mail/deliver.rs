@@ -48,10 +48,11 @@ pub fn with_received_header(env: &Envelope, data: &[u8], id: &str) -> Vec<u8> {
     let date = httpdate::fmt_http_date(std::time::SystemTime::now()).replace(" GMT", " +0000");
     let header = format!(
         "Received: from {helo} ([{ip}])\r\n\tby {host} (bizmail) with ESMTP id {id}\r\n\tfor <{sender}>; {date}\r\n",
-        helo = env.helo,
+        // What a client said at EHLO goes into a header line: nothing that could end or fold it.
+        helo = shown(&env.helo),
         ip = env.client_ip,
         host = env.hostname,
-        sender = env.sender,
+        sender = shown(&env.sender),
     );
     let mut out = Vec::with_capacity(header.len() + data.len());
     out.extend_from_slice(header.as_bytes());
@@ -70,9 +71,9 @@ pub fn parse_fields(tenant_id: i64, raw: Vec<u8>) -> NewMessage {
             (
                 header("From"),
                 header("To"),
-                m.subject().unwrap_or_default().to_owned(),
+                shown(m.subject().unwrap_or_default()),
                 header("Date"),
-                m.message_id().unwrap_or_default().to_owned(),
+                shown(m.message_id().unwrap_or_default()),
                 text,
             )
         }
@@ -91,7 +92,15 @@ pub fn parse_fields(tenant_id: i64, raw: Vec<u8>) -> NewMessage {
 }
 
 fn unfold(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+    shown(&value.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// A field as it is stored and shown: without control characters. A header or an encoded word
+/// may decode to NUL or an escape sequence (`=?utf-8?B?YQBi?=` is `a\0b`); PostgreSQL cannot
+/// store NUL in text, and no page or notice should carry any of them. The raw message keeps
+/// every byte.
+fn shown(value: &str) -> String {
+    value.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// The first 100 characters of a text, whitespace collapsed.

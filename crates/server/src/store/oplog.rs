@@ -37,6 +37,22 @@ pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()>
     tx.commit().await.map(Committed::no_events)
 }
 
+/// Writes one row on its own.
+pub async fn insert_one(store: &Store, r: &OplogEntry) -> StoreResult<()> {
+    let mut pooled = store.acquire().await?;
+    insert(&mut pooled.conn(), r).await
+}
+
+/// Deletes rows older than `before_ms` (retention); returns how many.
+pub async fn prune(store: &Store, before_ms: i64) -> StoreResult<u64> {
+    sql::execute(
+        store,
+        "DELETE FROM oplog WHERE at_ms < $1",
+        &[before_ms.into()],
+    )
+    .await
+}
+
 /// The newest `limit` rows of a tenant, newest first.
 pub async fn recent(store: &Store, tenant_id: i64, limit: i64) -> StoreResult<Vec<OplogEntry>> {
     sql::all(

@@ -85,7 +85,14 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Msg>) {
             }
         }
         if let Err(e) = crate::store::oplog::insert_batch(&store, &rows).await {
-            tracing::error!(error = %e, rows = rows.len(), "could not write operation log rows");
+            // One bad row must not take the others with it: write them one by one, and drop
+            // (and report) only the ones that fail on their own.
+            tracing::warn!(error = %e, rows = rows.len(), "an operation-log batch failed; writing its rows one by one");
+            for row in &rows {
+                if let Err(e) = crate::store::oplog::insert_one(&store, row).await {
+                    tracing::error!(error = %e, endpoint = %row.endpoint, "could not write an operation-log row");
+                }
+            }
         }
         rows.clear();
         for f in flushes.drain(..) {
