@@ -258,7 +258,11 @@ backend_test! {
         admin_side.allow_ips(&t.admin, &["10.0.0.0/8".into()]).await.unwrap();
         let (_, body) = srv.call(&token, "openapi/bizmail/ping", &[]).await;
         assert_eq!(body, error_body(ErrorCode::IpNotAllowed));
+        // A blocked address gets no token either (it used to).
+        let refused = srv.form("cgi-bin/token", &[("grant_type", "client_credentials"), ("client_id", &t.admin), ("client_secret", &t.key)]).await;
+        assert_eq!(refused, error_body(ErrorCode::IpNotAllowed));
         admin_side.allow_ips(&t.admin, &["127.0.0.1".into()]).await.unwrap();
+        assert!(srv.token().await.len() > 20, "an allowed address gets one");
         assert!(ping_ok(&srv, &token).await);
         admin_side.deny_ips(&t.admin, &["127.0.0.1".into()]).await.unwrap();
         let (_, body) = srv.call(&token, "openapi/bizmail/ping", &[]).await;

@@ -219,6 +219,8 @@ backend_test! {
         let (mut c, _) = Raw::connect(&srv).await;
         assert!(c.cmd("EHLO x").await.contains("SIZE 2048"));
         assert!(c.cmd("MAIL FROM:<s@outside.example> SIZE=4096").await.starts_with("552"));
+        // A size too large for any number wrapped to a small one in the parser and was accepted.
+        assert!(c.cmd("MAIL FROM:<s@outside.example> SIZE=99999999999999999999999999999").await.starts_with("552"));
         assert_eq!(code(&c.cmd("MAIL FROM:<s@outside.example>").await), "250");
         assert_eq!(code(&c.cmd(&format!("RCPT TO:<{a}>")).await), "250");
         assert_eq!(code(&c.cmd(&format!("RCPT TO:<{b}>")).await), "250");
@@ -387,6 +389,26 @@ backend_test! {
         };
         let text = String::from_utf8(raw).unwrap();
         assert!(text.starts_with("Received: from "), "a Received header is prepended: {text}");
+    }
+}
+
+backend_test! {
+    async fn the_ehlo_name_cannot_break_the_received_header(srv) {
+        let api = Api::new(&srv).await;
+        let a = api.add_member("rcvd", &[]).await;
+        let (mut c, _) = Raw::connect(&srv).await;
+        assert_eq!(code(&c.cmd("EHLO evil\rX-Injected: yes").await), "250");
+        c.cmd("MAIL FROM:<x@outside.example>").await;
+        c.cmd(&format!("RCPT TO:<{a}>")).await;
+        c.cmd("DATA").await;
+        assert_eq!(code(&c.cmd("Subject: hi\r\n\r\nbody\r\n.").await), "250");
+        let owner = owner(&srv, &a).await;
+        let boxes = srv.running().mailboxes();
+        let copy = boxes.list(&owner, 1, 0).await.unwrap().remove(0);
+        let raw = String::from_utf8(boxes.raw(&owner, &copy.mail_id).await.unwrap().unwrap()).unwrap();
+        let received = raw.split("\r\n").next().unwrap();
+        assert!(!received.contains('\r'), "{received:?}");
+        assert!(received.starts_with("Received: from evilX-Injected: ("), "{received:?}");
     }
 }
 

@@ -63,22 +63,35 @@ fn unavailable(e: StoreError) -> Refusal {
     }
 }
 
+/// A sealed value of an interface key's size that opens with no key: what an unknown admin's
+/// token request tries to open, as a known admin's does.
+static DECOY_SEALED: [u8; 60] = [0x5a; 60];
+
 impl Auth {
     /// Issues a new token to `client_id` (an admin name) proving `client_secret` (the interface key).
     /// Checks in this order: unknown admin → 1100; not applied → 1102; wrong key → 1100 (compared in
-    /// constant time); sync off → 1102. Each request gets a new token; older ones stay valid.
+    /// constant time); sync off → 1102; an address not on the tenant's allow list → 10001. Each
+    /// request gets a new token; older ones stay valid.
     pub async fn issue_token(
         &self,
         client_id: &str,
         client_secret: &str,
         lifetime_secs: u64,
+        client_ip: IpAddr,
     ) -> Result<IssuedToken, Refusal> {
         let store = &self.store;
         let vault = &self.vault;
-        let admin = tenants::find_admin(store, client_id)
+        let Some(admin) = tenants::find_admin(store, client_id)
             .await
             .map_err(unavailable)?
-            .ok_or(Refusal::bare(ErrorCode::InvalidClient))?;
+        else {
+            // The work a known admin's refusal costs (a tenant lookup, a key that does not
+            // open, a comparison), so the answer's timing does not tell who exists.
+            let _ = tenants::find_tenant(store, 0).await;
+            let _ = vault.open(0, &DECOY_SEALED);
+            let _ = secrets_equal(DECOY_SEALED.as_slice(), client_secret.as_bytes());
+            return Err(Refusal::bare(ErrorCode::InvalidClient));
+        };
         let refuse = |code| Refusal {
             code,
             tenant_id: Some(admin.tenant_id),
@@ -108,6 +121,10 @@ impl Auth {
         }
         if !tenant.openapi_enabled {
             return Err(refuse(ErrorCode::OpenapiDisabled));
+        }
+        // The allow list guards the token as it guards every call: a blocked address gets none.
+        if !ip_allowed(&tenant.ip_allow, client_ip) {
+            return Err(refuse(ErrorCode::IpNotAllowed));
         }
         let token = tokens::new_token();
         let now = store::now_ms();

@@ -38,7 +38,7 @@ pub async fn token(State(state): State<AppState>, req: ApiRequest) -> Reply {
     let lifetime = state.config.token_lifetime_secs;
     let outcome = state
         .auth
-        .issue_token(&client_id, &client_secret, lifetime)
+        .issue_token(&client_id, &client_secret, lifetime, req.client_ip)
         .await;
     let (reply, tenant_id, errcode) = match outcome {
         Ok(issued) => (

@@ -86,6 +86,15 @@ struct Sender {
     address: Option<Address>,
 }
 
+/// Whether a `MAIL FROM` line declares a `SIZE=` too large for any number: the parser
+/// (smtp-proto) saturates and then wraps such a value to a small one, which would pass the limit.
+fn declared_size_overflows(line: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(line).to_ascii_uppercase();
+    text.split_ascii_whitespace()
+        .filter_map(|p| p.strip_prefix("SIZE="))
+        .any(|digits| digits.bytes().all(|b| b.is_ascii_digit()) && digits.parse::<u64>().is_err())
+}
+
 /// The SMTP reply line (without CRLF) for a refused recipient; a store failure is logged here.
 fn refusal_reply(refusal: route::Refusal) -> &'static str {
     use route::Refusal;
@@ -222,6 +231,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.reply(&text).await?;
             }
             Request::Mail { from } => {
+                if declared_size_overflows(line) {
+                    self.reply("552 5.3.4 Message size exceeds the limit")
+                        .await?;
+                    return Ok(Next::Continue);
+                }
                 if self.helo.is_none() {
                     return self.bad("503 5.5.1 Say EHLO first").await;
                 }
