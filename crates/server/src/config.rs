@@ -24,6 +24,18 @@ pub struct Config {
     pub database_url: String,
     /// Where the HTTP listener binds (the OpenApi, `/cgi-bin/*`, the web mailbox).
     pub http_addr: SocketAddr,
+    /// Most HTTP connections at once; more get 503 and are closed.
+    pub http_max_connections: usize,
+    /// Most HTTP connections at once from one client address (behind a reverse proxy, the
+    /// proxy's: raise it there, or let the proxy limit clients).
+    pub http_max_connections_per_ip: usize,
+    /// Seconds a request's headers may take to arrive; also how long an idle keep-alive
+    /// connection stays open.
+    pub http_header_timeout_secs: u64,
+    /// Seconds a request body may pause between two chunks.
+    pub http_body_timeout_secs: u64,
+    /// Largest request head (request line and headers) in bytes, at least 8192.
+    pub http_max_header_bytes: usize,
     /// Where the SMTP receiver binds (port 25 in production).
     pub smtp_addr: SocketAddr,
     /// Lifetime of an access token in seconds (`expires_in`).
@@ -111,6 +123,11 @@ impl Default for Config {
             data_dir: PathBuf::from("./bizmail-data"),
             database_url: String::new(),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 12211)),
+            http_max_connections: 1024,
+            http_max_connections_per_ip: 256,
+            http_header_timeout_secs: 30,
+            http_body_timeout_secs: 30,
+            http_max_header_bytes: 64 * 1024,
             smtp_addr: SocketAddr::from(([127, 0, 0, 1], 2525)),
             token_lifetime_secs: 86_400,
             poll_timeout_secs: 60,
@@ -233,6 +250,18 @@ impl Config {
         }
         if self.login_challenge_secs == 0 {
             return bad("login_challenge_secs", "must be at least 1");
+        }
+        if self.http_max_connections == 0 || self.http_max_connections_per_ip == 0 {
+            return bad(
+                "http_max_connections",
+                "must be at least 1 (and so must the per-address limit)",
+            );
+        }
+        if self.http_header_timeout_secs == 0 || self.http_body_timeout_secs == 0 {
+            return bad(
+                "http_header_timeout_secs",
+                "must be at least 1 (and so must the body timeout)",
+            );
         }
         if self.oplog_retention_days == 0 {
             return bad("oplog_retention_days", "must be at least 1");

@@ -13,6 +13,7 @@
 mod auth;
 mod clock;
 pub mod config;
+mod conn_limits;
 pub mod directory;
 mod http;
 pub mod mail;

@@ -134,16 +134,12 @@ impl Server {
             stopped.clone(),
         ));
         let pg_listener = hub.spawn_listener(&store, stopped.clone());
-        let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let mut on_stop = stopped.clone();
-        let http = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = on_stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        });
+        let http = tokio::spawn(crate::http::listener::serve(
+            listener,
+            build_router(state),
+            crate::http::listener::HttpLimits::from_config(&config),
+            stopped.clone(),
+        ));
         let retention = Retention {
             changelog_ms: i64::from(config.changelog_retention_days) * 86_400_000,
             events_ms: i64::from(config.event_retention_days) * 86_400_000,

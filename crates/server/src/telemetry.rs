@@ -67,6 +67,11 @@ pub fn web_login(method: &'static str, outcome: &'static str) {
         .increment(1);
 }
 
+/// An HTTP connection turned away at accept: `limit` is `all` or `address`.
+pub fn http_refused(limit: &'static str) {
+    metrics::counter!("bizmail_http_connections_refused_total", "limit" => limit).increment(1);
+}
+
 /// `listen` polls held right now (set when scraped).
 pub fn held_polls(n: usize) {
     #[allow(clippy::cast_precision_loss)] // a count of connections fits an f64 exactly

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod health;
 pub mod i18n;
+pub mod listener;
 pub mod login;
 pub mod metrics;
 pub mod oauth;

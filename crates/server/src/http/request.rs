@@ -21,6 +21,18 @@ pub struct ApiRequest {
     pub client_ip: IpAddr,
 }
 
+/// Whether reading a body failed because it stopped arriving in time.
+fn is_timeout(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
 impl FromRequest<AppState> for ApiRequest {
     type Rejection = Response;
 
@@ -29,9 +41,15 @@ impl FromRequest<AppState> for ApiRequest {
         let client_ip = client_ip(&parts, &state.config.trusted_proxies);
         let body = axum::body::to_bytes(body, state.config.max_body_bytes)
             .await
-            .map_err(|_| {
-                Reply::ErrorWithStatus(ErrorCode::InvalidRequest, StatusCode::PAYLOAD_TOO_LARGE)
-                    .into_response()
+            .map_err(|e| {
+                // A body that stopped arriving (the listener's body timeout) is 408; anything
+                // else that ends reading it here is a body over the limit.
+                let status = if is_timeout(&e) {
+                    StatusCode::REQUEST_TIMEOUT
+                } else {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                };
+                Reply::ErrorWithStatus(ErrorCode::InvalidRequest, status).into_response()
             })?;
         let content_type = parts
             .headers
