@@ -5,6 +5,7 @@
 //! flags as `serve`, so it works on the database a server uses (SQLite or PostgreSQL).
 
 mod admin_cmds;
+mod backup;
 mod import;
 mod remote;
 mod serve;
@@ -47,6 +48,12 @@ enum Command {
     /// A member's web-mailbox login: reset a lost authenticator.
     #[command(subcommand)]
     Member(admin_cmds::MemberCommand),
+    /// Write a consistent copy of the database to a file while the server runs (SQLite: VACUUM
+    /// INTO; PostgreSQL: pg_dump). The key file is not in it: keep secret.key apart.
+    Backup(backup::BackupArgs),
+    /// Put a backup back (replacing the database; stop a SQLite server first); access tokens,
+    /// tickets and sessions of the backup are dropped.
+    Restore(backup::RestoreArgs),
     /// Call any OpenApi endpoint (`bizmail api user/get Alias=bob@example.com`); the token is
     /// fetched for you; the answer is printed as pretty JSON.
     Api(remote::ApiArgs),
@@ -104,6 +111,8 @@ async fn main() -> std::process::ExitCode {
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,
         Command::Member(c) => admin_cmds::member(c).await,
+        Command::Backup(a) => backup::backup(a).await,
+        Command::Restore(a) => backup::restore(a).await,
         Command::Api(a) => remote::api(a).await,
         Command::Listen(a) => remote::listen(a).await,
         Command::Import(a) => match import::run(a).await {

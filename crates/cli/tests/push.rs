@@ -7,9 +7,8 @@
 
 mod common;
 
-use common::{Node, first_run_key, start_with_env, token};
+use common::{Node, call, first_run_key, mail, start_with_env, token};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 const FAST_POLLS: [(&str, &str); 1] = [("BIZMAIL_POLL_TIMEOUT_SECS", "2")];
 
@@ -25,36 +24,6 @@ async fn listen(base: &str, token: &str, ver: &str) -> serde_json::Value {
         .json()
         .await
         .unwrap()
-}
-
-async fn call(base: &str, token: &str, endpoint: &str, fields: &[(&str, &str)]) -> String {
-    reqwest::Client::new()
-        .post(format!("{base}/openapi/{endpoint}"))
-        .bearer_auth(token)
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn mail(smtp: &str, to: &str, subject: &str) {
-    let s = tokio::net::TcpStream::connect(smtp).await.unwrap();
-    let (r, mut w) = s.into_split();
-    let mut r = tokio::io::BufReader::new(r);
-    let msg = format!(
-        "EHLO t\r\nMAIL FROM:<s@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\nSubject: {subject}\r\n\r\nx\r\n.\r\nQUIT\r\n"
-    );
-    w.write_all(msg.as_bytes()).await.unwrap();
-    let mut all = String::new();
-    let mut line = String::new();
-    while r.read_line(&mut line).await.unwrap() > 0 {
-        all.push_str(&line);
-        line.clear();
-    }
-    assert!(all.contains("250 2.0.0"), "{all}");
 }
 
 /// Sets up a member and a client holding the current version; returns (token, version).

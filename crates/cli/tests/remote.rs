@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::{first_run_key, start_with_env};
+use common::{first_run_key, mail, start_with_env};
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
 
 fn bizmail(base: &str, key: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bizmail"));
@@ -33,23 +32,6 @@ fn api_ok(base: &str, key: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Sends one message to `to` over SMTP.
-async fn mail(smtp: &str, to: &str, subject: &str) {
-    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
-    let (r, mut w) = stream.into_split();
-    let mut lines = tokio::io::BufReader::new(r).lines();
-    lines.next_line().await.unwrap();
-    let dialogue = format!(
-        "EHLO t\r\nMAIL FROM:<x@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\nSubject: {subject}\r\n\r\nhi\r\n.\r\nQUIT\r\n"
-    );
-    w.write_all(dialogue.as_bytes()).await.unwrap();
-    let mut last = String::new();
-    while let Some(l) = lines.next_line().await.unwrap() {
-        last = l;
-    }
-    assert!(last.starts_with("221"), "{last}");
 }
 
 async fn api_and_listen(store: Vec<String>) {

@@ -97,3 +97,41 @@ pub async fn token(base: &str, key: &str) -> String {
         .expect("JSON");
     v["access_token"].as_str().expect("a token").to_owned()
 }
+
+/// Calls `openapi/<endpoint>` with a token and form fields; returns the body.
+pub async fn call(base: &str, token: &str, endpoint: &str, fields: &[(&str, &str)]) -> String {
+    reqwest::Client::new()
+        .post(format!("{base}/openapi/{endpoint}"))
+        .bearer_auth(token)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Sends one message to `to` over SMTP and checks it was accepted.
+pub async fn mail(smtp: &str, to: &str, subject: &str) {
+    let s = tokio::net::TcpStream::connect(smtp).await.unwrap();
+    let (r, mut w) = s.into_split();
+    let mut r = tokio::io::BufReader::new(r);
+    let msg = format!(
+        "EHLO t\r\nMAIL FROM:<s@outside.example>\r\nRCPT TO:<{to}>\r\nDATA\r\nSubject: {subject}\r\n\r\nx\r\n.\r\nQUIT\r\n"
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut w, msg.as_bytes())
+        .await
+        .unwrap();
+    let mut all = String::new();
+    let mut line = String::new();
+    while tokio::io::AsyncBufReadExt::read_line(&mut r, &mut line)
+        .await
+        .unwrap()
+        > 0
+    {
+        all.push_str(&line);
+        line.clear();
+    }
+    assert!(all.contains("250 2.0.0"), "{all}");
+}

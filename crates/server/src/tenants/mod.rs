@@ -111,6 +111,21 @@ impl Admin {
         crate::auth::vault::key_file_exposed(&path).then_some(path)
     }
 
+    /// Writes a consistent copy of the whole database to `file` (which must not exist), while
+    /// servers keep running on it. The key file is not in it: keep `secret.key` apart.
+    pub async fn backup(&self, config: &Config, file: &std::path::Path) -> Result<(), AdminError> {
+        let settings = store::StoreSettings::from_config(config);
+        Ok(self.store.backup_to(&settings, file).await?)
+    }
+
+    /// Puts the backup in `file` back as the database `config` names, replacing what is there
+    /// (with SQLite, stop the server first), and empties every access token, SSO ticket, web
+    /// session, login challenge and listen cursor it held.
+    pub async fn restore(config: &Config, file: &std::path::Path) -> Result<(), AdminError> {
+        let settings = store::StoreSettings::from_config(config);
+        Ok(store::backup::restore(&settings, file).await?)
+    }
+
     /// The store, vault and wake-up board, for the server that starts on them.
     pub(crate) fn parts(&self) -> (&Store, &Vault, &Hub) {
         (&self.store, &self.vault, &self.hub)
