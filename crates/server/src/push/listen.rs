@@ -8,6 +8,9 @@
 //! happened meanwhile: its cursor jumps to the head. Two polls of one token racing for a notice:
 //! the one whose compare-and-set on the cursor commits first gets it; the other looks again and
 //! takes the next notice, or waits.
+//!
+//! A held poll outlives a database outage: it looks again each second (or on a wake-up), and at
+//! its timeout answers `{"Ret":0}`; its cursor has not moved, so nothing is lost.
 
 use super::hub::Hub;
 use crate::store::{self, Store, StoreError};
@@ -87,37 +90,75 @@ pub async fn poll(
         tokio::pin!(woken);
         woken.as_mut().enable();
 
-        let current = store::events::version(store, tenant_id).await?;
-        if current > held {
-            store::events::touch(store, token_hash, store::now_ms()).await?;
-            return Ok(PollAnswer::Version(
-                Ver(u64::try_from(current).unwrap_or(0)),
-            ));
-        }
-        let cursor = store::events::cursor(store, token_hash)
-            .await?
-            .map_or(0, |c| c.event_id);
-        if let Some((id, payload)) = store::events::next_notice(store, tenant_id, cursor).await? {
-            if store::events::advance(store, token_hash, cursor, id, store::now_ms()).await? {
-                return Ok(PollAnswer::Notice(payload));
+        // A held poll outlives a database outage: a failed look is retried on the next wake-up
+        // or after a second, and at the timeout the client hears "nothing yet" ({"Ret":0}) and
+        // polls again. Its cursor has not moved, so nothing waiting for it is lost.
+        let mut retry = None;
+        match look(store, tenant_id, token_hash, held).await {
+            Ok(Look::Answer(answer)) => return Ok(answer),
+            Ok(Look::Again) => continue,
+            Ok(Look::Nothing) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "a held listen poll could not read the event log; retrying");
+                retry = Some(tokio::time::Instant::now() + RETRY);
             }
-            // Another poll of this token took it: look again.
-            continue;
         }
         // Copied out in its own statement: the borrow guard must not live across an await.
         let shutting_down = *closing.borrow();
         if shutting_down {
             return Ok(PollAnswer::Idle);
         }
+        let wake_at = retry.map_or(deadline, |r| r.min(deadline));
         tokio::select! {
             () = &mut woken => {}
-            () = tokio::time::sleep_until(deadline) => {
-                store::events::touch(store, token_hash, store::now_ms()).await?;
-                return Ok(PollAnswer::Idle);
+            () = tokio::time::sleep_until(wake_at) => {
+                if tokio::time::Instant::now() >= deadline {
+                    // Best effort: an unrecorded poll time only makes the grace period shorter.
+                    let _ = store::events::touch(store, token_hash, store::now_ms()).await;
+                    return Ok(PollAnswer::Idle);
+                }
             }
             // The guard `wait_for` returns is not `Send`: drop it inside the branch's own future.
             () = async { let _ = closing.wait_for(|c| *c).await; } => return Ok(PollAnswer::Idle),
         }
+    }
+}
+
+/// How soon a held poll looks again after the event log could not be read.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What one look at the version and the event log found.
+enum Look {
+    /// Answer the poll with this.
+    Answer(PollAnswer),
+    /// Another poll of this token took the notice: look again at once.
+    Again,
+    /// Nothing for this client yet.
+    Nothing,
+}
+
+async fn look(
+    store: &Store,
+    tenant_id: i64,
+    token_hash: &[u8],
+    held: i64,
+) -> Result<Look, StoreError> {
+    let current = store::events::version(store, tenant_id).await?;
+    if current > held {
+        store::events::touch(store, token_hash, store::now_ms()).await?;
+        let ver = Ver(u64::try_from(current).unwrap_or(0));
+        return Ok(Look::Answer(PollAnswer::Version(ver)));
+    }
+    let cursor = store::events::cursor(store, token_hash)
+        .await?
+        .map_or(0, |c| c.event_id);
+    let Some((id, payload)) = store::events::next_notice(store, tenant_id, cursor).await? else {
+        return Ok(Look::Nothing);
+    };
+    if store::events::advance(store, token_hash, cursor, id, store::now_ms()).await? {
+        Ok(Look::Answer(PollAnswer::Notice(payload)))
+    } else {
+        Ok(Look::Again)
     }
 }
 
