@@ -15,6 +15,7 @@ pub mod mail;
 pub mod oplog;
 pub mod secrets;
 pub mod sql;
+mod sqlite_tx;
 pub mod tenants;
 pub mod totp;
 
@@ -127,13 +128,8 @@ pub struct Tx {
 
 /// The transaction itself, on one backend.
 pub enum TxInner {
-    /// A SQLite transaction, begun `IMMEDIATE` (so a writer never fails to upgrade a read lock),
-    /// holding this process's writer slot until it ends (fields drop in order: the transaction
-    /// first, then the slot).
-    Sqlite(
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-        tokio::sync::OwnedMutexGuard<()>,
-    ),
+    /// A SQLite transaction, begun `IMMEDIATE`, holding this process's writer slot.
+    Sqlite(sqlite_tx::SqliteTx),
     /// A PostgreSQL transaction.
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
@@ -163,7 +159,7 @@ impl Tx {
     /// The transaction's connection, for store functions that take a [`Conn`].
     pub fn conn(&mut self) -> Conn<'_> {
         match &mut self.inner {
-            TxInner::Sqlite(t, _) => Conn::Sqlite(t),
+            TxInner::Sqlite(t) => Conn::Sqlite(t.conn()),
             TxInner::Postgres(t) => Conn::Postgres(t),
         }
     }
@@ -178,7 +174,7 @@ impl Tx {
     /// Commits; only after this returns is the change durable. Returns whom to wake.
     pub async fn commit(self) -> StoreResult<Committed> {
         match self.inner {
-            TxInner::Sqlite(t, _slot) => t.commit().await?,
+            TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
         Ok(Committed {
@@ -251,7 +247,7 @@ impl Store {
         let inner = match self {
             Store::Sqlite { pool, writer } => {
                 let slot = writer.clone().lock_owned().await;
-                TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, slot)
+                TxInner::Sqlite(sqlite_tx::SqliteTx::begin(pool, slot).await?)
             }
             Store::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
