@@ -152,18 +152,9 @@ impl<T> Value for T where
 {
 }
 
-/// Runs a statement on the pool; returns the rows it affected.
+/// Runs a statement on a pooled connection; returns the rows it affected.
 pub async fn execute(store: &Store, sql: &'static str, args: &[Arg<'_>]) -> StoreResult<u64> {
-    Ok(match store {
-        Store::Sqlite { pool, .. } => bind_sqlite(sqlx::query(sql), args)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-        Store::Postgres(pool) => bind_pg(sqlx::query(sql), args)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    })
+    execute_in(&mut store.acquire().await?.conn(), sql, args).await
 }
 
 /// Runs a statement on a connection (inside a transaction, say); returns the rows it affected.
@@ -184,24 +175,13 @@ pub async fn execute_in(
     })
 }
 
-/// At most one row, on the pool.
+/// At most one row, on a pooled connection.
 pub async fn optional<T: Row>(
     store: &Store,
     sql: &'static str,
     args: &[Arg<'_>],
 ) -> StoreResult<Option<T>> {
-    Ok(match store {
-        Store::Sqlite { pool, .. } => {
-            bind_sqlite(sqlx::query_as::<_, T>(sql), args)
-                .fetch_optional(pool)
-                .await?
-        }
-        Store::Postgres(pool) => {
-            bind_pg(sqlx::query_as::<_, T>(sql), args)
-                .fetch_optional(pool)
-                .await?
-        }
-    })
+    optional_in(&mut store.acquire().await?.conn(), sql, args).await
 }
 
 /// At most one row, on a connection.
@@ -224,44 +204,22 @@ pub async fn optional_in<T: Row>(
     })
 }
 
-/// Every row, on the pool.
+/// Every row, on a pooled connection.
 pub async fn all<T: Row>(
     store: &Store,
     sql: &'static str,
     args: &[Arg<'_>],
 ) -> StoreResult<Vec<T>> {
-    Ok(match store {
-        Store::Sqlite { pool, .. } => {
-            bind_sqlite(sqlx::query_as::<_, T>(sql), args)
-                .fetch_all(pool)
-                .await?
-        }
-        Store::Postgres(pool) => {
-            bind_pg(sqlx::query_as::<_, T>(sql), args)
-                .fetch_all(pool)
-                .await?
-        }
-    })
+    all_in(&mut store.acquire().await?.conn(), sql, args).await
 }
 
-/// At most one value of one column, on the pool.
+/// At most one value of one column, on a pooled connection.
 pub async fn scalar<T: Value>(
     store: &Store,
     sql: &'static str,
     args: &[Arg<'_>],
 ) -> StoreResult<Option<T>> {
-    Ok(match store {
-        Store::Sqlite { pool, .. } => {
-            bind_sqlite(sqlx::query_scalar::<_, T>(sql), args)
-                .fetch_optional(pool)
-                .await?
-        }
-        Store::Postgres(pool) => {
-            bind_pg(sqlx::query_scalar::<_, T>(sql), args)
-                .fetch_optional(pool)
-                .await?
-        }
-    })
+    scalar_in(&mut store.acquire().await?.conn(), sql, args).await
 }
 
 /// At most one value of one column, on a connection.
@@ -302,24 +260,13 @@ pub async fn value_in<T: Value>(
         .ok_or(super::StoreError::Db(sqlx::Error::RowNotFound))
 }
 
-/// Every value of one column, on the pool.
+/// Every value of one column, on a pooled connection.
 pub async fn column<T: Value>(
     store: &Store,
     sql: &'static str,
     args: &[Arg<'_>],
 ) -> StoreResult<Vec<T>> {
-    Ok(match store {
-        Store::Sqlite { pool, .. } => {
-            bind_sqlite(sqlx::query_scalar::<_, T>(sql), args)
-                .fetch_all(pool)
-                .await?
-        }
-        Store::Postgres(pool) => {
-            bind_pg(sqlx::query_scalar::<_, T>(sql), args)
-                .fetch_all(pool)
-                .await?
-        }
-    })
+    column_in(&mut store.acquire().await?.conn(), sql, args).await
 }
 
 /// Every value of one column, on a connection.
