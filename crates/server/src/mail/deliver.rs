@@ -3,9 +3,10 @@
 //! 250 only after [`deliver`] returns, so a mail is stored (and visible everywhere) exactly when its
 //! sender is told so (§9).
 
+use super::folders::Special;
 use super::route::Mailbox;
 use crate::push::hub::Hub;
-use crate::store::mail::NewMessage;
+use crate::store::mail::{NewMessage, Slot};
 use crate::store::{self, Store, StoreError};
 use base64::Engine as _;
 use bizmail_protocol::response::NewMailNotice;
@@ -131,9 +132,24 @@ pub async fn deliver(
         let message_id = store::mail::insert_message(&mut tx.conn(), &message, now).await?;
         for m in boxes {
             let mail_id = new_mail_id();
+            let (folder_id, uid, modseq) =
+                super::folders::slot(&mut tx, tenant_id, m.member_id, Special::Inbox).await?;
+            let slot = Slot {
+                folder_id,
+                uid,
+                modseq,
+            };
             let conn = &mut tx.conn();
-            store::mail::insert_copy(conn, &mail_id, tenant_id, m.member_id, message_id, now)
-                .await?;
+            store::mail::insert_copy(
+                conn,
+                &mail_id,
+                tenant_id,
+                m.member_id,
+                message_id,
+                now,
+                slot,
+            )
+            .await?;
             let unread = store::mail::add_unread(conn, m.member_id, 1).await?;
             let notice = NewMailNotice {
                 user_name: m.address.clone(),

@@ -5,7 +5,6 @@
 
 use crate::push::hub::Hub;
 use crate::store::{self, Store, StoreError};
-use bizmail_protocol::response::UnreadNotice;
 
 /// One copy in a mailbox, for listings.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -37,6 +36,16 @@ impl Mailboxes {
     /// Mailboxes over a store, waking `hub`'s polls after changes.
     pub(crate) fn new(store: Store, hub: Hub) -> Mailboxes {
         Mailboxes { store, hub }
+    }
+
+    /// The store, for the folder operations (`mail::folders`).
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The wake-ups, for the folder operations (`mail::folders`).
+    pub(super) fn hub(&self) -> &Hub {
+        &self.hub
     }
 
     /// The mailbox an address (a member's primary address or alias, any tenant) leads to;
@@ -147,7 +156,10 @@ pub(crate) async fn mark(
     let changed = match before {
         None => Changed::NotFound,
         Some(b) if b == seen => Changed::Unchanged,
-        Some(_) => Changed::Unread(adjust(&mut tx, owner, if seen { -1 } else { 1 }).await?),
+        Some(_) => {
+            store::folders::touch_copy(&mut tx, owner.tenant_id, owner.member_id, mail_id).await?;
+            unread_after(&mut tx, owner).await?
+        }
     };
     crate::push::publish(hub, tx.commit().await?);
     Ok(changed)
@@ -164,21 +176,19 @@ pub(crate) async fn delete(
     let seen = store::mail::delete_copy(&mut tx.conn(), owner.member_id, mail_id).await?;
     let changed = match seen {
         None => Changed::NotFound,
-        Some(true) => Changed::Unchanged,
-        Some(false) => Changed::Unread(adjust(&mut tx, owner, -1).await?),
+        Some(_) => {
+            store::folders::note_change(&mut tx, owner.tenant_id).await?;
+            unread_after(&mut tx, owner).await?
+        }
     };
     crate::push::publish(hub, tx.commit().await?);
     Ok(changed)
 }
 
-async fn adjust(tx: &mut store::Tx, owner: &Owner, delta: i64) -> Result<i64, StoreError> {
-    let conn = &mut tx.conn();
-    let unread = store::mail::add_unread(conn, owner.member_id, delta).await?;
-    let notice = UnreadNotice {
-        user_name: owner.address.clone(),
-        new_count: u64::try_from(unread).unwrap_or(0),
-    };
-    let payload = serde_json::to_string(&notice).unwrap_or_default();
-    store::events::append_event(tx, owner.tenant_id, store::now_ms(), "unread", &payload).await?;
-    Ok(unread)
+/// What a change did to the unread count: the new count, or nothing when it stayed.
+async fn unread_after(tx: &mut store::Tx, owner: &Owner) -> Result<Changed, StoreError> {
+    Ok(match super::folders::sync_unread(tx, owner).await? {
+        Some(n) => Changed::Unread(n),
+        None => Changed::Unchanged,
+    })
 }

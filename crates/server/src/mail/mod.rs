@@ -3,6 +3,7 @@
 //! in `smtp`; nothing here reads a socket.
 
 pub mod deliver;
+pub mod folders;
 pub mod mailbox;
 
 pub use mailbox::{Changed, MailCopy, Mailboxes, Owner};

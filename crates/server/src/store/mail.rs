@@ -58,7 +58,18 @@ pub async fn insert_message(conn: &mut Conn<'_>, m: &NewMessage, now_ms: i64) ->
     .await
 }
 
-/// Puts a copy of a message in a member's mailbox, unread.
+/// Where a new copy goes: its folder, UID and modseq (`mail::folders::slot`).
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    /// The folder.
+    pub folder_id: i64,
+    /// The copy's UID in it.
+    pub uid: i64,
+    /// The copy's modseq.
+    pub modseq: i64,
+}
+
+/// Puts a copy of a message in a member's folder, unread.
 pub async fn insert_copy(
     conn: &mut Conn<'_>,
     mail_id: &str,
@@ -66,17 +77,21 @@ pub async fn insert_copy(
     member_id: i64,
     message_id: i64,
     now_ms: i64,
+    slot: Slot,
 ) -> StoreResult<()> {
     sql::execute_in(
         conn,
-        "INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms) VALUES ($1, \
-         $2, $3, $4, $5)",
+        "INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, folder_id, \
+         uid, modseq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             mail_id.into(),
             tenant_id.into(),
             member_id.into(),
             message_id.into(),
             now_ms.into(),
+            slot.folder_id.into(),
+            slot.uid.into(),
+            slot.modseq.into(),
         ],
     )
     .await?;
@@ -93,6 +108,17 @@ pub async fn add_unread(conn: &mut Conn<'_>, member_id: i64, delta: i64) -> Stor
     .await
 }
 
+/// Sets a member's unread count (after counting it again).
+pub async fn set_unread(conn: &mut Conn<'_>, member_id: i64, unread: i64) -> StoreResult<()> {
+    sql::execute_in(
+        conn,
+        "UPDATE members SET unread = $2 WHERE id = $1",
+        &[member_id.into(), unread.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// A member's unread count.
 pub async fn unread(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<i64> {
     sql::value_in::<i64>(
@@ -103,7 +129,7 @@ pub async fn unread(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<i64> {
     .await
 }
 
-/// A member's mailbox, newest first.
+/// A member's INBOX, newest first.
 pub async fn copies(
     conn: &mut Conn<'_>,
     member_id: i64,
@@ -113,8 +139,8 @@ pub async fn copies(
     sql::all_in::<MailCopy>(
         conn,
         "SELECT b.mail_id, m.from_header, m.subject, m.summary, m.size, b.seen, b.received_ms \
-         FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = $1 ORDER BY \
-         b.received_ms DESC, b.mail_id LIMIT $2 OFFSET $3",
+         FROM mailbox b JOIN messages m ON m.id = b.message_id JOIN folders f ON f.id = b.folder_id \
+         WHERE b.member_id = $1 AND f.special = 'inbox' ORDER BY b.received_ms DESC, b.mail_id LIMIT $2 OFFSET $3",
         &[member_id.into(), limit.into(), offset.into()],
     )
     .await
@@ -210,7 +236,7 @@ pub async fn delete_mailbox(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<
 }
 
 /// Deletes a message whose last copy is gone.
-async fn delete_if_orphaned(conn: &mut Conn<'_>, message_id: i64) -> StoreResult<()> {
+pub(super) async fn delete_if_orphaned(conn: &mut Conn<'_>, message_id: i64) -> StoreResult<()> {
     sql::execute_in(
         conn,
         "DELETE FROM messages WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM mailbox WHERE \

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod changes;
 pub mod directory;
 pub mod events;
+pub mod folders;
 pub mod mail;
 pub mod oplog;
 pub mod secrets;
