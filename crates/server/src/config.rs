@@ -115,6 +115,22 @@ pub struct Config {
     pub smtp_tls_cert_file: PathBuf,
     /// PEM private key for SMTP STARTTLS.
     pub smtp_tls_key_file: PathBuf,
+    /// Where the IMAP server listens (STARTTLS offered when a certificate is set); none: off.
+    pub imap_addr: Option<SocketAddr>,
+    /// Where IMAP over implicit TLS listens (needs the certificate); none: off.
+    pub imaps_addr: Option<SocketAddr>,
+    /// Longest IMAP command line in bytes, literals aside.
+    pub imap_max_line_bytes: usize,
+    /// Seconds an IMAP client may stay silent (IDLE included) before it is logged out.
+    pub imap_idle_timeout_secs: u64,
+    /// Bad IMAP commands tolerated per connection.
+    pub imap_max_bad_commands: u32,
+    /// IMAP connections at once.
+    pub imap_max_connections: usize,
+    /// IMAP connections at once per client address.
+    pub imap_max_connections_per_ip: usize,
+    /// Allow IMAP logins without TLS. Only for tests on loopback: passwords cross in clear.
+    pub imap_allow_plaintext: bool,
 }
 
 impl Default for Config {
@@ -169,6 +185,17 @@ impl Default for Config {
             oplog_retention_days: 180,
             smtp_tls_cert_file: PathBuf::new(),
             smtp_tls_key_file: PathBuf::new(),
+            imap_addr: None,
+            imaps_addr: None,
+            imap_max_line_bytes: 64 * 1024,
+            // RFC 3501 §5.4: an autologout timer of at least 30 minutes.
+            imap_idle_timeout_secs: 1800,
+            imap_max_bad_commands: 20,
+            imap_max_connections: 1024,
+            // Clients open one connection per folder they watch (Thunderbird up to 5, mbsync a
+            // few): a whole office behind one NAT address needs room.
+            imap_max_connections_per_ip: 100,
+            imap_allow_plaintext: false,
         }
     }
 }
@@ -246,6 +273,24 @@ impl Config {
             return bad(
                 "login_attempts_per_ip_per_minute",
                 "login limits must be at least 1",
+            );
+        }
+        if self.imap_idle_timeout_secs < 60 || self.imap_max_line_bytes < 1024 {
+            return bad(
+                "imap_idle_timeout_secs",
+                "must be at least 60 (and imap_max_line_bytes at least 1024)",
+            );
+        }
+        if self.imap_max_connections == 0 || self.imap_max_connections_per_ip == 0 {
+            return bad(
+                "imap_max_connections",
+                "must be at least 1 (and per address)",
+            );
+        }
+        if self.imaps_addr.is_some() && self.smtp_tls_cert_file.as_os_str().is_empty() {
+            return bad(
+                "imaps_addr",
+                "needs smtp_tls_cert_file and smtp_tls_key_file",
             );
         }
         if self.login_challenge_secs == 0 {

@@ -16,6 +16,7 @@ pub mod config;
 mod conn_limits;
 pub mod directory;
 mod http;
+pub mod imap;
 pub mod mail;
 mod push;
 mod server;

@@ -40,6 +40,46 @@ pub enum StartError {
     },
 }
 
+/// Binds the IMAP listeners the configuration asks for (one set of connection limits for both)
+/// and starts serving them.
+async fn start_imap(
+    config: &Config,
+    ctx: &crate::imap::session::Ctx,
+    stopped: &watch::Receiver<bool>,
+) -> Result<(Vec<JoinHandle<()>>, Option<SocketAddr>, Option<SocketAddr>), StartError> {
+    use crate::imap::listener::{Mode, serve, shared_limits};
+    let limits = shared_limits(&crate::imap::ImapSettings::from_config(config, None));
+    let mut tasks = Vec::new();
+    let mut bound = [None, None];
+    for (i, (addr, mode)) in [
+        (config.imap_addr, Mode::Plain),
+        (config.imaps_addr, Mode::Implicit),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Some(addr) = addr else {
+            continue;
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        bound[i] = Some(
+            listener
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr, source })?,
+        );
+        tasks.push(tokio::spawn(serve(
+            listener,
+            mode,
+            limits.clone(),
+            ctx.clone(),
+            stopped.clone(),
+        )));
+    }
+    Ok((tasks, bound[0], bound[1]))
+}
+
 /// The server as a library.
 pub struct Server;
 
@@ -61,7 +101,13 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// Where the SMTP receiver listens.
     pub smtp_addr: SocketAddr,
+    /// Where IMAP listens (STARTTLS), when configured.
+    pub imap_addr: Option<SocketAddr>,
+    /// Where IMAP over implicit TLS listens, when configured.
+    pub imaps_addr: Option<SocketAddr>,
     admin: Admin,
+    imap_ctx: crate::imap::session::Ctx,
+    imap: Vec<JoinHandle<()>>,
     store: Store,
     oplog: OplogWriter,
     hub: crate::push::hub::Hub,
@@ -126,6 +172,14 @@ impl Server {
                 source,
             })?;
         let (stop, stopped) = watch::channel(false);
+        let imap_ctx = crate::imap::session::Ctx::new(
+            crate::imap::ImapSettings::from_config(&config, smtp_settings.tls.clone()),
+            crate::mail::Mailboxes::new(store.clone(), hub.clone()),
+            crate::auth::Auth::new(store.clone(), vault.clone()),
+            limits.clone(),
+            hub.clone(),
+        );
+        let (imap, imap_addr, imaps_addr) = start_imap(&config, &imap_ctx, &stopped).await?;
         let smtp = tokio::spawn(crate::smtp::listener::serve(
             smtp_listener,
             smtp_settings,
@@ -153,10 +207,14 @@ impl Server {
             retention,
             stopped,
         ));
-        tracing::info!(%http_addr, %smtp_addr, backend = ?store.backend(), "bizmail is serving");
+        tracing::info!(%http_addr, %smtp_addr, ?imap_addr, ?imaps_addr, backend = ?store.backend(), "bizmail is serving");
         Ok(Running {
             http_addr,
             smtp_addr,
+            imap_addr,
+            imaps_addr,
+            imap_ctx,
+            imap,
             admin,
             store,
             oplog,
@@ -215,6 +273,20 @@ impl Running {
         )
     }
 
+    /// An IMAP session over any stream (an in-memory pipe, say), as if `client_ip` had connected
+    /// to this server's IMAP listener; `tls` says whether to treat the stream as encrypted.
+    pub fn imap_session<S>(
+        &self,
+        stream: S,
+        client_ip: std::net::IpAddr,
+        tls: bool,
+    ) -> crate::imap::session::Session<S>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    {
+        crate::imap::session::Session::new(stream, self.imap_ctx.clone().from(client_ip), tls)
+    }
+
     /// How many `openapi/listen` polls this node holds right now.
     pub fn held_polls(&self) -> usize {
         self.hub.held()
@@ -238,6 +310,9 @@ impl Running {
         }
         let _ = self.http.await;
         let _ = self.smtp.await;
+        for l in self.imap {
+            let _ = l.await;
+        }
         let _ = self.housekeeping.await;
         drop(self.oplog);
         let _ = self.oplog_task.await;

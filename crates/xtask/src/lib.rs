@@ -69,7 +69,8 @@ pub fn tidy(root: &Path) -> Vec<String> {
 }
 
 /// What the tests need from Debian that may be missing: the PostgreSQL server binaries (the test
-/// harness runs throwaway clusters with them), Chromium and its WebDriver (the browser tests).
+/// harness runs throwaway clusters with them), Chromium and its WebDriver (the browser tests), and
+/// the real mail clients the IMAP tests run (mbsync, offlineimap, fetchmail, getmail).
 pub fn missing_packages() -> Vec<&'static str> {
     let mut missing = Vec::new();
     let has_initdb = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
@@ -85,6 +86,16 @@ pub fn missing_packages() -> Vec<&'static str> {
     }
     if !Path::new("/usr/bin/chromedriver").exists() {
         missing.push("chromium-driver");
+    }
+    for (program, package) in [
+        ("/usr/bin/mbsync", "isync"),
+        ("/usr/bin/offlineimap", "offlineimap3"),
+        ("/usr/bin/fetchmail", "fetchmail"),
+        ("/usr/bin/getmail", "getmail6"),
+    ] {
+        if !Path::new(program).exists() {
+            missing.push(package);
+        }
     }
     missing
 }

@@ -295,7 +295,7 @@ pub async fn code_submit(
                 .add(session_cookie(opened.session_id, secure));
             (jar, redirect::see_other("/mail/", "/mail/")).into_response()
         }
-        Err(Failed::Code | Failed::Credentials | Failed::Limited) => {
+        Err(Failed::Code | Failed::Credentials | Failed::Limited | Failed::SecondFactor) => {
             crate::telemetry::web_login("code", "refused");
             again
                 .refused(StatusCode::UNAUTHORIZED, t.wrong_code, jar)

@@ -341,3 +341,112 @@ impl Raw {
         self.reply().await
     }
 }
+
+/// A raw IMAP client: sends tagged commands and reads every line up to the tagged answer,
+/// literals included (their bytes are kept in the text, as sent).
+pub struct ImapRaw {
+    reader: BufReader<Box<dyn tokio::io::AsyncRead + Unpin + Send>>,
+    writer: Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
+    next: u32,
+}
+
+impl ImapRaw {
+    /// Connects to the IMAP listener; returns the client and the greeting.
+    pub async fn connect(srv: &TestServer) -> (ImapRaw, String) {
+        let addr = srv.running().imap_addr.expect("IMAP is configured");
+        let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (r, w) = s.into_split();
+        ImapRaw::over(r, w).await
+    }
+
+    /// A client over any stream halves (an in-memory pipe, say).
+    pub async fn over(
+        r: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+        w: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+    ) -> (ImapRaw, String) {
+        let mut raw = ImapRaw {
+            reader: BufReader::new(Box::new(r)),
+            writer: Box::new(w),
+            next: 1,
+        };
+        let greeting = raw.line().await;
+        (raw, greeting)
+    }
+
+    /// Connects and logs in as `address`.
+    pub async fn login(srv: &TestServer, address: &str, password: &str) -> ImapRaw {
+        let (mut c, _) = ImapRaw::connect(srv).await;
+        let answer = c.cmd(&format!("LOGIN {address} {password}")).await;
+        assert!(answer.contains("OK"), "{answer}");
+        c
+    }
+
+    /// One line with any literals it announces (empty when the server closed).
+    pub async fn line(&mut self) -> String {
+        let mut out = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let n = tokio::time::timeout(
+                std::time::Duration::from_secs(20),
+                self.reader.read_until(b'\n', &mut line),
+            )
+            .await
+            .expect("IMAP answer in time")
+            .unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&line);
+            // `{n}` at the end of a line announces n bytes of literal.
+            let text = String::from_utf8_lossy(&line);
+            let trimmed = text.trim_end();
+            let Some(open) = trimmed.rfind('{').filter(|_| trimmed.ends_with('}')) else {
+                break;
+            };
+            let Ok(len) = trimmed[open + 1..trimmed.len() - 1].parse::<usize>() else {
+                break;
+            };
+            let mut literal = vec![0u8; len];
+            tokio::io::AsyncReadExt::read_exact(&mut self.reader, &mut literal)
+                .await
+                .unwrap();
+            out.extend_from_slice(&literal);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Sends bytes as they are.
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.unwrap();
+        self.writer.flush().await.unwrap();
+    }
+
+    /// The lines up to and including the one tagged `tag`.
+    pub async fn until(&mut self, tag: &str) -> String {
+        let mut all = String::new();
+        loop {
+            let line = self.line().await;
+            if line.is_empty() {
+                return all;
+            }
+            all.push_str(&line);
+            if line.starts_with(&format!("{tag} ")) {
+                return all;
+            }
+        }
+    }
+
+    /// Sends a command with the next tag and returns every line up to its tagged answer.
+    pub async fn cmd(&mut self, command: &str) -> String {
+        let tag = format!("a{}", self.next);
+        self.next += 1;
+        self.send(format!("{tag} {command}\r\n").as_bytes()).await;
+        self.until(&tag).await
+    }
+
+    /// The tagged answer's status of a transcript (`OK`, `NO` or `BAD`).
+    pub fn status(transcript: &str) -> &str {
+        let last = transcript.trim_end().lines().last().unwrap_or_default();
+        last.split_whitespace().nth(1).unwrap_or_default()
+    }
+}
