@@ -17,6 +17,12 @@ pub struct ServeArgs {
     /// Address for the SMTP receiver.
     #[arg(long, value_name = "ADDR")]
     smtp: Option<SocketAddr>,
+    /// Address for IMAP with STARTTLS (usually port 143); off unless given here or in the config.
+    #[arg(long, value_name = "ADDR")]
+    imap: Option<SocketAddr>,
+    /// Address for IMAP over implicit TLS (usually port 993); needs smtp_tls_cert_file.
+    #[arg(long, value_name = "ADDR")]
+    imaps: Option<SocketAddr>,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
@@ -25,8 +31,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(a) = args.http {
         flags.insert("http_addr".into(), toml::Value::String(a.to_string()));
     }
-    if let Some(a) = args.smtp {
-        flags.insert("smtp_addr".into(), toml::Value::String(a.to_string()));
+    for (key, addr) in [
+        ("smtp_addr", args.smtp),
+        ("imap_addr", args.imap),
+        ("imaps_addr", args.imaps),
+    ] {
+        if let Some(a) = addr {
+            flags.insert(key.into(), toml::Value::String(a.to_string()));
+        }
     }
     let config = args.store.load(flags)?;
     if let Some(path) = Admin::exposed_key_file(&config) {
@@ -48,6 +60,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "bizmail is serving the OpenApi on {base} and SMTP on {}  (Ctrl-C stops it)",
         running.smtp_addr
     );
+    for (what, addr) in [("IMAP", running.imap_addr), ("IMAPS", running.imaps_addr)] {
+        if let Some(a) = addr {
+            println!("bizmail is serving {what} on {a}");
+        }
+    }
     wait_for_signal().await;
     println!("bizmail: shutting down");
     running.shutdown().await;

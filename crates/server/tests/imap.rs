@@ -375,3 +375,126 @@ async fn hostile_input_gets_clear_answers() {
     let bye = c.line().await;
     assert_eq!(bye, "* BYE Command line too long\r\n");
 }
+
+backend_test! {
+    config = imap_on;
+    async fn disabled_and_deleted_members_are_shown_out(srv) {
+        let api = Api::new(&srv).await;
+        let bob = api.add_member("bob", &[]).await;
+        let carol = api.add_member("carol", &[]).await;
+        let mut idler = ImapRaw::login(&srv, &bob, "secret123").await;
+        idler.cmd("SELECT INBOX").await;
+        idler.send(b"i1 IDLE\r\n").await;
+        assert!(idler.line().await.starts_with('+'));
+        let mut busy = ImapRaw::login(&srv, &carol, "secret123").await;
+
+        api.ok("user/sync", &[("Action", "3"), ("Alias", &bob), ("OpenType", "2")]).await;
+        assert_eq!(idler.line().await, "* BYE This mailbox is no longer available\r\n");
+        assert_eq!(idler.line().await, "", "and the connection is closed");
+        let (mut again, _) = ImapRaw::connect(&srv).await;
+        let refused = again.cmd(&format!("LOGIN {bob} secret123")).await;
+        assert!(refused.contains("NO [AUTHENTICATIONFAILED]"), "{refused}");
+
+        api.ok("user/sync", &[("Action", "1"), ("Alias", &carol)]).await;
+        let after = busy.cmd("LIST \"\" *").await;
+        assert!(after.starts_with("* BYE This mailbox is no longer available"), "{after}");
+    }
+}
+
+/// A self-signed certificate for `localhost`, written as PEM files into `dir`.
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    (cert, key, ck.cert.der().to_vec())
+}
+
+async fn tls_over(
+    tcp: tokio::net::TcpStream,
+    der: &[u8],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der.to_vec().into()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    connector
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_and_implicit_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, der) = self_signed(dir.path());
+    let srv = TestServer::builder(bizmail_testkit::Backend::Sqlite)
+        .with_config(move |c| {
+            c.smtp_tls_cert_file = cert;
+            c.smtp_tls_key_file = key;
+            c.imap_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+            c.imaps_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        })
+        .start()
+        .await;
+    let api = Api::new(&srv).await;
+    let bob = api.add_member("bob", &[]).await;
+
+    // Port 993 style: TLS first, then a greeting that offers PLAIN.
+    let tcp = tokio::net::TcpStream::connect(srv.running().imaps_addr.unwrap())
+        .await
+        .unwrap();
+    let (r, w) = tokio::io::split(tls_over(tcp, &der).await);
+    let (mut c, greeting) = ImapRaw::over(r, w).await;
+    assert!(
+        greeting.contains("AUTH=PLAIN") && !greeting.contains("STARTTLS"),
+        "{greeting}"
+    );
+    let ok = c.cmd(&format!("LOGIN {bob} secret123")).await;
+    assert_eq!(ImapRaw::status(&ok), "OK", "{ok}");
+
+    // Port 143 style: STARTTLS first; what was pipelined after it is thrown away.
+    let mut tcp = tokio::net::TcpStream::connect(srv.running().imap_addr.unwrap())
+        .await
+        .unwrap();
+    let mut greeting = vec![0u8; 512];
+    let n = tokio::io::AsyncReadExt::read(&mut tcp, &mut greeting)
+        .await
+        .unwrap();
+    let greeting = String::from_utf8_lossy(&greeting[..n]).into_owned();
+    assert!(
+        greeting.contains("STARTTLS") && greeting.contains("LOGINDISABLED"),
+        "{greeting}"
+    );
+    tokio::io::AsyncWriteExt::write_all(
+        &mut tcp,
+        format!("s1 STARTTLS\r\ns2 LOGIN {bob} secret123\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::io::AsyncReadExt::read(&mut tcp, &mut answer)
+        .await
+        .unwrap();
+    assert_eq!(&answer[..n], b"s1 OK Begin TLS negotiation now\r\n");
+    let tls = tls_over(tcp, &der).await;
+    let (r, w) = tokio::io::split(tls);
+    let mut c = ImapRaw::over_without_greeting(r, w);
+    let caps = c.cmd("CAPABILITY").await;
+    assert!(
+        caps.contains("AUTH=PLAIN") && !caps.contains("STARTTLS"),
+        "{caps}"
+    );
+    assert!(
+        !caps.contains("s2 "),
+        "the pipelined LOGIN was dropped: {caps}"
+    );
+    let ok = c.cmd(&format!("LOGIN {bob} secret123")).await;
+    assert_eq!(ImapRaw::status(&ok), "OK", "{ok}");
+}

@@ -57,9 +57,12 @@ fn matches(pattern: &[char], name: &[char]) -> bool {
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Runs a command that needs a signed-in member.
     pub(super) async fn authenticated(&mut self, tag: &str, body: CommandBody<'static>) -> Flow {
-        if self.owner().is_none() {
+        let Some(owner) = self.owner().cloned() else {
             self.line(&format!("{tag} BAD Log in first"));
             return Flow::Continue;
+        };
+        if !self.still_active(&owner).await {
+            return Flow::Drop;
         }
         match body {
             CommandBody::Select {
@@ -122,6 +125,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         self.refresh(true).await;
         Flow::Continue
+    }
+
+    /// Whether the signed-in member may go on; when they were disabled or deleted meanwhile, says
+    /// `* BYE` (the caller ends the session). A store failure lets the command run, to fail or
+    /// not on its own.
+    pub(super) async fn still_active(&mut self, owner: &crate::mail::mailbox::Owner) -> bool {
+        match self.ctx.mailboxes.active(owner).await {
+            Ok(false) => {
+                self.line("* BYE This mailbox is no longer available");
+                false
+            }
+            _ => true,
+        }
     }
 
     /// The member's folder of this name, or a tagged NO said.

@@ -422,6 +422,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let woken = notify.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
+            let owner = self.owner().cloned();
+            if let Some(o) = owner
+                && !self.still_active(&o).await
+            {
+                return Flow::Drop;
+            }
             if !self.refresh(true).await {
                 return Flow::Drop;
             }

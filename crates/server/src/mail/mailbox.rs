@@ -83,6 +83,12 @@ impl Mailboxes {
         store::mail::raw_of(&mut pooled.conn(), owner.member_id, mail_id).await
     }
 
+    /// Whether the member still exists and is enabled: a mail client's session ends when not.
+    pub async fn active(&self, owner: &Owner) -> Result<bool, StoreError> {
+        let mut pooled = self.store.acquire().await?;
+        store::mail::member_active(&mut pooled.conn(), owner.member_id).await
+    }
+
     /// The member's unread count, as `mail/newcount` answers it.
     pub async fn unread(&self, owner: &Owner) -> Result<i64, StoreError> {
         let mut pooled = self.store.acquire().await?;

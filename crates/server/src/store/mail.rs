@@ -256,3 +256,14 @@ pub async fn message_count(conn: &mut Conn<'_>, tenant_id: i64) -> StoreResult<i
     )
     .await
 }
+
+/// Whether a member still exists and is enabled (mail clients' sessions end when not).
+pub async fn member_active(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<bool> {
+    let enabled = sql::scalar_in::<bool>(
+        conn,
+        "SELECT enabled FROM members WHERE id = $1",
+        &[member_id.into()],
+    )
+    .await?;
+    Ok(enabled == Some(true))
+}

@@ -373,6 +373,18 @@ impl ImapRaw {
         (raw, greeting)
     }
 
+    /// A client over stream halves where the greeting was read already (after STARTTLS).
+    pub fn over_without_greeting(
+        r: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+        w: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+    ) -> ImapRaw {
+        ImapRaw {
+            reader: BufReader::new(Box::new(r)),
+            writer: Box::new(w),
+            next: 100,
+        }
+    }
+
     /// Connects and logs in as `address`.
     pub async fn login(srv: &TestServer, address: &str, password: &str) -> ImapRaw {
         let (mut c, _) = ImapRaw::connect(srv).await;
