@@ -131,6 +131,8 @@ pub struct Config {
     pub imap_max_connections_per_ip: usize,
     /// Allow IMAP logins without TLS. Only for tests on loopback: passwords cross in clear.
     pub imap_allow_plaintext: bool,
+    /// The mailbox quota of members without one of their own, in MB; 0: no limit.
+    pub mailbox_quota_mb: u64,
 }
 
 impl Default for Config {
@@ -196,6 +198,7 @@ impl Default for Config {
             // few): a whole office behind one NAT address needs room.
             imap_max_connections_per_ip: 100,
             imap_allow_plaintext: false,
+            mailbox_quota_mb: 0,
         }
     }
 }

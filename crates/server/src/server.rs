@@ -106,6 +106,7 @@ pub struct Running {
     /// Where IMAP over implicit TLS listens, when configured.
     pub imaps_addr: Option<SocketAddr>,
     admin: Admin,
+    default_quota: Option<i64>,
     imap_ctx: crate::imap::session::Ctx,
     imap: Vec<JoinHandle<()>>,
     store: Store,
@@ -138,13 +139,15 @@ impl Server {
         crate::telemetry::handle();
         let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
         let limits = Arc::new(Limiters::from_config(&config));
+        let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
         let state = AppState::new(crate::http::Services {
             config: config.clone(),
             oplog: oplog.clone(),
             limits: limits.clone(),
             auth: crate::auth::Auth::new(store.clone(), vault.clone()),
             directory: crate::directory::Directory::new(store.clone(), hub.clone()),
-            mailboxes: crate::mail::Mailboxes::new(store.clone(), hub.clone()),
+            mailboxes: crate::mail::Mailboxes::new(store.clone(), hub.clone())
+                .with_default_quota(quota),
             push: crate::push::Push::new(store.clone(), hub.clone()),
             health: Health(store.clone()),
         });
@@ -174,7 +177,7 @@ impl Server {
         let (stop, stopped) = watch::channel(false);
         let imap_ctx = crate::imap::session::Ctx::new(
             crate::imap::ImapSettings::from_config(&config, smtp_settings.tls.clone()),
-            crate::mail::Mailboxes::new(store.clone(), hub.clone()),
+            crate::mail::Mailboxes::new(store.clone(), hub.clone()).with_default_quota(quota),
             crate::auth::Auth::new(store.clone(), vault.clone()),
             limits.clone(),
             hub.clone(),
@@ -215,6 +218,7 @@ impl Server {
             imaps_addr,
             imap_ctx,
             imap,
+            default_quota: quota,
             admin,
             store,
             oplog,
@@ -245,6 +249,7 @@ impl Running {
     /// The mailboxes this server serves, as a mail client (and a test) sees them.
     pub fn mailboxes(&self) -> crate::mail::Mailboxes {
         crate::mail::Mailboxes::new(self.store.clone(), self.hub.clone())
+            .with_default_quota(self.default_quota)
     }
 
     /// Writes the operation-log rows still queued (they are written in batches, off the call's

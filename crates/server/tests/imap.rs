@@ -498,3 +498,46 @@ async fn starttls_and_implicit_tls() {
     let ok = c.cmd(&format!("LOGIN {bob} secret123")).await;
     assert_eq!(ImapRaw::status(&ok), "OK", "{ok}");
 }
+
+backend_test! {
+    config = |c: &mut Config| { imap_on(c); c.mailbox_quota_mb = 1; };
+    async fn a_full_mailbox_refuses_mail_and_uploads(srv) {
+        let api = Api::new(&srv).await;
+        let bob = api.add_member("bob", &[]).await;
+        let mut c = ImapRaw::login(&srv, &bob, "secret123").await;
+        let caps = c.cmd("CAPABILITY").await;
+        assert!(caps.contains(" QUOTA "), "{caps}");
+        let q = c.cmd("GETQUOTAROOT INBOX").await;
+        assert!(q.contains("* QUOTAROOT INBOX \"\"") && q.contains("(STORAGE 0 1024)"), "{q}");
+        let big = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(1100 * 1024));
+        deliver(&srv, &bob, &big).await;
+        let q = c.cmd("GETQUOTA \"\"").await;
+        assert!(q.contains("(STORAGE 1100 1024)") || q.contains("(STORAGE 1101 1024)"), "{q}");
+
+        // SMTP: a temporary refusal, so the sender retries once the member made room.
+        let (mut smtp, _) = common::Raw::connect(&srv).await;
+        smtp.cmd("EHLO t").await;
+        smtp.cmd("MAIL FROM:<a@outside.example>").await;
+        let rcpt = smtp.cmd(&format!("RCPT TO:<{bob}>")).await;
+        assert!(rcpt.starts_with("452 4.2.2"), "{rcpt}");
+
+        let message = "Subject: x\r\n\r\ny\r\n";
+        let up = c.cmd(&format!("APPEND Drafts {{{}+}}\r\n{message}", message.len())).await;
+        assert!(up.contains("NO [OVERQUOTA]"), "{up}");
+        c.cmd("SELECT INBOX").await;
+        let copy = c.cmd("COPY 1 Drafts").await;
+        assert!(copy.contains("NO [OVERQUOTA]"), "{copy}");
+        let moved = c.cmd("MOVE 1 Trash").await;
+        assert_eq!(ImapRaw::status(&moved), "OK", "a move stores nothing more: {moved}");
+        c.cmd("SELECT Trash").await;
+        c.cmd("STORE 1 +FLAGS (\\Deleted)").await;
+        c.cmd("CLOSE").await;
+        let rcpt = {
+            let (mut smtp, _) = common::Raw::connect(&srv).await;
+            smtp.cmd("EHLO t").await;
+            smtp.cmd("MAIL FROM:<a@outside.example>").await;
+            smtp.cmd(&format!("RCPT TO:<{bob}>")).await
+        };
+        assert!(rcpt.starts_with("250"), "room again: {rcpt}");
+    }
+}

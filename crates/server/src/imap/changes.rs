@@ -344,7 +344,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             return;
         };
         let uids: Vec<i64> = picked.iter().map(|&i| view.entries[i].uid).collect();
+        let size: usize = picked
+            .iter()
+            .map(|&i| usize::try_from(view.entries[i].size).unwrap_or(0))
+            .sum();
         let what = if moving { "MOVE" } else { "COPY" };
+        // A copy stores the bytes once more as far as the quota counts; a move does not.
+        if !moving && !self.fits(tag, &owner, size).await {
+            return;
+        }
         if uids.is_empty() {
             return self.line(&format!("{tag} OK {what} completed (nothing to do)"));
         }
@@ -373,6 +381,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             Ok(_) => self.line(&format!("{tag} OK {what} completed (nothing left to do)")),
             Err(e) => self.unavailable(tag, &e),
+        }
+    }
+
+    /// Whether `bytes` more fit in the member's quota; says NO [OVERQUOTA] when not.
+    async fn fits(&mut self, tag: &str, owner: &crate::mail::mailbox::Owner, bytes: usize) -> bool {
+        match self.ctx.mailboxes.quota(owner).await {
+            Ok(q) if q.allows(i64::try_from(bytes).unwrap_or(i64::MAX)) => true,
+            Ok(_) => {
+                self.line(&format!("{tag} NO [OVERQUOTA] The mailbox is full"));
+                false
+            }
+            Err(e) => {
+                self.unavailable(tag, &e);
+                false
+            }
         }
     }
 
@@ -432,6 +455,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             mail_id: String::new(),
         };
         let entry = stored(&blank, StoreType::Replace, flags);
+        if !self.fits(tag, &owner, bytes.len()).await {
+            return;
+        }
         match self.ctx.mailboxes.append(&owner, to.id, bytes, entry).await {
             Ok(uid) => self.line(&format!(
                 "{tag} OK [APPENDUID {} {uid}] APPEND completed",

@@ -64,6 +64,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if !self.still_active(&owner).await {
             return Flow::Drop;
         }
+        let quota_root = matches!(body, CommandBody::GetQuotaRoot { .. });
         match body {
             CommandBody::Select {
                 mailbox,
@@ -112,6 +113,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.line(&format!("{tag} OK ENABLE completed"));
             }
             CommandBody::Idle => return self.idle(tag).await,
+            CommandBody::GetQuotaRoot { .. } | CommandBody::GetQuota { .. } => {
+                self.quota(tag, quota_root).await;
+            }
+            CommandBody::SetQuota { .. } => {
+                self.line(&format!(
+                    "{tag} NO [NOPERM] Quotas are set by the administrator"
+                ));
+            }
             CommandBody::Append {
                 mailbox,
                 flags,
@@ -138,6 +147,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             _ => true,
         }
+    }
+
+    /// GETQUOTAROOT (every folder shares the root `""`) and GETQUOTA: STORAGE in KiB.
+    async fn quota(&mut self, tag: &str, with_root: bool) {
+        let Some(owner) = self.owner().cloned() else {
+            return;
+        };
+        let q = match self.ctx.mailboxes.quota(&owner).await {
+            Ok(q) => q,
+            Err(e) => return self.unavailable(tag, &e),
+        };
+        if with_root {
+            self.line("* QUOTAROOT INBOX \"\"");
+        }
+        match q.limit {
+            Some(limit) => {
+                let (used, limit) = (q.used.saturating_add(1023) / 1024, limit / 1024);
+                self.line(&format!("* QUOTA \"\" (STORAGE {used} {limit})"));
+            }
+            None => self.line("* QUOTA \"\" ()"),
+        }
+        self.line(&format!("{tag} OK Quota"));
     }
 
     /// The member's folder of this name, or a tagged NO said.

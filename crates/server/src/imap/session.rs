@@ -314,7 +314,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(super) fn caps(&self) -> String {
         let mut caps = String::from(
             "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE SPECIAL-USE \
-             UNSELECT CHILDREN CONDSTORE",
+             UNSELECT CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE",
         );
         if matches!(self.state, State::Fresh) {
             if !self.tls && self.ctx.settings.tls.is_some() {

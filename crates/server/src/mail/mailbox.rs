@@ -30,12 +30,29 @@ pub struct MailCopy {
 pub struct Mailboxes {
     store: Store,
     hub: Hub,
+    /// The server's default quota in bytes (`None`: none).
+    default_quota: Option<i64>,
 }
 
 impl Mailboxes {
     /// Mailboxes over a store, waking `hub`'s polls after changes.
     pub(crate) fn new(store: Store, hub: Hub) -> Mailboxes {
-        Mailboxes { store, hub }
+        Mailboxes {
+            store,
+            hub,
+            default_quota: None,
+        }
+    }
+
+    /// The same mailboxes with a default quota in bytes for members without their own.
+    pub(crate) fn with_default_quota(mut self, bytes: Option<i64>) -> Mailboxes {
+        self.default_quota = bytes;
+        self
+    }
+
+    /// The default quota, for `mail::quota`.
+    pub(super) fn default_quota(&self) -> Option<i64> {
+        self.default_quota
     }
 
     /// The store, for the folder operations (`mail::folders`).

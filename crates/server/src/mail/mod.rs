@@ -5,6 +5,7 @@
 pub mod deliver;
 pub mod folders;
 pub mod mailbox;
+pub mod quota;
 
 pub use mailbox::{Changed, MailCopy, Mailboxes, Owner};
 pub mod render;

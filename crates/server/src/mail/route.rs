@@ -29,6 +29,8 @@ pub enum Refusal {
     Unknown,
     /// A group the sender may not send to.
     NotPermitted,
+    /// The member's mailbox is over its quota; the sender may retry later.
+    Full,
     /// The store failed; the sender may retry.
     Unavailable(StoreError),
 }
@@ -39,11 +41,15 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// Resolves one RCPT TO address for `sender` (`None` for the null sender `<>`).
+/// Resolves one RCPT TO address for `sender` (`None` for the null sender `<>`). A member's full
+/// mailbox (`default_quota` for members without their own) refuses mail sent to it directly;
+/// decided: mail to a group still reaches its full members, since refusing the group would hold
+/// the mail back from everyone and skipping them would lose it.
 pub async fn resolve(
     store: &Store,
     sender: Option<&Address>,
     rcpt: &str,
+    default_quota: Option<i64>,
 ) -> Result<Vec<Mailbox>, Refusal> {
     let rcpt = Address::parse(rcpt).ok_or(Refusal::BadSyntax)?;
     let mut pooled = store.acquire().await?;
@@ -75,6 +81,10 @@ pub async fn resolve(
                 .ok_or(Refusal::Unknown)?;
             if !m.enabled {
                 return Err(Refusal::Unknown);
+            }
+            let quota = super::quota::of(conn, member_id, default_quota).await?;
+            if quota.is_some_and(|q| q.full()) {
+                return Err(Refusal::Full);
             }
             Ok(vec![Mailbox {
                 tenant_id,

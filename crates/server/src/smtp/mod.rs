@@ -42,6 +42,8 @@ pub struct SmtpSettings {
     pub max_connections_per_ip: usize,
     /// Offers STARTTLS when set.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// The default mailbox quota in bytes, for members without their own (`None`: none).
+    pub mailbox_quota: Option<i64>,
 }
 
 /// Why the TLS certificate could not be loaded.
@@ -70,6 +72,7 @@ impl SmtpSettings {
             max_connections: c.smtp_max_connections,
             max_connections_per_ip: c.smtp_max_connections_per_ip,
             tls,
+            mailbox_quota: crate::mail::quota::default_bytes(c.mailbox_quota_mb),
         })
     }
 }

@@ -103,6 +103,7 @@ fn refusal_reply(refusal: route::Refusal) -> &'static str {
         Refusal::NotHosted => "550 5.7.1 Relaying denied: this server does not host that domain",
         Refusal::Unknown => "550 5.1.1 No such user here",
         Refusal::NotPermitted => "550 5.7.1 You may not send to this group",
+        Refusal::Full => "452 4.2.2 Mailbox full, try again later",
         Refusal::Unavailable(e) => {
             tracing::error!(error = %e, "routing a recipient failed");
             "451 4.3.0 Temporary failure, try again later"
@@ -261,7 +262,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     self.reply("452 4.5.3 Too many recipients").await?;
                     return Ok(Next::Continue);
                 }
-                match route::resolve(&self.store, sender.address.as_ref(), &to.address).await {
+                match route::resolve(
+                    &self.store,
+                    sender.address.as_ref(),
+                    &to.address,
+                    self.settings.mailbox_quota,
+                )
+                .await
+                {
                     Ok(boxes) => {
                         self.recipients += 1;
                         for b in boxes {

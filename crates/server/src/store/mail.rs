@@ -267,3 +267,15 @@ pub async fn member_active(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<b
     .await?;
     Ok(enabled == Some(true))
 }
+
+/// A member's stored bytes (every copy counts, as a mail client's quota sees it) and their own
+/// quota in bytes when they have one; `None` when there is no such member.
+pub async fn usage(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<Option<(i64, Option<i64>)>> {
+    sql::optional_in::<(i64, Option<i64>)>(
+        conn,
+        "SELECT CAST(COALESCE((SELECT SUM(m.size) FROM mailbox b JOIN messages m ON m.id = \
+         b.message_id WHERE b.member_id = $1), 0) AS BIGINT), quota_bytes FROM members WHERE id = $1",
+        &[member_id.into()],
+    )
+    .await
+}
