@@ -23,6 +23,12 @@ pub struct ServeArgs {
     /// Address for IMAP over implicit TLS (usually port 993); needs smtp_tls_cert_file.
     #[arg(long, value_name = "ADDR")]
     imaps: Option<SocketAddr>,
+    /// Address for POP3 with STLS (usually port 110); off unless given here or in the config.
+    #[arg(long, value_name = "ADDR")]
+    pop3: Option<SocketAddr>,
+    /// Address for POP3 over implicit TLS (usually port 995); needs smtp_tls_cert_file.
+    #[arg(long, value_name = "ADDR")]
+    pop3s: Option<SocketAddr>,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
@@ -35,6 +41,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ("smtp_addr", args.smtp),
         ("imap_addr", args.imap),
         ("imaps_addr", args.imaps),
+        ("pop3_addr", args.pop3),
+        ("pop3s_addr", args.pop3s),
     ] {
         if let Some(a) = addr {
             flags.insert(key.into(), toml::Value::String(a.to_string()));
@@ -60,7 +68,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "bizmail is serving the OpenApi on {base} and SMTP on {}  (Ctrl-C stops it)",
         running.smtp_addr
     );
-    for (what, addr) in [("IMAP", running.imap_addr), ("IMAPS", running.imaps_addr)] {
+    for (what, addr) in [
+        ("IMAP", running.imap_addr),
+        ("IMAPS", running.imaps_addr),
+        ("POP3", running.pop3_addr),
+        ("POP3S", running.pop3s_addr),
+    ] {
         if let Some(a) = addr {
             println!("bizmail is serving {what} on {a}");
         }

@@ -129,8 +129,13 @@ pub struct Config {
     pub imap_max_connections: usize,
     /// IMAP connections at once per client address.
     pub imap_max_connections_per_ip: usize,
-    /// Allow IMAP logins without TLS. Only for tests on loopback: passwords cross in clear.
+    /// Allow IMAP and POP3 logins without TLS. Only for tests on loopback: passwords cross in
+    /// clear.
     pub imap_allow_plaintext: bool,
+    /// Where the POP3 server listens (STLS offered when a certificate is set); none: off.
+    pub pop3_addr: Option<SocketAddr>,
+    /// Where POP3 over implicit TLS listens (port 995; needs the certificate); none: off.
+    pub pop3s_addr: Option<SocketAddr>,
     /// The mailbox quota of members without one of their own, in MB; 0: no limit.
     pub mailbox_quota_mb: u64,
 }
@@ -198,6 +203,8 @@ impl Default for Config {
             // few): a whole office behind one NAT address needs room.
             imap_max_connections_per_ip: 100,
             imap_allow_plaintext: false,
+            pop3_addr: None,
+            pop3s_addr: None,
             mailbox_quota_mb: 0,
         }
     }

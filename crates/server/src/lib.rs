@@ -10,6 +10,7 @@
 //! [`mail::Mailboxes`], the directory's import, the SMTP session; nothing public hands out the
 //! store.
 
+mod accept;
 mod auth;
 mod clock;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod directory;
 mod http;
 pub mod imap;
 pub mod mail;
+pub mod pop3;
 mod push;
 mod server;
 pub mod smtp;

@@ -30,6 +30,9 @@ pub enum StartError {
     /// The SMTP TLS certificate could not be loaded.
     #[error(transparent)]
     Tls(#[from] crate::smtp::TlsError),
+    /// A mail-client listener could not bind (the message names the address).
+    #[error("{0}")]
+    Listen(std::io::Error),
     /// A listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -47,37 +50,20 @@ async fn start_imap(
     ctx: &crate::imap::session::Ctx,
     stopped: &watch::Receiver<bool>,
 ) -> Result<(Vec<JoinHandle<()>>, Option<SocketAddr>, Option<SocketAddr>), StartError> {
-    use crate::imap::listener::{Mode, serve, shared_limits};
-    let limits = shared_limits(&crate::imap::ImapSettings::from_config(config, None));
-    let mut tasks = Vec::new();
-    let mut bound = [None, None];
-    for (i, (addr, mode)) in [
+    use crate::accept::Mode;
+    let limits = Arc::new(crate::conn_limits::ConnLimits::new(
+        config.imap_max_connections,
+        config.imap_max_connections_per_ip,
+    ));
+    let addrs = [
         (config.imap_addr, Mode::Plain),
         (config.imaps_addr, Mode::Implicit),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let Some(addr) = addr else {
-            continue;
-        };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
-        bound[i] = Some(
-            listener
-                .local_addr()
-                .map_err(|source| StartError::Bind { addr, source })?,
-        );
-        tasks.push(tokio::spawn(serve(
-            listener,
-            mode,
-            limits.clone(),
-            ctx.clone(),
-            stopped.clone(),
-        )));
-    }
-    Ok((tasks, bound[0], bound[1]))
+    ];
+    let service = crate::imap::listener::Imap(ctx.clone());
+    let (tasks, [plain, implicit]) = crate::accept::start(addrs, limits, &service, stopped)
+        .await
+        .map_err(StartError::Listen)?;
+    Ok((tasks, plain, implicit))
 }
 
 /// The server as a library.
@@ -105,6 +91,10 @@ pub struct Running {
     pub imap_addr: Option<SocketAddr>,
     /// Where IMAP over implicit TLS listens, when configured.
     pub imaps_addr: Option<SocketAddr>,
+    /// Where POP3 listens (STLS), when configured.
+    pub pop3_addr: Option<SocketAddr>,
+    /// Where POP3 over implicit TLS listens, when configured.
+    pub pop3s_addr: Option<SocketAddr>,
     admin: Admin,
     default_quota: Option<i64>,
     imap_ctx: crate::imap::session::Ctx,
@@ -182,7 +172,29 @@ impl Server {
             limits.clone(),
             hub.clone(),
         );
-        let (imap, imap_addr, imaps_addr) = start_imap(&config, &imap_ctx, &stopped).await?;
+        let (mut imap, imap_addr, imaps_addr) = start_imap(&config, &imap_ctx, &stopped).await?;
+        let pop3 = crate::pop3::Pop3::new(
+            &config,
+            smtp_settings.tls.clone(),
+            crate::mail::Mailboxes::new(store.clone(), hub.clone()).with_default_quota(quota),
+            crate::auth::Auth::new(store.clone(), vault.clone()),
+            limits.clone(),
+        );
+        let (pop3_tasks, [pop3_addr, pop3s_addr]) = crate::accept::start(
+            [
+                (config.pop3_addr, crate::accept::Mode::Plain),
+                (config.pop3s_addr, crate::accept::Mode::Implicit),
+            ],
+            Arc::new(crate::conn_limits::ConnLimits::new(
+                config.imap_max_connections,
+                config.imap_max_connections_per_ip,
+            )),
+            &pop3,
+            &stopped,
+        )
+        .await
+        .map_err(StartError::Listen)?;
+        imap.extend(pop3_tasks);
         let smtp = tokio::spawn(crate::smtp::listener::serve(
             smtp_listener,
             smtp_settings,
@@ -216,6 +228,8 @@ impl Server {
             smtp_addr,
             imap_addr,
             imaps_addr,
+            pop3_addr,
+            pop3s_addr,
             imap_ctx,
             imap,
             default_quota: quota,

@@ -2,7 +2,7 @@
 //! OpenApi's unread count, copy/move/append with UIDPLUS, expunge, search in Chinese, IDLE woken
 //! by SMTP delivery, and two members never seeing each other's folders. Raw dialogues, so every
 //! byte of the wire is what is checked; real clients (Python's imaplib, mbsync, offlineimap) have
-//! their own test binary, `imap_clients`.
+//! their own test binary, `mail_clients`.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 

@@ -3,8 +3,8 @@
 //! same store as the web mailbox and the push: a flag set here is the same flag everywhere, and
 //! `\Seen` in INBOX moves `mail/newcount` and tells `listen`.
 //!
-//! `listener` accepts connections (STARTTLS on `imap_addr`, implicit TLS on `imaps_addr`) under
-//! the global and per-address limits; `session` is one connection's state machine, generic over
+//! `listener` plugs the session into `crate::accept` (STARTTLS on `imap_addr`, implicit TLS on
+//! `imaps_addr`, global and per-address limits); `session` is one connection's state machine, generic over
 //! its stream so dialogues run in memory in tests. Commands are parsed by `imap-codec` (its
 //! fragmentizer splits lines and literals under a size bound); responses are written by `wire`.
 //! `view` is the selected folder as the client knows it (sequence numbers), `message` reads

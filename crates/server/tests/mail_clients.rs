@@ -1,5 +1,5 @@
-//! Real IMAP clients against the real server, on both backends: Debian's `mbsync` (isync) two-way
-//! sync and re-sync after changes on either side, `offlineimap`, `fetchmail` (which reads by
+//! Real mail clients against the real server, on both backends: getmail6 over POP3, and over
+//! IMAP Debian's `mbsync` (isync) two-way sync and re-sync after changes on either side, `offlineimap`, `fetchmail` (which reads by
 //! sequence number), and Python's `imaplib` for IDLE and SEARCH in Chinese. The test command
 //! installs them (`cargo xtask test`); a client that is missing fails the test, never skips it.
 
@@ -258,5 +258,52 @@ m.logout()
         let out = child.wait_with_output().await.unwrap();
         assert_eq!(woken.as_deref(), Some("WOKEN"), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+fn pop3_on(c: &mut Config) {
+    imap_on(c);
+    c.pop3_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+}
+
+backend_test! {
+    config = pop3_on;
+    async fn getmail_reads_inbox_over_pop3(srv) {
+        let api = Api::new(&srv).await;
+        let bob = api.add_member("bob", &[]).await;
+        for n in 1..=3 {
+            deliver(&srv, &bob, &mail(n)).await;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mbox = dir.path().join("inbox.mbox");
+        std::fs::write(&mbox, "").unwrap();
+        let rc = format!(
+            "[retriever]\ntype = SimplePOP3Retriever\nserver = 127.0.0.1\nport = {}\n\
+username = {bob}\npassword = secret123\n\n[destination]\ntype = MDA_external\npath = /bin/sh\n\
+arguments = (\"-c\", \"cat >> {}\")\nallow_root_commands = true\nunixfrom = true\n\n\
+[options]\nread_all = false\ndelete = false\nverbose = 0\n",
+            srv.running().pop3_addr.unwrap().port(),
+            mbox.display()
+        );
+        let rc_file = dir.path().join("getmailrc");
+        std::fs::write(&rc_file, rc).unwrap();
+        let (rc_arg, dir_arg) = (
+            rc_file.to_string_lossy().into_owned(),
+            dir.path().to_string_lossy().into_owned(),
+        );
+        client("getmail", &["--getmaildir", &dir_arg, "--rcfile", &rc_arg], dir.path()).await;
+        let got = std::fs::read_to_string(&mbox).unwrap();
+        assert_eq!(got.matches("\nMessage-ID: <c").count(), 3, "{got}");
+        // (An external command rather than getmail's mbox writer, which refuses to run as root.)
+        // getmail remembers what it fetched by UIDL: a second run fetches only what is new.
+        deliver(&srv, &bob, &mail(4)).await;
+        client("getmail", &["--getmaildir", &dir_arg, "--rcfile", &rc_arg], dir.path()).await;
+        let got = std::fs::read_to_string(&mbox).unwrap();
+        assert_eq!(got.matches("\nMessage-ID: <c").count(), 4, "{got}");
+        // RETR marked them read; delete = false left them on the server.
+        assert_eq!(api.new_count(&bob).await, "0");
+        let mut c = ImapRaw::login(&srv, &bob, "secret123").await;
+        let sel = c.cmd("EXAMINE INBOX").await;
+        assert!(sel.contains("* 4 EXISTS"), "{sel}");
     }
 }
