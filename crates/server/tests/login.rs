@@ -231,6 +231,9 @@ backend_test! {
         let r = b.post(&format!("/mail/delete/{}", ids[1]), &[("csrf", &csrf)]).await;
         assert_eq!(r.status().as_u16(), 303);
         assert_eq!(api.new_count(&a).await, "1");
+        // Delete moves it to Trash, where it can still be read; deleting it there is for good.
+        b.page(&format!("/mail/read/{}", ids[1]), 200).await;
+        b.post(&format!("/mail/delete/{}", ids[1]), &[("csrf", &csrf)]).await;
         b.page(&format!("/mail/read/{}", ids[1]), 404).await;
         let r = b.post(&format!("/mail/delete/{}", ids[0]), &[("csrf", "forged")]).await;
         assert_eq!(r.status().as_u16(), 403);
@@ -400,6 +403,10 @@ backend_test! {
         let id = inbox[start..].split('"').next().unwrap().to_owned();
         let r = browser.post(&format!("/mail/delete/{id}"), &[("csrf", &csrf)]).await;
         assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(count().await, 1);
+        // Deleted again from Trash: gone for good from this mailbox, the bytes still needed.
+        browser.post(&format!("/mail/delete/{id}"), &[("csrf", &csrf)]).await;
+        browser.page(&format!("/mail/read/{id}"), 404).await;
         assert_eq!(count().await, 1);
 
         // The second member is deleted with their mailbox: the last copy, so the bytes go too.

@@ -133,6 +133,16 @@ pub struct Texts {
     pub mark_read: &'static str,
     /// Delete a mail.
     pub delete: &'static str,
+    /// The special folders' names: Sent, Drafts, Trash, Junk.
+    pub special_folders: [&'static str; 4],
+    /// Search (the field and the button).
+    pub search: &'static str,
+    /// Move a mail to the chosen folder.
+    pub move_to: &'static str,
+    /// Delete everything in Trash.
+    pub empty_trash: &'static str,
+    /// A search that found nothing.
+    pub nothing_found: &'static str,
     /// Log out.
     pub log_out: &'static str,
     /// After logging out.
@@ -202,6 +212,11 @@ pub static ZH: Texts = Texts {
     show_images: "显示图片",
     mark_unread: "标为未读",
     mark_read: "标为已读",
+    special_folders: ["已发送", "草稿箱", "已删除", "垃圾箱"],
+    search: "搜索",
+    move_to: "移动到",
+    empty_trash: "清空已删除",
+    nothing_found: "没有找到邮件",
     delete: "删除",
     log_out: "退出",
     signed_out: "您已退出邮箱。",
@@ -248,6 +263,11 @@ pub static EN: Texts = Texts {
     show_images: "Show images",
     mark_unread: "Mark unread",
     mark_read: "Mark read",
+    special_folders: ["Sent", "Drafts", "Trash", "Junk"],
+    search: "Search",
+    move_to: "Move to",
+    empty_trash: "Empty Trash",
+    nothing_found: "No mail found",
     delete: "Delete",
     log_out: "Log out",
     signed_out: "You have logged out.",

@@ -6,6 +6,7 @@ pub mod health;
 pub mod i18n;
 pub mod listener;
 pub mod login;
+pub mod mailbox;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
@@ -126,7 +127,11 @@ pub fn build_router(state: AppState) -> Router {
             get(login::code_form).post(login::code_submit),
         )
         .route("/lang/{code}", get(i18n::switch))
-        .route("/mail/", get(webmail::inbox))
+        .route("/mail/", get(mailbox::folder))
+        .route(
+            "/mail/empty-trash",
+            axum::routing::post(mailbox::empty_trash),
+        )
         .route("/mail/read/{mail_id}", get(webmail::read))
         .route("/mail/body/{mail_id}", get(webmail::body))
         .route(
@@ -135,7 +140,7 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route(
             "/mail/{action}/{mail_id}",
-            axum::routing::post(webmail::act),
+            axum::routing::post(mailbox::act),
         )
         .route("/mail/logout", axum::routing::post(webmail::logout))
         .route_layer(axum::middleware::from_fn(metrics::track))

@@ -1,5 +1,6 @@
-//! The web mailbox where SSO and password logins land: the inbox (newest first, unread in bold),
-//! reading a mail (which marks it read), marking read or unread, deleting, logging out. Pages are
+//! The web mailbox where SSO and password logins land: reading a mail (which marks it read), its
+//! HTML body and attachments, logging out; the folder views and what changes mail are in
+//! `http::mailbox`. Pages are
 //! server-rendered in the person's language (`i18n`), with no script at all.
 //!
 //! Every page is sent with a strict Content-Security-Policy (nothing loads from anywhere, no
@@ -11,7 +12,6 @@
 use super::AppState;
 use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
-use super::redirect;
 use crate::auth::tickets::Session;
 use crate::mail::Owner;
 use crate::mail::render;
@@ -26,7 +26,6 @@ use serde::Deserialize;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "bizmail_session";
-const PAGE_SIZE: u32 = 50;
 
 #[derive(Template)]
 #[template(path = "page.html")]
@@ -46,25 +45,6 @@ struct MessageTemplate<'a> {
     heading: &'a str,
     detail: &'a str,
     sign_in_link: bool,
-}
-
-struct Row {
-    mail_id: String,
-    from: String,
-    subject: String,
-    summary: String,
-    when: String,
-    unread: bool,
-}
-
-#[derive(Template)]
-#[template(path = "inbox.html")]
-struct InboxTemplate<'a> {
-    t: &'a Texts,
-    rows: Vec<Row>,
-    prev: Option<i64>,
-    next: Option<i64>,
-    csrf: &'a str,
 }
 
 /// An attachment as the read page lists it.
@@ -239,70 +219,9 @@ pub async fn current_session(
         .await
 }
 
-/// Inbox paging.
-#[derive(Deserialize)]
-pub struct PageQuery {
-    page: Option<i64>,
-}
-
-/// `GET /mail/`: the inbox, newest first.
-pub async fn inbox(
-    State(state): State<AppState>,
-    lang: Lang,
-    SignedIn(s): SignedIn,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let t = lang.texts();
-    // Any page number is accepted; one past the last possible page is an empty page, so the
-    // offset and the next page's number cannot overflow.
-    let last_page = i64::from(u32::MAX / PAGE_SIZE);
-    let page_no = q.page.unwrap_or(0).clamp(0, last_page);
-    let offset = u32::try_from(page_no).map_or(u32::MAX, |p| p.saturating_mul(PAGE_SIZE));
-    let mut copies = match state
-        .mailboxes
-        .list(&owner(&s), PAGE_SIZE + 1, offset)
-        .await
-    {
-        Ok(copies) => copies,
-        Err(e) => return unavailable_page(t, "listing a mailbox", &e),
-    };
-    let more = copies.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
-    copies.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
-    let rows = copies
-        .into_iter()
-        .map(|c| Row {
-            mail_id: c.mail_id,
-            from: render::display_from(&c.from_header),
-            subject: if c.subject.is_empty() {
-                t.no_subject.into()
-            } else {
-                c.subject
-            },
-            summary: c.summary,
-            when: received_at(c.received_ms),
-            unread: !c.seen,
-        })
-        .collect();
-    let body = InboxTemplate {
-        t,
-        csrf: &s.csrf,
-        rows,
-        prev: (page_no > 0).then(|| page_no - 1),
-        next: more.then_some(page_no + 1),
-    }
-    .render()
-    .unwrap_or_default();
-    let here = if page_no > 0 {
-        format!("/mail/?page={page_no}")
-    } else {
-        "/mail/".to_owned()
-    };
-    page(t, t.inbox, Some(&s), &here, &body)
-}
-
 /// When a mail arrived, as the inbox shows it: `23 Nov 2026 22:05 UTC` (the HTTP date without
 /// the weekday and seconds).
-fn received_at(ms: i64) -> String {
+pub(super) fn received_at(ms: i64) -> String {
     let at =
         std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     let http = httpdate::fmt_http_date(at); // "Mon, 23 Nov 2026 22:05:33 GMT"
@@ -312,7 +231,7 @@ fn received_at(ms: i64) -> String {
     }
 }
 
-fn owner(s: &Session) -> Owner {
+pub(super) fn owner(s: &Session) -> Owner {
     Owner {
         tenant_id: s.tenant_id,
         member_id: s.member_id,
@@ -530,45 +449,8 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-fn csrf_ok(s: &Session, form: &CsrfForm) -> bool {
+pub(super) fn csrf_ok(s: &Session, form: &CsrfForm) -> bool {
     crate::auth::secrets_equal(s.csrf.as_bytes(), form.csrf.as_bytes())
-}
-
-/// What a mailbox form does to one mail: the `{action}` of `POST /mail/{action}/{mail_id}`.
-#[derive(Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailAction {
-    /// `seen`: mark read.
-    Seen,
-    /// `unread`: mark unread.
-    Unread,
-    /// `delete`: delete from the mailbox.
-    Delete,
-}
-
-/// `POST /mail/{seen|unread|delete}/{mail_id}`: checks the form's token, changes the mail through
-/// the domain functions (which send the unread notice) and goes back to the inbox.
-pub async fn act(
-    State(state): State<AppState>,
-    lang: Lang,
-    SignedIn(s): SignedIn,
-    Path((action, mail_id)): Path<(MailAction, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let t = lang.texts();
-    if !csrf_ok(&s, &form) {
-        return message(t, StatusCode::FORBIDDEN, t.form_expired, "", Some(&s));
-    }
-    let (boxes, owner) = (&state.mailboxes, &owner(&s));
-    let done = match action {
-        MailAction::Seen => boxes.mark(owner, &mail_id, true).await,
-        MailAction::Unread => boxes.mark(owner, &mail_id, false).await,
-        MailAction::Delete => boxes.delete(owner, &mail_id).await,
-    };
-    match done {
-        Ok(_) => redirect::see_other("/mail/", "/mail/").into_response(),
-        Err(e) => unavailable_page(t, "changing a mail", &e),
-    }
 }
 
 /// `POST /mail/logout`: ends the session.

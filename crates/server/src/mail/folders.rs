@@ -345,6 +345,82 @@ impl Mailboxes {
     }
 }
 
+impl Mailboxes {
+    /// A page of one of the member's folders, newest first, optionally only the mail whose
+    /// sender, subject or summary contains `query` (any case); the web mailbox's folder view.
+    pub async fn page(
+        &self,
+        owner: &Owner,
+        folder_id: i64,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<super::MailCopy>, StoreError> {
+        let query = query.trim().to_lowercase();
+        let pattern = if query.is_empty() {
+            String::new()
+        } else {
+            let escaped = query
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        };
+        let mut pooled = self.store().acquire().await?;
+        store::folders::page(
+            &mut pooled.conn(),
+            owner.member_id,
+            folder_id,
+            &pattern,
+            i64::from(limit),
+            i64::from(offset),
+        )
+        .await
+    }
+
+    /// Moves one of the member's mails into another of their folders (keeping its MailId);
+    /// false when either is not theirs.
+    pub async fn move_mail(
+        &self,
+        owner: &Owner,
+        mail_id: &str,
+        to: &Folder,
+    ) -> Result<bool, StoreError> {
+        let place = {
+            let mut pooled = self.store().acquire().await?;
+            store::folders::locate(&mut pooled.conn(), owner.member_id, mail_id).await?
+        };
+        let Some((from, uid, _)) = place else {
+            return Ok(false);
+        };
+        if from == to.id {
+            return Ok(true);
+        }
+        Ok(!self
+            .transfer(owner, from, &[uid], to.id, true)
+            .await?
+            .is_empty())
+    }
+
+    /// Deletes everything in the member's Trash for good.
+    pub async fn empty_trash(&self, owner: &Owner) -> Result<(), StoreError> {
+        let folders = self.folders(owner).await?;
+        let Some(trash) = folders.iter().find(|f| f.role() == Some(Special::Trash)) else {
+            return Ok(());
+        };
+        let uids: Vec<i64> = self
+            .entries(trash.id)
+            .await?
+            .iter()
+            .map(|e| e.uid)
+            .collect();
+        if !uids.is_empty() {
+            self.expunge(owner, trash.id, &uids).await?;
+        }
+        Ok(())
+    }
+}
+
 /// The next UID of a member's special folder for a new copy: `(folder, uid, modseq)`. Makes the
 /// member's special folders first when they have none yet.
 pub(crate) async fn slot(

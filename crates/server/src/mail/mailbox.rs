@@ -138,7 +138,8 @@ impl Mailboxes {
         mark(&self.store, &self.hub, owner, mail_id, seen).await
     }
 
-    /// Deletes a mail; deleting an unread one lowers the unread count.
+    /// Deletes a mail: into Trash, or for good from Trash. Deleting an unread mail from INBOX
+    /// lowers the unread count.
     pub async fn delete(&self, owner: &Owner, mail_id: &str) -> Result<Changed, StoreError> {
         delete(&self.store, &self.hub, owner, mail_id).await
     }
@@ -188,22 +189,31 @@ pub(crate) async fn mark(
     Ok(changed)
 }
 
-/// Deletes a mail; deleting an unread one lowers the unread count.
+/// Deletes a mail as a mail client's Delete does: into Trash, or for good when it is in Trash
+/// already. Deleting an unread mail from INBOX lowers the unread count.
 pub(crate) async fn delete(
     store: &Store,
     hub: &Hub,
     owner: &Owner,
     mail_id: &str,
 ) -> Result<Changed, StoreError> {
+    use super::folders::Special;
     let mut tx = store.begin().await?;
-    let seen = store::mail::delete_copy(&mut tx.conn(), owner.member_id, mail_id).await?;
-    let changed = match seen {
-        None => Changed::NotFound,
-        Some(_) => {
-            store::folders::note_change(&mut tx, owner.tenant_id).await?;
-            unread_after(&mut tx, owner).await?
-        }
+    let place = store::folders::locate(&mut tx.conn(), owner.member_id, mail_id).await?;
+    let Some((folder_id, uid, role)) = place else {
+        return Ok(Changed::NotFound);
     };
+    store::folders::note_change(&mut tx, owner.tenant_id).await?;
+    if role.as_deref() == Some(Special::Trash.as_str()) {
+        store::mail::delete_copy(&mut tx.conn(), owner.member_id, mail_id).await?;
+    } else {
+        let (trash, new_uid, modseq) =
+            super::folders::slot(&mut tx, owner.tenant_id, owner.member_id, Special::Trash).await?;
+        store::folders::next_modseq(&mut tx, owner.tenant_id, folder_id).await?;
+        let conn = &mut tx.conn();
+        store::folders::move_to(conn, folder_id, uid, trash, new_uid, modseq).await?;
+    }
+    let changed = unread_after(&mut tx, owner).await?;
     crate::push::publish(hub, tx.commit().await?);
     Ok(changed)
 }

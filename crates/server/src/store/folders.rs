@@ -392,3 +392,46 @@ pub async fn touch_copy(
     .await?;
     Ok(true)
 }
+
+/// Where a member's copy `mail_id` is: `(folder, uid, the folder's role)`.
+pub async fn locate(
+    conn: &mut Conn<'_>,
+    member_id: i64,
+    mail_id: &str,
+) -> StoreResult<Option<(i64, i64, Option<String>)>> {
+    sql::optional_in::<(i64, i64, Option<String>)>(
+        conn,
+        "SELECT b.folder_id, b.uid, f.special FROM mailbox b JOIN folders f ON f.id = b.folder_id \
+         WHERE b.member_id = $1 AND b.mail_id = $2",
+        &[member_id.into(), mail_id.into()],
+    )
+    .await
+}
+
+/// A page of a member's folder, newest first; with a non-empty `pattern` (a LIKE pattern over
+/// lower-case text) only the copies whose sender, subject or summary match it.
+pub async fn page(
+    conn: &mut Conn<'_>,
+    member_id: i64,
+    folder_id: i64,
+    pattern: &str,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<crate::mail::MailCopy>> {
+    sql::all_in::<crate::mail::MailCopy>(
+        conn,
+        "SELECT b.mail_id, m.from_header, m.subject, m.summary, m.size, b.seen, b.received_ms \
+         FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = $1 AND \
+         b.folder_id = $2 AND ($3 = '' OR LOWER(m.subject) LIKE $3 ESCAPE '\\' OR \
+         LOWER(m.from_header) LIKE $3 ESCAPE '\\' OR LOWER(m.summary) LIKE $3 ESCAPE '\\') \
+         ORDER BY b.received_ms DESC, b.mail_id LIMIT $4 OFFSET $5",
+        &[
+            member_id.into(),
+            folder_id.into(),
+            pattern.into(),
+            limit.into(),
+            offset.into(),
+        ],
+    )
+    .await
+}
