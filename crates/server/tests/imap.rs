@@ -541,3 +541,52 @@ backend_test! {
         assert!(rcpt.starts_with("250"), "room again: {rcpt}");
     }
 }
+
+backend_test! {
+    config = imap_on;
+    async fn condstore_reports_and_guards_changes(srv) {
+        let api = Api::new(&srv).await;
+        let bob = api.add_member("bob", &[]).await;
+        for n in 1..=2 {
+            deliver(&srv, &bob, &chinese_mail(n)).await;
+        }
+        let mut c = ImapRaw::login(&srv, &bob, "secret123").await;
+        let enabled = c.cmd("ENABLE CONDSTORE").await;
+        assert!(enabled.contains("* ENABLED CONDSTORE"), "{enabled}");
+        let sel = c.cmd("SELECT INBOX").await;
+        let highest = code_value(&sel, "HIGHESTMODSEQ").unwrap();
+        let stored = c.cmd("STORE 1 +FLAGS (\\Flagged)").await;
+        assert!(stored.contains("MODSEQ ("), "{stored}");
+        let changed = c.cmd(&format!("FETCH 1:* (FLAGS) (CHANGEDSINCE {highest})")).await;
+        assert!(changed.contains("* 1 FETCH") && !changed.contains("* 2 FETCH"), "{changed}");
+        // A conditional STORE against a stale modseq is refused for that message.
+        let guarded = c.cmd(&format!("STORE 1 (UNCHANGEDSINCE {highest}) +FLAGS (\\Seen)")).await;
+        assert!(guarded.contains("[MODIFIED 1]"), "{guarded}");
+        let searched = c.cmd(&format!("SEARCH MODSEQ {}", highest + 1)).await;
+        assert!(searched.contains("* SEARCH 1 (MODSEQ"), "{searched}");
+        let status = c.cmd("STATUS INBOX (HIGHESTMODSEQ)").await;
+        assert!(code_after(&status, "HIGHESTMODSEQ") as u64 > highest, "{status}");
+    }
+}
+
+/// IDLE on one node hears mail delivered through another sharing the PostgreSQL database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_hears_other_nodes() {
+    let a = TestServer::builder(bizmail_testkit::Backend::Postgres)
+        .with_config(imap_on)
+        .start()
+        .await;
+    let b = TestServer::builder(bizmail_testkit::Backend::Postgres)
+        .second_node_of(&a)
+        .with_config(imap_on)
+        .start()
+        .await;
+    let api = Api::new(&a).await;
+    let bob = api.add_member("bob", &[]).await;
+    let mut idler = ImapRaw::login(&b, &bob, "secret123").await;
+    idler.cmd("SELECT INBOX").await;
+    idler.send(b"i1 IDLE\r\n").await;
+    assert!(idler.line().await.starts_with('+'));
+    deliver(&a, &bob, &chinese_mail(1)).await;
+    assert_eq!(idler.line().await, "* 1 EXISTS\r\n");
+}
