@@ -97,6 +97,34 @@ pub enum MemberCommand {
     /// Forget a member's authenticator (a lost or new phone): with the second factor forced
     /// (`user/openwxtoken`), their next password login shows a new QR code to enrol.
     ResetTotp(ResetTotpArgs),
+    /// Client passwords for mail clients (IMAP, POP3): the way in for a member whose second
+    /// factor is forced, one per client, each removable on its own.
+    #[command(subcommand)]
+    AppPassword(AppPasswordCommand),
+}
+
+/// `bizmail member app-password …`.
+#[derive(Subcommand)]
+pub enum AppPasswordCommand {
+    /// Make one and print it (shown only now).
+    Add(AppPasswordArgs),
+    /// List a member's client passwords by name.
+    List(ResetTotpArgs),
+    /// Remove one; the client using it is refused from then on.
+    Remove(AppPasswordArgs),
+}
+
+/// Flags of `bizmail member app-password add|remove`.
+#[derive(Args)]
+pub struct AppPasswordArgs {
+    #[command(flatten)]
+    who: AdminArg,
+    /// The member's address (primary or alias).
+    #[arg(value_name = "ADDRESS")]
+    member: String,
+    /// What the password is for, e.g. "Outlook on the office PC".
+    #[arg(value_name = "NAME")]
+    name: String,
 }
 
 /// Flags of `bizmail member reset-totp`.
@@ -129,6 +157,48 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<()> {
                 );
             }
             Ok(())
+        }
+        MemberCommand::AppPassword(AppPasswordCommand::Add(args)) => {
+            let admin = open(&args.who.store).await?;
+            let password = admin
+                .add_app_password(&args.who.admin, &args.member, &args.name)
+                .await?;
+            println!(
+                "Client password {:?} for {}: {password}\nEnter it in the mail client instead \
+                 of the mailbox password. It is shown only now.",
+                args.name.trim(),
+                args.member
+            );
+            Ok(())
+        }
+        MemberCommand::AppPassword(AppPasswordCommand::List(args)) => {
+            let admin = open(&args.who.store).await?;
+            let all = admin.app_passwords(&args.who.admin, &args.member).await?;
+            if all.is_empty() {
+                println!("{}: no client passwords", args.member);
+            }
+            for (name, created_ms) in all {
+                let at = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(u64::try_from(created_ms).unwrap_or(0));
+                println!("{name}\t(made {})", httpdate::fmt_http_date(at));
+            }
+            Ok(())
+        }
+        MemberCommand::AppPassword(AppPasswordCommand::Remove(args)) => {
+            let admin = open(&args.who.store).await?;
+            if admin
+                .remove_app_password(&args.who.admin, &args.member, &args.name)
+                .await?
+            {
+                println!("{}: client password {:?} removed", args.member, args.name);
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "{} has no client password called {:?}",
+                    args.member,
+                    args.name
+                )
+            }
         }
     }
 }

@@ -181,6 +181,48 @@ async fn serve_on_an_empty_folder_then_administer(store: Vec<String>) {
     );
     assert!(reset.contains("no member ghost@example.com"), "{reset}");
 
+    // Client passwords for a member's mail clients: made, listed, removed.
+    let synced = reqwest::Client::new()
+        .post(format!("{}/openapi/user/sync", s.base))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .form(&[
+            ("Action", "2"),
+            ("Alias", "pat@example.com"),
+            ("Name", "Pat"),
+            ("Password", "secret123"),
+        ])
+        .send()
+        .await
+        .expect("user/sync")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(synced, "", "success has an empty body");
+    let app = ["member", "app-password"];
+    let who = ["--admin", "admin", "pat@example.com"];
+    let made = run_ok(
+        &store_flags,
+        &[&app[..], &["add"], &who[..], &["Outlook"]].concat(),
+    );
+    assert!(
+        made.contains("Client password \"Outlook\" for pat@example.com: "),
+        "{made}"
+    );
+    let listed = run_ok(&store_flags, &[&app[..], &["list"], &who[..]].concat());
+    assert!(listed.starts_with("Outlook\t(made "), "{listed}");
+    run_ok(
+        &store_flags,
+        &[&app[..], &["remove"], &who[..], &["Outlook"]].concat(),
+    );
+    let again = run_err(
+        &store_flags,
+        &[&app[..], &["remove"], &who[..], &["Outlook"]].concat(),
+    );
+    assert!(
+        again.contains("no client password called \"Outlook\""),
+        "{again}"
+    );
+
     let init = run_ok(
         &store_flags,
         &[

@@ -590,3 +590,36 @@ async fn idle_hears_other_nodes() {
     deliver(&a, &bob, &chinese_mail(1)).await;
     assert_eq!(idler.line().await, "* 1 EXISTS\r\n");
 }
+
+backend_test! {
+    config = imap_on;
+    async fn a_forced_second_factor_needs_a_client_password(srv) {
+        let api = Api::new(&srv).await;
+        let bob = api.add_member("bob", &[]).await;
+        api.ok("user/openwxtoken", &[("Alias", &bob)]).await;
+        let (mut c, _) = ImapRaw::connect(&srv).await;
+        let refused = c.cmd(&format!("LOGIN {bob} secret123")).await;
+        assert!(refused.contains("NO [AUTHENTICATIONFAILED] This mailbox requires a second factor"), "{refused}");
+
+        let admin = srv.running().admin();
+        let admin_name = &srv.tenant().admin;
+        let password = admin.add_app_password(admin_name, &bob, "Thunderbird").await.unwrap();
+        assert!(admin.add_app_password(admin_name, &bob, "Thunderbird").await.is_err(), "names are unique");
+        // Typed as shown, or without dashes and in capitals: the same password.
+        let ok = c.cmd(&format!("LOGIN {bob} \"{}\"", password.replace('-', " ").to_uppercase())).await;
+        assert_eq!(ImapRaw::status(&ok), "OK", "{ok}");
+        let names = admin.app_passwords(admin_name, &bob).await.unwrap();
+        assert_eq!(names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["Thunderbird"]);
+
+        // Another member's client password opens nothing of bob's.
+        let eve = api.add_member("eve", &[]).await;
+        let hers = admin.add_app_password(admin_name, &eve, "phone").await.unwrap();
+        let (mut c2, _) = ImapRaw::connect(&srv).await;
+        let wrong = c2.cmd(&format!("LOGIN {bob} {hers}")).await;
+        assert!(wrong.contains("NO [AUTHENTICATIONFAILED] Invalid credentials"), "{wrong}");
+
+        assert!(admin.remove_app_password(admin_name, &bob, "Thunderbird").await.unwrap());
+        let gone = c2.cmd(&format!("LOGIN {bob} {password}")).await;
+        assert!(gone.contains("NO [AUTHENTICATIONFAILED]"), "{gone}");
+    }
+}

@@ -144,23 +144,42 @@ impl Auth {
         }
     }
 
-    /// A mail client's login (IMAP, later POP3 and submission): the same password check and
-    /// rate limit as the web mailbox's. Returns `(tenant, member, primary address)`.
+    /// A mail client's login (IMAP, POP3, later submission): the member's password, checked as
+    /// every login is and counted against the same rate limit, or one of their client passwords
+    /// (`auth::app_passwords`). Returns `(tenant, member, primary address)`.
     ///
-    /// Decided: a member whose second factor is forced is refused here even with the right
-    /// password, until client-specific passwords exist (the issue's `app-password`): a password
-    /// alone must not open a mailbox the directory says needs two factors.
+    /// Decided: a member whose second factor is forced gets in only with a client password; their
+    /// own password alone must not open a mailbox the directory says needs two factors.
     pub async fn client_login(
         &self,
         address: &str,
         password: &str,
         allow: impl FnOnce(&str) -> bool,
     ) -> Result<(i64, i64, String), Failed> {
-        let member = self.verify_password(address, password, allow).await?;
-        if member.second_factor {
-            return Err(Failed::SecondFactor);
+        let found = |m: store::directory::MemberRow| (m.tenant_id, m.id, m.address);
+        match self.verify_password(address, password, allow).await {
+            Ok(m) if !m.second_factor => return Ok(found(m)),
+            Ok(_) => return Err(Failed::SecondFactor),
+            Err(Failed::Credentials) => {}
+            Err(e) => return Err(e),
         }
-        Ok((member.tenant_id, member.id, member.address))
+        // Not the password: perhaps a client password. One indexed lookup, whether or not the
+        // address exists (the argon2 work above was done either way).
+        let member = match Address::parse(address) {
+            Some(a) => {
+                let mut pooled = self.store.acquire().await?;
+                store::directory::member_by_address(&mut pooled.conn(), a.as_str()).await?
+            }
+            None => None,
+        };
+        let id = member.as_ref().filter(|m| m.enabled).map_or(-1, |m| m.id);
+        let hash = super::app_passwords::hash(password);
+        if store::app_passwords::matches(&self.store, id, &hash).await?
+            && let Some(m) = member
+        {
+            return Ok(found(m));
+        }
+        Err(Failed::Credentials)
     }
 
     /// The code page of a live challenge: starts the enrolment if the member has none yet.

@@ -316,6 +316,12 @@ impl Admin {
     /// login shows a new QR code. True when there was an enrolment. The member must be one of the
     /// admin's tenant (by primary address or alias).
     pub async fn reset_second_factor(&self, admin: &str, member: &str) -> Result<bool, AdminError> {
+        let id = self.member_of(admin, member).await?;
+        Ok(store::totp::delete_totp(&self.store, id).await?)
+    }
+
+    /// The id of a member of the admin's tenant, by primary address or alias.
+    async fn member_of(&self, admin: &str, member: &str) -> Result<i64, AdminError> {
         let store = &self.store;
         let (_, tenant) = self.admin_and_tenant(admin).await?;
         let address = bizmail_protocol::Address::parse(member)
@@ -329,7 +335,54 @@ impl Admin {
             crate::directory::DirError::Store(e) => AdminError::Store(e),
             _ => AdminError::Invalid(format!("no member {member} in this tenant")),
         })?;
-        Ok(store::totp::delete_totp(store, row.id).await?)
+        Ok(row.id)
+    }
+
+    /// Makes a client password called `name` for a member's mail client; returns it (shown
+    /// once, never stored in clear).
+    pub async fn add_app_password(
+        &self,
+        admin: &str,
+        member: &str,
+        name: &str,
+    ) -> Result<String, AdminError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err(AdminError::Invalid(
+                "a client password's name is 1 to 64 printable characters".into(),
+            ));
+        }
+        let id = self.member_of(admin, member).await?;
+        let password = crate::auth::app_passwords::generate();
+        let hash = crate::auth::app_passwords::hash(&password);
+        if !store::app_passwords::insert(&self.store, id, name, &hash, store::now_ms()).await? {
+            return Err(AdminError::Invalid(format!(
+                "{member} has a client password called {name:?} already, or {} of them",
+                store::app_passwords::MAX_PER_MEMBER
+            )));
+        }
+        Ok(password)
+    }
+
+    /// A member's client passwords: `(name, created_ms)`.
+    pub async fn app_passwords(
+        &self,
+        admin: &str,
+        member: &str,
+    ) -> Result<Vec<(String, i64)>, AdminError> {
+        let id = self.member_of(admin, member).await?;
+        Ok(store::app_passwords::list(&self.store, id).await?)
+    }
+
+    /// Removes a member's client password; false when there was none of that name.
+    pub async fn remove_app_password(
+        &self,
+        admin: &str,
+        member: &str,
+        name: &str,
+    ) -> Result<bool, AdminError> {
+        let id = self.member_of(admin, member).await?;
+        Ok(store::app_passwords::delete(&self.store, id, name).await?)
     }
 
     /// The mailboxes of this store (to inspect mail without a server).
