@@ -7,6 +7,7 @@
 //! process's (server and generator).
 
 mod directory;
+mod imap;
 mod push;
 mod smtp;
 mod webmail;
@@ -22,7 +23,8 @@ use std::time::{Duration, Instant};
 #[command(about = "Run bizmail load scenarios against a real server and print a table")]
 pub struct Args {
     /// Scenarios to run: token, ping, user-get, ceiling, smtp-ingest, push-latency, push-fanout,
-    /// held-polls, cross-node (PostgreSQL only), directory-100k, inbox, read-mail (default: all).
+    /// held-polls, cross-node (PostgreSQL only), directory-100k, inbox, read-mail, imap-fetch,
+    /// imap-idle (the last two beside Debian's Dovecot) (default: all).
     scenarios: Vec<String>,
     /// Backends: sqlite, postgres, or both.
     #[arg(long, default_value = "both")]
@@ -33,7 +35,10 @@ pub struct Args {
     /// Concurrent clients (keep-alive connections, SMTP sessions).
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
-    /// Mails of `push-latency` and `cross-node`.
+    /// Mails in the mailbox `imap-fetch` syncs with mbsync.
+    #[arg(long, default_value_t = 10_000)]
+    mails: usize,
+    /// Mails of `push-latency`, `cross-node` and `imap-idle`.
     #[arg(long, default_value_t = 200)]
     rounds: usize,
     /// Clients of one tenant in `push-fanout`.
@@ -84,6 +89,8 @@ async fn main() -> anyhow::Result<()> {
         "directory-100k",
         "inbox",
         "read-mail",
+        "imap-fetch",
+        "imap-idle",
     ];
     let scenarios: Vec<String> = if args.scenarios.is_empty() {
         all.iter().map(|s| (*s).to_owned()).collect()
@@ -95,6 +102,14 @@ async fn main() -> anyhow::Result<()> {
             all.contains(&s.as_str()),
             "unknown scenario {s:?}; known: {all:?}"
         );
+    }
+    if scenarios.iter().any(|s| s.starts_with("imap-")) {
+        for (program, package) in [("mbsync", "isync"), ("dovecot", "dovecot-imapd")] {
+            anyhow::ensure!(
+                imap::on_path(program),
+                "the IMAP scenarios need {program}: apt-get install {package}"
+            );
+        }
     }
     let backends = match args.backend.as_str() {
         "sqlite" => vec![Backend::Sqlite],
@@ -117,6 +132,8 @@ async fn main() -> anyhow::Result<()> {
                     .unwrap_or(16);
                 c.poll_timeout_secs = 120;
                 c.smtp_max_connections_per_ip = 4096;
+                c.imap_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+                c.imap_allow_plaintext = true;
             })
             .start()
             .await;
@@ -143,13 +160,23 @@ async fn main() -> anyhow::Result<()> {
                     second.shutdown().await;
                     o
                 }
+                "imap-fetch" | "imap-idle" => {
+                    let (ours, theirs) = if s == "imap-fetch" {
+                        imap::fetch(&srv, &args).await?
+                    } else {
+                        imap::idle(&srv, &args).await?
+                    };
+                    print_row(s, label(backend), &ours);
+                    print_row(s, "dovecot", &theirs);
+                    continue;
+                }
                 "directory-100k" => {
                     directory::run(&srv, backend, args.members, args.departments).await?;
                     continue;
                 }
                 _ => ceiling_scenario(&args).await?,
             };
-            print_row(s, backend, &outcome);
+            print_row(s, label(backend), &outcome);
         }
         srv.shutdown().await;
     }
@@ -324,13 +351,16 @@ pub fn rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn print_row(scenario: &str, backend: Backend, o: &Outcome) {
-    let mut sorted = o.latencies_us.clone();
-    sorted.sort_unstable();
-    let backend = match backend {
+fn label(backend: Backend) -> &'static str {
+    match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
-    };
+    }
+}
+
+fn print_row(scenario: &str, backend: &str, o: &Outcome) {
+    let mut sorted = o.latencies_us.clone();
+    sorted.sort_unstable();
     println!(
         "{:<10} {:<9} {:>9} {:>11.0} {:>10.3} {:>10.3} {:>8} {:>8.1}",
         scenario,
