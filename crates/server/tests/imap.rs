@@ -131,6 +131,11 @@ backend_test! {
         // fetchmail's way: by sequence number, header only, search for what is new.
         let s = c.cmd("SEARCH UNSEEN UNDELETED").await;
         assert!(s.contains("* SEARCH 1\r\n"), "{s}");
+        // Thunderbird's way: chosen header fields, echoed as Dovecot echoes them.
+        let tb = c.cmd("UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From Subject Message-ID)])").await;
+        assert!(tb.contains("BODY[HEADER.FIELDS (FROM SUBJECT MESSAGE-ID)] {"), "{tb}");
+        assert!(tb.contains("From: Sender <sender@outside.example>\r\nSubject: =?GB2312?B?"), "{tb}");
+        assert!(!tb.contains("Date:"), "{tb}");
         let h = c.cmd("FETCH 1 RFC822.HEADER").await;
         assert!(h.contains("Message-ID: <m1@outside.example>") && !h.contains("第1封"), "{h}");
     }

@@ -67,9 +67,16 @@ fn convert(section: Option<&Section<'_>>) -> (Sec, String) {
             } else {
                 "HEADER.FIELDS"
             };
+            // Echoed as Dovecot does: upper-case atoms, quoted only when a name needs it.
             let quoted: Vec<String> = list
                 .iter()
                 .map(|n| {
+                    let atom = !n.is_empty()
+                        && n.bytes()
+                            .all(|b| b.is_ascii_graphic() && !b"(){%*\"\\]".contains(&b));
+                    if atom {
+                        return n.to_ascii_uppercase();
+                    }
                     let mut out = Vec::new();
                     wire::string(&mut out, n.as_bytes());
                     String::from_utf8_lossy(&out).into_owned()
