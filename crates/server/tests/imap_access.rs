@@ -32,7 +32,7 @@ backend_test! {
 async fn hostile_input_gets_clear_answers() {
     let srv = TestServer::builder(bizmail_testkit::Backend::Sqlite)
         .with_config(|c| {
-            c.smtp_max_message_bytes = 1000;
+            c.smtp_max_message_bytes = 4000;
             c.imap_max_line_bytes = 1024;
             c.imap_max_bad_commands = 3;
         })
@@ -53,9 +53,26 @@ async fn hostile_input_gets_clear_answers() {
         "{greeting}"
     );
     assert!(greeting.contains("AUTH=PLAIN"), "{greeting}");
-    c.send(b"t1 LOGIN {5000}\r\n").await;
+    // Before login, even a literal within the message limit is refused past a line's worth.
+    c.send(b"t1 LOGIN {2000}\r\n").await;
     let big = c.line().await;
     assert_eq!(big, "t1 NO [TOOBIG] The literal is too large\r\n");
+    // After login, up to the message limit (an APPEND), and no more.
+    let api = Api::new(&srv).await;
+    let bob = api.add_member("bob", &[]).await;
+    let (mut signed, _) = dialogue(&srv).await;
+    signed.cmd(&format!("LOGIN {bob} secret123")).await;
+    signed.send(b"t2 APPEND Drafts {4001}\r\n").await;
+    assert_eq!(
+        signed.line().await,
+        "t2 NO [TOOBIG] The literal is too large\r\n"
+    );
+    signed.send(b"t3 APPEND Drafts {2000}\r\n").await;
+    assert!(signed.line().await.starts_with('+'));
+    signed.send(&[b'x'; 2000]).await;
+    signed.send(b"\r\n").await;
+    let appended = signed.until("t3").await;
+    assert!(appended.contains("t3 OK [APPENDUID"), "{appended}");
     let noop = c.cmd("NOOP").await;
     assert!(noop.ends_with("OK NOOP completed\r\n"), "{noop}");
     for _ in 0..2 {

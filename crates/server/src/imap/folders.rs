@@ -40,18 +40,32 @@ fn creatable(name: &str) -> bool {
         && !name.chars().any(|c| c.is_control() || c == '*' || c == '%')
 }
 
-/// Whether `name` matches a LIST pattern: `*` anything, `%` anything but the delimiter.
+/// Whether `name` matches a LIST pattern: `*` anything, `%` anything but the delimiter. By
+/// dynamic programming over (pattern, name) positions, so no pattern of wildcards can make it
+/// take more than their product in steps.
 fn matches(pattern: &[char], name: &[char]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some(('*', rest)) => (0..=name.len()).any(|i| matches(rest, &name[i..])),
-        Some(('%', rest)) => (0..=name.len())
-            .take_while(|&i| i == 0 || name[i - 1] != '/')
-            .any(|i| matches(rest, &name[i..])),
-        Some((c, rest)) => name
-            .split_first()
-            .is_some_and(|(n, tail)| n == c && matches(rest, tail)),
+    // reach[j]: the pattern so far can end right before name[j].
+    let mut reach = vec![false; name.len() + 1];
+    reach[0] = true;
+    for &p in pattern {
+        let mut next = vec![false; name.len() + 1];
+        match p {
+            '*' | '%' => {
+                // Either wildcard may take nothing, then as many characters as it may.
+                for j in 0..=name.len() {
+                    next[j] =
+                        reach[j] || (j > 0 && next[j - 1] && (p == '*' || name[j - 1] != '/'));
+                }
+            }
+            c => {
+                for j in 1..=name.len() {
+                    next[j] = reach[j - 1] && name[j - 1] == c;
+                }
+            }
+        }
+        reach = next;
     }
+    reach[name.len()]
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
@@ -504,6 +518,10 @@ mod tests {
         assert!(!m("a/%", "a/b/c"));
         assert!(m("项目*", "项目资料/2026"));
         assert!(!m("sent", "Sent"));
+        assert!(m("a%c", "abc") && !m("a%c", "a/c") && m("a*c", "a/b/c"));
+        // A pattern of many wildcards against a long name is quick, and right.
+        let long: String = "a".repeat(250);
+        assert!(!m(&format!("{}b", "*a".repeat(40)), &long));
     }
 
     #[test]

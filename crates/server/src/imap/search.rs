@@ -118,11 +118,11 @@ fn matches(key: &SearchKey<'_>, c: &Candidate<'_>, msg: Option<&Message<'_>>, al
         SearchKey::Since(d) => internal.is_some_and(|i| i >= *d.as_ref()),
         SearchKey::ModSequence { modseq, .. } => u64::try_from(e.modseq).unwrap_or(0) >= *modseq,
         SearchKey::SequenceSet(set) => match all {
-            State::Selected(_, view) => view.select(set, false).contains(&(c.seq - 1)),
+            State::Selected(_, view) => view.contains(set, false, c.seq - 1),
             _ => false,
         },
         SearchKey::Uid(set) => match all {
-            State::Selected(_, view) => view.select(set, true).contains(&(c.seq - 1)),
+            State::Selected(_, view) => view.contains(set, true, c.seq - 1),
             _ => false,
         },
         _ => {

@@ -196,7 +196,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     async fn literal_announced(&mut self, mode: LiteralMode, length: u32) -> Result<(), End<S>> {
-        let fits = usize::try_from(length).is_ok_and(|n| n <= self.ctx.settings.max_literal_bytes);
+        // Before login no command needs more than a line's worth (a user name, a password):
+        // a stranger must not make the server hold a message-sized literal per connection.
+        let limit = if matches!(self.state, State::Fresh) {
+            self.ctx.settings.max_line_bytes
+        } else {
+            self.ctx.settings.max_literal_bytes
+        };
+        let fits = usize::try_from(length).is_ok_and(|n| n <= limit);
         if !fits {
             match (mode, self.frag.decode_tag()) {
                 (LiteralMode::Sync, Some(tag)) => {

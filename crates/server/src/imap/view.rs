@@ -84,6 +84,33 @@ impl View {
         out
     }
 
+    /// Whether the copy at `index` is in a set (by sequence number, or by UID with `uid`),
+    /// without listing the set: SEARCH asks it of every copy.
+    pub fn contains(&self, set: &SequenceSet, uid: bool, index: usize) -> bool {
+        let Some(entry) = self.entries.get(index) else {
+            return false;
+        };
+        let (largest, at) = if uid {
+            (self.entries.last().map_or(0, |e| e.uid), entry.uid)
+        } else {
+            (
+                i64::try_from(self.entries.len()).unwrap_or(i64::MAX),
+                i64::try_from(index + 1).unwrap_or(i64::MAX),
+            )
+        };
+        let value = |s: &SeqOrUid| match s {
+            SeqOrUid::Asterisk => largest,
+            SeqOrUid::Value(v) => i64::from(v.get()),
+        };
+        set.0.as_ref().iter().any(|seq| {
+            let (a, b) = match seq {
+                Sequence::Single(s) => (value(s), value(s)),
+                Sequence::Range(a, b) => (value(a), value(b)),
+            };
+            (a.min(b)..=a.max(b)).contains(&at)
+        })
+    }
+
     /// Whether a sequence-number set names messages the client cannot know of (a number past
     /// EXISTS): RFC 3501 makes that a BAD, unlike a UID set.
     pub fn out_of_range(&self, set: &SequenceSet) -> bool {
