@@ -28,12 +28,12 @@ pub async fn ensure_defaults(
     Ok(())
 }
 
-/// A member's folders, by name.
+/// A member's folders, INBOX first, then by name.
 pub async fn list(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<Vec<Folder>> {
     sql::all_in::<Folder>(
         conn,
         "SELECT id, name, special, uidnext, modseq, subscribed FROM folders WHERE member_id = $1 \
-         ORDER BY name",
+         ORDER BY CASE WHEN special = 'inbox' THEN 0 ELSE 1 END, name",
         &[member_id.into()],
     )
     .await
