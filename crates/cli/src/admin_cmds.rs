@@ -97,10 +97,26 @@ pub enum MemberCommand {
     /// Forget a member's authenticator (a lost or new phone): with the second factor forced
     /// (`user/openwxtoken`), their next password login shows a new QR code to enrol.
     ResetTotp(ResetTotpArgs),
+    /// Set a member's own mailbox quota in MB (0: no limit for them), or with `default` put
+    /// them back on `mailbox_quota_mb`.
+    Quota(QuotaArgs),
     /// Client passwords for mail clients (IMAP, POP3): the way in for a member whose second
     /// factor is forced, one per client, each removable on its own.
     #[command(subcommand)]
     AppPassword(AppPasswordCommand),
+}
+
+/// Flags of `bizmail member quota`.
+#[derive(Args)]
+pub struct QuotaArgs {
+    #[command(flatten)]
+    who: AdminArg,
+    /// The member's address (primary or alias).
+    #[arg(value_name = "ADDRESS")]
+    member: String,
+    /// Megabytes, 0 for no limit, or `default`.
+    #[arg(value_name = "MB|default")]
+    quota: String,
 }
 
 /// `bizmail member app-password …`.
@@ -155,6 +171,22 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<()> {
                     "{}: no authenticator was enrolled; nothing to reset",
                     args.member
                 );
+            }
+            Ok(())
+        }
+        MemberCommand::Quota(args) => {
+            let mb = match args.quota.as_str() {
+                "default" => None,
+                n => Some(n.parse::<u64>().map_err(|_| {
+                    anyhow::anyhow!("the quota is a number of MB, 0 for no limit, or `default`")
+                })?),
+            };
+            let admin = open(&args.who.store).await?;
+            admin.set_quota(&args.who.admin, &args.member, mb).await?;
+            match mb {
+                None => println!("{}: the server's default quota", args.member),
+                Some(0) => println!("{}: no quota", args.member),
+                Some(mb) => println!("{}: {mb} MB", args.member),
             }
             Ok(())
         }

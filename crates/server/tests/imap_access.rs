@@ -226,6 +226,17 @@ backend_test! {
             smtp.cmd(&format!("RCPT TO:<{bob}>")).await
         };
         assert!(rcpt.starts_with("250"), "room again: {rcpt}");
+
+        // A member's own quota overrides the default: none at all, then back to the default.
+        let admin = srv.running().admin();
+        admin.set_quota(&srv.tenant().admin, &bob, Some(0)).await.unwrap();
+        deliver(&srv, &bob, &big).await;
+        deliver(&srv, &bob, &big).await;
+        let q = c.cmd("GETQUOTA \"\"").await;
+        assert!(q.contains("* QUOTA \"\" (STORAGE "), "{q}");
+        admin.set_quota(&srv.tenant().admin, &bob, None).await.unwrap();
+        let up = c.cmd(&format!("APPEND Drafts {{{}+}}\r\n{message}", message.len())).await;
+        assert!(up.contains("NO [OVERQUOTA]"), "{up}");
     }
 }
 

@@ -360,7 +360,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.line(&format!("{tag} OK CAPABILITY completed"));
             }
             CommandBody::Noop | CommandBody::Check => {
-                let what = if matches!(body, CommandBody::Check) { "CHECK" } else { "NOOP" };
+                let what = if matches!(body, CommandBody::Check) {
+                    "CHECK"
+                } else {
+                    "NOOP"
+                };
                 self.refresh(true).await;
                 self.line(&format!("{tag} OK {what} completed"));
             }

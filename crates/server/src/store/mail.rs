@@ -279,3 +279,18 @@ pub async fn usage(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<Option<(i
     )
     .await
 }
+
+/// Sets a member's own quota in bytes (`None`: the server's default).
+pub async fn set_quota(
+    store: &super::Store,
+    member_id: i64,
+    bytes: Option<i64>,
+) -> StoreResult<()> {
+    sql::execute(
+        store,
+        "UPDATE members SET quota_bytes = $2 WHERE id = $1",
+        &[member_id.into(), bytes.into()],
+    )
+    .await?;
+    Ok(())
+}

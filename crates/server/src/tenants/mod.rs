@@ -338,6 +338,19 @@ impl Admin {
         Ok(row.id)
     }
 
+    /// Sets a member's own mailbox quota in MB (`None`: back to `mailbox_quota_mb`; `Some(0)`:
+    /// no limit for them).
+    pub async fn set_quota(
+        &self,
+        admin: &str,
+        member: &str,
+        mb: Option<u64>,
+    ) -> Result<(), AdminError> {
+        let id = self.member_of(admin, member).await?;
+        let bytes = mb.map(|mb| crate::mail::quota::default_bytes(mb).unwrap_or(i64::MAX));
+        Ok(store::mail::set_quota(&self.store, id, bytes).await?)
+    }
+
     /// Makes a client password called `name` for a member's mail client; returns it (shown
     /// once, never stored in clear).
     pub async fn add_app_password(
