@@ -135,7 +135,7 @@ pub async fn append_event(
     kind: &str,
     payload: &str,
 ) -> StoreResult<()> {
-    tx.wakes(tenant_id);
+    let first = tx.wakes(tenant_id);
     let conn = &mut tx.conn();
     sql::execute_in(
         conn,
@@ -144,8 +144,9 @@ pub async fn append_event(
     )
     .await?;
     // On PostgreSQL, tell every node: the notification is delivered when (and only if) this
-    // transaction commits. Identical notifications of one transaction are folded into one.
-    if let Conn::Postgres(_) = conn {
+    // transaction commits. One per tenant and transaction is enough (PostgreSQL would fold the
+    // identical ones anyway, after a round trip each).
+    if first && let Conn::Postgres(_) = conn {
         let channel_payload = tenant_id.to_string();
         sql::execute_in(
             conn,

@@ -211,8 +211,9 @@ pub async fn next_modseq(tx: &mut Tx, tenant_id: i64, folder_id: i64) -> StoreRe
 /// Notes a change of a tenant's mail that IMAP IDLE waits for: woken on commit here, and on
 /// PostgreSQL on every node (the same channel as `listen`'s events).
 pub async fn note_change(tx: &mut Tx, tenant_id: i64) -> StoreResult<()> {
-    tx.wakes(tenant_id);
-    if let Conn::Postgres(_) = tx.conn() {
+    if tx.wakes(tenant_id)
+        && let Conn::Postgres(_) = tx.conn()
+    {
         let payload = tenant_id.to_string();
         sql::execute_in(
             &mut tx.conn(),

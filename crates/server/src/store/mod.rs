@@ -167,10 +167,14 @@ impl Tx {
     }
 
     /// Notes that this transaction appended events of `tenant_id` (the events module calls it).
-    fn wakes(&mut self, tenant_id: i64) {
-        if !self.woken.contains(&tenant_id) {
-            self.woken.push(tenant_id);
+    /// Returns whether this is the first time in this transaction, so that the cross-node
+    /// notification is sent once per tenant rather than once per row.
+    fn wakes(&mut self, tenant_id: i64) -> bool {
+        if self.woken.contains(&tenant_id) {
+            return false;
         }
+        self.woken.push(tenant_id);
+        true
     }
 
     /// Commits; only after this returns is the change durable. Returns whom to wake.
