@@ -198,41 +198,14 @@ async fn serve_on_an_empty_folder_then_administer(store: Vec<String>) {
         .await
         .expect("body");
     assert_eq!(synced, "", "success has an empty body");
-    let quota = run_ok(
-        &store_flags,
-        &[
-            "member",
-            "quota",
-            "--admin",
-            "admin",
-            "pat@example.com",
-            "5",
-        ],
-    );
-    assert_eq!(quota.trim(), "pat@example.com: 5 MB");
-    let bad = run_err(
-        &store_flags,
-        &[
-            "member",
-            "quota",
-            "--admin",
-            "admin",
-            "pat@example.com",
-            "lots",
-        ],
-    );
+    fn quota(mb: &str) -> Vec<&str> {
+        vec!["member", "quota", "--admin", "admin", "pat@example.com", mb]
+    }
+    let five = run_ok(&store_flags, &quota("5"));
+    assert_eq!(five.trim(), "pat@example.com: 5 MB");
+    let bad = run_err(&store_flags, &quota("lots"));
     assert!(bad.contains("a number of MB"), "{bad}");
-    run_ok(
-        &store_flags,
-        &[
-            "member",
-            "quota",
-            "--admin",
-            "admin",
-            "pat@example.com",
-            "default",
-        ],
-    );
+    run_ok(&store_flags, &quota("default"));
     let app = ["member", "app-password"];
     let who = ["--admin", "admin", "pat@example.com"];
     let made = run_ok(
