@@ -64,16 +64,7 @@ fn world() -> &'static World {
             let folders = boxes.folders(&owner).await.expect("folders");
             let inbox = folders.iter().find(|f| f.name == "INBOX").expect("INBOX").id;
             for raw in MAILS {
-                let entry = bizmail_server::mail::folders::Entry {
-                    uid: 0,
-                    seen: false,
-                    flags: 0,
-                    keywords: String::new(),
-                    modseq: 0,
-                    size: 0,
-                    received_ms: 1_795_000_000_000,
-                    mail_id: String::new(),
-                };
+                let entry = bizmail_server::mail::folders::Entry::upload(1_795_000_000_000);
                 boxes.append(&owner, inbox, raw.as_bytes().to_vec(), entry).await.expect("stored");
             }
             boxes.create_folder(&owner, "Projects").await.expect("a folder");

@@ -196,16 +196,7 @@ pub async fn fetch(srv: &TestServer, args: &Args) -> anyhow::Result<(Outcome, Ou
     for n in 0..args.mails {
         let bytes = message(n);
         dovecot.deliver(n, &bytes)?;
-        let entry = bizmail_server::mail::folders::Entry {
-            uid: 0,
-            seen: false,
-            flags: 0,
-            keywords: String::new(),
-            modseq: 0,
-            size: 0,
-            received_ms: 1_795_000_000_000,
-            mail_id: String::new(),
-        };
+        let entry = bizmail_server::mail::folders::Entry::upload(1_795_000_000_000);
         boxes.append(&owner, inbox.id, bytes, entry).await?;
     }
     let port = srv.running().imap_addr.context("IMAP on")?.port();

@@ -3,7 +3,6 @@
 //! authenticated state too. Every change goes through `mail::folders` in one transaction; the
 //! view is then brought up to date by the session's refresh.
 
-use super::folders::folder_name;
 use super::session::{Flow, Session, State};
 use crate::mail::folders::{ANSWERED, DELETED, DRAFT, Entry, FLAGGED, Folder};
 use imap_codec::imap_types::command::{CommandBody, StoreModifier};
@@ -401,24 +400,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// The destination of COPY, MOVE or APPEND: NO [TRYCREATE] when it does not exist.
     async fn target(&mut self, tag: &str, mailbox: &Mailbox<'_>) -> Option<Folder> {
-        let owner = self.owner()?.clone();
-        let Some(name) = folder_name(mailbox) else {
-            self.line(&format!("{tag} NO [CANNOT] Malformed folder name"));
-            return None;
-        };
-        match self.ctx.mailboxes.folders(&owner).await {
-            Ok(all) => {
-                let found = all.into_iter().find(|f| f.name == name);
-                if found.is_none() {
-                    self.line(&format!("{tag} NO [TRYCREATE] No such folder"));
-                }
-                found
-            }
-            Err(e) => {
-                self.unavailable(tag, &e);
-                None
-            }
-        }
+        self.find_folder(tag, mailbox, "TRYCREATE").await
     }
 
     /// APPEND, with APPENDUID (UIDPLUS): the message stored exactly as sent.
@@ -444,17 +426,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let d: &chrono::DateTime<chrono::FixedOffset> = d.as_ref();
             d.timestamp_millis()
         });
-        let blank = Entry {
-            uid: 0,
-            seen: false,
-            flags: 0,
-            keywords: String::new(),
-            modseq: 0,
-            size: 0,
-            received_ms,
-            mail_id: String::new(),
-        };
-        let entry = stored(&blank, StoreType::Replace, flags);
+        let entry = stored(&Entry::upload(received_ms), StoreType::Replace, flags);
         if !self.fits(tag, &owner, bytes.len()).await {
             return;
         }

@@ -185,8 +185,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.line(&format!("{tag} OK Quota"));
     }
 
-    /// The member's folder of this name, or a tagged NO said.
+    /// The member's folder of this name, or a tagged NO [NONEXISTENT] said.
     pub(super) async fn existing(&mut self, tag: &str, mailbox: &Mailbox<'_>) -> Option<Folder> {
+        self.find_folder(tag, mailbox, "NONEXISTENT").await
+    }
+
+    /// The member's folder of this name, or a tagged NO with `missing` as its code said.
+    pub(super) async fn find_folder(
+        &mut self,
+        tag: &str,
+        mailbox: &Mailbox<'_>,
+        missing: &str,
+    ) -> Option<Folder> {
         let owner = self.owner()?.clone();
         let Some(name) = folder_name(mailbox) else {
             self.line(&format!("{tag} NO [CANNOT] Malformed folder name"));
@@ -196,7 +206,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Ok(all) => {
                 let found = all.into_iter().find(|f| f.name == name);
                 if found.is_none() {
-                    self.line(&format!("{tag} NO [NONEXISTENT] No such folder"));
+                    self.line(&format!("{tag} NO [{missing}] No such folder"));
                 }
                 found
             }

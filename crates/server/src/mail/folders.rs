@@ -120,6 +120,23 @@ pub struct Entry {
     pub mail_id: String,
 }
 
+impl Entry {
+    /// A copy about to be uploaded (APPEND, an import): unflagged, its UID, modseq and MailId
+    /// to be given when it is stored.
+    pub fn upload(received_ms: i64) -> Entry {
+        Entry {
+            uid: 0,
+            seen: false,
+            flags: 0,
+            keywords: String::new(),
+            modseq: 0,
+            size: 0,
+            received_ms,
+            mail_id: String::new(),
+        }
+    }
+}
+
 /// What creating or renaming a folder did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
