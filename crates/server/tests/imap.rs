@@ -79,10 +79,21 @@ backend_test! {
         assert!(read.contains("\\Seen"), "{read}");
         assert_eq!(api.new_count(&bob).await, "0");
 
-        // And back: unmarking in IMAP raises it again.
+        // And back: unmarking in IMAP raises it again, and `listen` is told.
+        let v = api.version().await.to_string();
+        let listen = |v: String| {
+            let api = &api;
+            async move {
+                let body = api.post("listen", &[("Ver", &v)]).await;
+                serde_json::from_str::<serde_json::Value>(&body).unwrap()
+            }
+        };
+        // A first poll places this client's cursor at the head of the log.
+        let _ = tokio::time::timeout(Duration::from_millis(300), listen(v.clone())).await;
         let unmark = c.cmd("STORE 1 -FLAGS (\\Seen)").await;
         assert!(unmark.contains("FLAGS ()"), "{unmark}");
         assert_eq!(api.new_count(&bob).await, "1");
+        assert_eq!(listen(v).await, serde_json::json!({"UserName": bob, "NewCount": 1}));
 
         let envelope = c.cmd("FETCH 1 (ENVELOPE BODYSTRUCTURE)").await;
         assert!(envelope.contains("\"<m1@outside.example>\""), "{envelope}");
