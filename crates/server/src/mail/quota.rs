@@ -6,7 +6,7 @@
 use super::mailbox::{Mailboxes, Owner};
 use crate::store::{self, Conn, StoreError};
 
-/// A member's usage and limit, in bytes.
+/// A member's usage and limit, in bytes (usage is only counted when there is a limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
     /// Bytes stored.
@@ -39,12 +39,16 @@ pub(crate) async fn of(
     member_id: i64,
     default: Option<i64>,
 ) -> Result<Option<Quota>, StoreError> {
-    Ok(store::mail::usage(conn, member_id)
-        .await?
-        .map(|(used, own)| Quota {
-            used,
-            limit: own.or(default),
-        }))
+    let Some(own) = store::mail::own_quota(conn, member_id).await? else {
+        return Ok(None);
+    };
+    let limit = own.or(default);
+    // Summing a mailbox is the costly part, and every delivery asks: only when there is a limit.
+    let used = match limit {
+        Some(_) => store::mail::used_bytes(conn, member_id).await?,
+        None => 0,
+    };
+    Ok(Some(Quota { used, limit }))
 }
 
 impl Mailboxes {

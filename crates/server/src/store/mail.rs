@@ -268,13 +268,24 @@ pub async fn member_active(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<b
     Ok(enabled == Some(true))
 }
 
-/// A member's stored bytes (every copy counts, as a mail client's quota sees it) and their own
-/// quota in bytes when they have one; `None` when there is no such member.
-pub async fn usage(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<Option<(i64, Option<i64>)>> {
-    sql::optional_in::<(i64, Option<i64>)>(
+/// A member's own quota in bytes: `Some(None)` when they have none of their own, `None` when
+/// there is no such member.
+pub async fn own_quota(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<Option<Option<i64>>> {
+    sql::optional_in::<(Option<i64>,)>(
         conn,
-        "SELECT CAST(COALESCE((SELECT SUM(m.size) FROM mailbox b JOIN messages m ON m.id = \
-         b.message_id WHERE b.member_id = $1), 0) AS BIGINT), quota_bytes FROM members WHERE id = $1",
+        "SELECT quota_bytes FROM members WHERE id = $1",
+        &[member_id.into()],
+    )
+    .await
+    .map(|row| row.map(|(q,)| q))
+}
+
+/// A member's stored bytes: every copy counts, as a mail client's quota sees it.
+pub async fn used_bytes(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<i64> {
+    sql::value_in::<i64>(
+        conn,
+        "SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) FROM mailbox b JOIN messages m ON m.id \
+         = b.message_id WHERE b.member_id = $1",
         &[member_id.into()],
     )
     .await
