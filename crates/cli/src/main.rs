@@ -8,6 +8,7 @@ mod admin_cmds;
 mod backup;
 mod import;
 mod remote;
+mod sending;
 mod serve;
 
 use bizmail_server::Config;
@@ -60,6 +61,12 @@ enum Command {
     /// Hold `openapi/listen` and print each notice (new mail, unread counts, directory changes)
     /// as it arrives, like an integration would see it.
     Listen(remote::ListenArgs),
+    /// DKIM signing keys of a tenant's domains: create (prints the DNS record), list, remove.
+    #[command(subcommand)]
+    Dkim(sending::DkimCommand),
+    /// The outbound queue (mail for other domains): list, retry, drop.
+    #[command(subcommand)]
+    Queue(sending::QueueCommand),
 }
 
 /// Where the store is: the flags every store-touching command shares.
@@ -115,6 +122,8 @@ async fn main() -> std::process::ExitCode {
         Command::Restore(a) => backup::restore(a).await,
         Command::Api(a) => remote::api(a).await,
         Command::Listen(a) => remote::listen(a).await,
+        Command::Dkim(c) => sending::dkim(c).await,
+        Command::Queue(c) => sending::queue(c).await,
         Command::Import(a) => match import::run(a).await {
             Ok(true) => Ok(()),
             Ok(false) => return std::process::ExitCode::FAILURE,

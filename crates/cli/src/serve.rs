@@ -29,6 +29,13 @@ pub struct ServeArgs {
     /// Address for POP3 over implicit TLS (usually port 995); needs smtp_tls_cert_file.
     #[arg(long, value_name = "ADDR")]
     pop3s: Option<SocketAddr>,
+    /// Address for authenticated submission with STARTTLS (usually port 587); off unless given
+    /// here or in the config.
+    #[arg(long, value_name = "ADDR")]
+    submission: Option<SocketAddr>,
+    /// Address for submission over implicit TLS (usually port 465); needs smtp_tls_cert_file.
+    #[arg(long, value_name = "ADDR")]
+    submissions: Option<SocketAddr>,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
@@ -43,6 +50,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ("imaps_addr", args.imaps),
         ("pop3_addr", args.pop3),
         ("pop3s_addr", args.pop3s),
+        ("submission_addr", args.submission),
+        ("submissions_addr", args.submissions),
     ] {
         if let Some(a) = addr {
             flags.insert(key.into(), toml::Value::String(a.to_string()));
@@ -73,6 +82,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ("IMAPS", running.imaps_addr),
         ("POP3", running.pop3_addr),
         ("POP3S", running.pop3s_addr),
+        ("submission", running.submission_addr),
+        ("submission (implicit TLS)", running.submissions_addr),
     ] {
         if let Some(a) = addr {
             println!("bizmail is serving {what} on {a}");

@@ -138,6 +138,41 @@ pub struct Config {
     pub pop3s_addr: Option<SocketAddr>,
     /// The mailbox quota of members without one of their own, in MB; 0: no limit.
     pub mailbox_quota_mb: u64,
+    /// Where authenticated submission listens (port 587, STARTTLS; needs the certificate unless
+    /// `submission_allow_plaintext`); none: off.
+    pub submission_addr: Option<SocketAddr>,
+    /// Where submission over implicit TLS listens (port 465; needs the certificate); none: off.
+    pub submissions_addr: Option<SocketAddr>,
+    /// Allow AUTH on submission without TLS. Only for tests on loopback: passwords cross in clear.
+    pub submission_allow_plaintext: bool,
+    /// Messages one member may submit per hour; more get `450 4.7.1` until the hour has passed.
+    pub submission_messages_per_hour: u32,
+    /// Most recipients of one submitted message.
+    pub submission_max_recipients: usize,
+    /// A smarthost (`host:port`) every outbound message goes through; empty: deliver to each
+    /// domain's MX directly.
+    pub outbound_relay: String,
+    /// The smarthost's user name; empty: no AUTH.
+    pub outbound_relay_username: String,
+    /// The smarthost's password.
+    pub outbound_relay_password: String,
+    /// Mail exchangers to use instead of DNS, as `domain=host:port` entries: for tests and
+    /// private networks. A domain not listed is looked up.
+    pub outbound_mx_override: Vec<String>,
+    /// Hours a remote recipient is retried before the sender is told it failed.
+    pub outbound_max_age_hours: u64,
+    /// Seconds before the first retry; each later retry waits twice as long.
+    pub outbound_retry_base_secs: u64,
+    /// The longest wait between two attempts, in seconds.
+    pub outbound_retry_max_secs: u64,
+    /// Outbound deliveries at once.
+    pub outbound_connections: usize,
+    /// Outbound deliveries at once to one domain.
+    pub outbound_connections_per_domain: usize,
+    /// Seconds one delivery attempt may take.
+    pub outbound_timeout_secs: u64,
+    /// Days delivered and failed queue rows stay visible in `bizmail queue list`.
+    pub outbound_retention_days: u32,
 }
 
 impl Default for Config {
@@ -206,6 +241,23 @@ impl Default for Config {
             pop3_addr: None,
             pop3s_addr: None,
             mailbox_quota_mb: 0,
+            submission_addr: None,
+            submissions_addr: None,
+            submission_allow_plaintext: false,
+            submission_messages_per_hour: 200,
+            submission_max_recipients: 100,
+            outbound_relay: String::new(),
+            outbound_relay_username: String::new(),
+            outbound_relay_password: String::new(),
+            outbound_mx_override: Vec::new(),
+            // Five days, as Postfix's maximal_queue_lifetime.
+            outbound_max_age_hours: 120,
+            outbound_retry_base_secs: 300,
+            outbound_retry_max_secs: 4000,
+            outbound_connections: 32,
+            outbound_connections_per_domain: 4,
+            outbound_timeout_secs: 300,
+            outbound_retention_days: 7,
         }
     }
 }

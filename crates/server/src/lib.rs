@@ -19,6 +19,7 @@ pub mod directory;
 mod http;
 pub mod imap;
 pub mod mail;
+pub mod outbound;
 pub mod pop3;
 mod push;
 mod server;

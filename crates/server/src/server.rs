@@ -30,6 +30,9 @@ pub enum StartError {
     /// The SMTP TLS certificate could not be loaded.
     #[error(transparent)]
     Tls(#[from] crate::smtp::TlsError),
+    /// The outbound settings are unusable (a malformed override or relay).
+    #[error(transparent)]
+    Outbound(#[from] crate::outbound::SettingsError),
     /// A mail-client listener could not bind (the message names the address).
     #[error("{0}")]
     Listen(std::io::Error),
@@ -95,6 +98,12 @@ pub struct Running {
     pub pop3_addr: Option<SocketAddr>,
     /// Where POP3 over implicit TLS listens, when configured.
     pub pop3s_addr: Option<SocketAddr>,
+    /// Where submission (STARTTLS) listens, when configured.
+    pub submission_addr: Option<SocketAddr>,
+    /// Where submission over implicit TLS listens, when configured.
+    pub submissions_addr: Option<SocketAddr>,
+    outbound: JoinHandle<()>,
+    kick: crate::outbound::Kick,
     admin: Admin,
     default_quota: Option<i64>,
     imap_ctx: crate::imap::session::Ctx,
@@ -195,11 +204,42 @@ impl Server {
         .await
         .map_err(StartError::Listen)?;
         imap.extend(pop3_tasks);
+        let outbound_settings = crate::outbound::OutboundSettings::from_config(&config)?;
+        let kick = crate::outbound::Kick::default();
+        let submit = crate::smtp::session::SubmitCtx {
+            auth: crate::auth::Auth::new(store.clone(), vault.clone()),
+            limits: limits.clone(),
+            signer: crate::outbound::dkim::Signer::new(store.clone(), vault.clone()),
+            kick: kick.clone(),
+            allow_plaintext: config.submission_allow_plaintext,
+            per_hour: config.submission_messages_per_hour,
+            max_recipients: config.submission_max_recipients,
+        };
+        let (submission_tasks, submission_addr, submissions_addr) =
+            crate::smtp::listener::start_submission(
+                &config,
+                &smtp_settings,
+                &store,
+                &hub,
+                submit,
+                &stopped,
+            )
+            .await
+            .map_err(StartError::Listen)?;
+        imap.extend(submission_tasks);
+        let outbound = crate::outbound::spawn(
+            store.clone(),
+            hub.clone(),
+            outbound_settings.clone(),
+            kick.clone(),
+            stopped.clone(),
+        );
         let smtp = tokio::spawn(crate::smtp::listener::serve(
             smtp_listener,
             smtp_settings,
             store.clone(),
             hub.clone(),
+            crate::smtp::listener::Kind::Receiver,
             stopped.clone(),
         ));
         let pg_listener = hub.spawn_listener(&store, stopped.clone());
@@ -215,6 +255,7 @@ impl Server {
             oplog_ms: i64::from(config.oplog_retention_days) * 86_400_000,
             session_idle_ms: store::secs_to_ms(config.session_idle_secs),
             session_max_ms: store::secs_to_ms(config.session_lifetime_secs),
+            outbound_ms: i64::try_from(outbound_settings.retention.as_millis()).unwrap_or(i64::MAX),
         };
         let housekeeping = tokio::spawn(housekeeping(
             store.clone(),
@@ -230,6 +271,10 @@ impl Server {
             imaps_addr,
             pop3_addr,
             pop3s_addr,
+            submission_addr,
+            submissions_addr,
+            outbound,
+            kick,
             imap_ctx,
             imap,
             default_quota: quota,
@@ -306,6 +351,16 @@ impl Running {
         crate::imap::session::Session::new(stream, self.imap_ctx.clone().from(client_ip), tls)
     }
 
+    /// The outbound queue this server delivers (`bizmail queue` works on the same store).
+    pub fn queue(&self) -> crate::outbound::Queue {
+        crate::outbound::Queue::new(self.store.clone())
+    }
+
+    /// Wakes the outbound worker now (after `Queue::retry`, say), instead of at its next poll.
+    pub fn kick_queue(&self) {
+        self.kick.kick();
+    }
+
     /// How many `openapi/listen` polls this node holds right now.
     pub fn held_polls(&self) -> usize {
         self.hub.held()
@@ -332,6 +387,7 @@ impl Running {
         for l in self.imap {
             let _ = l.await;
         }
+        let _ = self.outbound.await;
         let _ = self.housekeeping.await;
         drop(self.oplog);
         let _ = self.oplog_task.await;
@@ -347,6 +403,7 @@ struct Retention {
     oplog_ms: i64,
     session_idle_ms: i64,
     session_max_ms: i64,
+    outbound_ms: i64,
 }
 
 async fn housekeeping(
@@ -386,6 +443,13 @@ async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now:
     }
     if let Err(e) = store::oplog::prune(store, now - retention.oplog_ms).await {
         tracing::warn!(error = %e, "could not prune the operation log");
+    }
+    // Sent and failed queue rows past their retention; submissions older than the hour the
+    // sending limit looks at.
+    if let Err(e) =
+        store::outbound::prune(store, now - retention.outbound_ms, now - 3_600_000).await
+    {
+        tracing::warn!(error = %e, "could not prune the outbound queue");
     }
     limits.forget_idle();
 }

@@ -60,6 +60,12 @@ pub fn smtp_message(outcome: &'static str) {
     metrics::counter!("bizmail_smtp_messages_total", "outcome" => outcome).increment(1);
 }
 
+/// An outbound delivery attempt's end: `sent`, `deferred` (will retry), `failed` (refused for
+/// good) or `expired` (given up after the retry period).
+pub fn outbound(outcome: &'static str) {
+    metrics::counter!("bizmail_outbound_attempts_total", "outcome" => outcome).increment(1);
+}
+
 /// A web-mailbox login step: `method` is `sso`, `password` or `code`; `outcome` is `ok`,
 /// `code_needed` (a right password, a second factor owed), `refused` or `limited`.
 pub fn web_login(method: &'static str, outcome: &'static str) {

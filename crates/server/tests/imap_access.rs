@@ -8,6 +8,7 @@ mod common;
 
 use bizmail_server::Config;
 use bizmail_testkit::{TestServer, backend_test};
+use common::tls::{self_signed, tls_over};
 use common::{Api, ImapRaw, deliver};
 
 fn imap_on(c: &mut Config) {
@@ -86,35 +87,6 @@ async fn hostile_input_gets_clear_answers() {
     c.send(&vec![b'x'; 4096]).await;
     let bye = c.line().await;
     assert_eq!(bye, "* BYE Command line too long\r\n");
-}
-
-/// A self-signed certificate for `localhost`, written as PEM files into `dir`.
-fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert, ck.cert.pem()).unwrap();
-    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
-    (cert, key, ck.cert.der().to_vec())
-}
-
-async fn tls_over(
-    tcp: tokio::net::TcpStream,
-    der: &[u8],
-) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(der.to_vec().into()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    connector
-        .connect("localhost".try_into().unwrap(), tcp)
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

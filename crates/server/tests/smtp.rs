@@ -8,6 +8,7 @@ mod common;
 
 use bizmail_server::mail::{MailCopy, Owner};
 use bizmail_testkit::{TestServer, backend_test};
+use common::tls::{Smtp, self_signed, tls_over};
 use common::{Api, Raw};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
@@ -412,21 +413,6 @@ backend_test! {
     }
 }
 
-/// A self-signed certificate for `localhost`, written as PEM files into `dir`.
-fn self_signed(
-    dir: &std::path::Path,
-) -> (
-    std::path::PathBuf,
-    std::path::PathBuf,
-    rustls::pki_types::CertificateDer<'static>,
-) {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert, ck.cert.pem()).unwrap();
-    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
-    (cert, key, ck.cert.der().clone())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starttls_when_a_certificate_is_configured() {
     let dir = tempfile::tempdir().unwrap();
@@ -447,34 +433,8 @@ async fn starttls_when_a_certificate_is_configured() {
         .await;
     assert!(c.reply().await.starts_with("220 2.0.0"));
     let tcp = c.reader.into_inner().reunite(c.writer).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(der).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    let tls = connector
-        .connect("localhost".try_into().unwrap(), tcp)
-        .await
-        .unwrap();
-    let (r, mut w) = tokio::io::split(tls);
-    let mut r = BufReader::new(r);
-    let mut say = async |line: &str| -> String {
-        w.write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
-        let mut all = String::new();
-        loop {
-            let mut l = String::new();
-            r.read_line(&mut l).await.unwrap();
-            all.push_str(&l);
-            if l.len() < 4 || l.as_bytes()[3] != b'-' {
-                return all;
-            }
-        }
-    };
+    let mut tls = Smtp::over(tls_over(tcp, &der).await);
+    let mut say = async |line: &str| tls.cmd(line).await;
     let ehlo = say("EHLO client.test").await;
     assert!(
         ehlo.starts_with("250") && !ehlo.contains("STARTTLS"),

@@ -118,22 +118,35 @@ pub async fn deliver(
     mailboxes: &[Mailbox],
     data: &[u8],
 ) -> Result<Vec<Delivered>, StoreError> {
-    let id = new_mail_id();
-    let raw = with_received_header(env, data, &id);
+    let raw = with_received_header(env, data, &new_mail_id());
+    let mut tx = store.begin().await?;
+    let out = deliver_in(&mut tx, &raw, mailboxes, store::now_ms()).await?;
+    crate::push::publish(hub, tx.commit().await?);
+    Ok(out)
+}
+
+/// Stores `raw` (headers already stamped) for every mailbox inside the caller's transaction: the
+/// message once per tenant, a copy in each member's INBOX, their unread counts and a new-mail
+/// event per copy. Submission uses it to deliver locally in the transaction that also queues
+/// the remote recipients and files the Sent copy.
+pub(crate) async fn deliver_in(
+    tx: &mut store::Tx,
+    raw: &[u8],
+    mailboxes: &[Mailbox],
+    now: i64,
+) -> Result<Vec<Delivered>, StoreError> {
     let mut by_tenant: BTreeMap<i64, Vec<&Mailbox>> = BTreeMap::new();
     for m in mailboxes {
         by_tenant.entry(m.tenant_id).or_default().push(m);
     }
-    let now = store::now_ms();
     let mut out = Vec::with_capacity(mailboxes.len());
-    let mut tx = store.begin().await?;
     for (tenant_id, boxes) in by_tenant {
-        let message = parse_fields(tenant_id, raw.clone());
+        let message = parse_fields(tenant_id, raw.to_vec());
         let message_id = store::mail::insert_message(&mut tx.conn(), &message, now).await?;
         for m in boxes {
             let mail_id = new_mail_id();
             let (folder_id, uid, modseq) =
-                super::folders::slot(&mut tx, tenant_id, m.member_id, Special::Inbox).await?;
+                super::folders::slot(tx, tenant_id, m.member_id, Special::Inbox).await?;
             let slot = Slot {
                 folder_id,
                 uid,
@@ -161,11 +174,10 @@ pub async fn deliver(
                 new_count: u64::try_from(unread).unwrap_or(0),
             };
             let payload = serde_json::to_string(&notice).unwrap_or_default();
-            store::events::append_event(&mut tx, tenant_id, now, "newmail", &payload).await?;
+            store::events::append_event(tx, tenant_id, now, "newmail", &payload).await?;
             out.push(Delivered { tenant_id, notice });
         }
     }
-    crate::push::publish(hub, tx.commit().await?);
     Ok(out)
 }
 

@@ -5,6 +5,10 @@
 //! not be able to inject commands into the encrypted session), and the caller runs a new session
 //! over TLS that starts from scratch (RFC 3207 §4.2).
 
+mod submit;
+
+pub use submit::SubmitCtx;
+
 use super::SmtpSettings;
 use crate::mail::deliver::{self, Envelope};
 use crate::mail::route::{self, Mailbox};
@@ -59,6 +63,8 @@ pub struct Session<S> {
     /// What holds this connection's place in the listener's limits; let go at QUIT, before the
     /// `221`, so a client that reconnects as soon as it reads it finds its place free.
     place: Option<Place>,
+    /// Set on a submission listener: AUTH, senders and remote recipients.
+    submit: Option<Box<submit::SubmitState>>,
 }
 
 /// A connection's place in the listener's limits (its slots), shared with the listener.
@@ -137,7 +143,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             tls_active: false,
             hub,
             place: None,
+            submit: None,
         }
+    }
+
+    /// Makes this a submission session (RFC 6409): AUTH first, then mail to anywhere.
+    pub(crate) fn submitting(mut self, ctx: SubmitCtx) -> Self {
+        self.submit = Some(Box::new(submit::SubmitState::new(ctx)));
+        self
+    }
+
+    /// Marks the stream as encrypted already (implicit TLS): AUTH is offered, STARTTLS is not.
+    pub(crate) fn encrypted(mut self) -> Self {
+        self.tls_active = true;
+        self
     }
 
     /// Lets go of `place` at QUIT.
@@ -219,8 +238,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 } else {
                     ""
                 };
+                let auth = self.auth_offer();
                 let text = format!(
-                    "250-{}\r\n250-PIPELINING\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{starttls}250 ENHANCEDSTATUSCODES",
+                    "250-{}\r\n250-PIPELINING\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{starttls}{auth}250 ENHANCEDSTATUSCODES",
                     self.settings.hostname, self.settings.max_message_bytes
                 );
                 self.reply(&text).await?;
@@ -248,6 +268,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         .await?;
                     return Ok(Next::Continue);
                 }
+                if let Some(refused) = self.submit_sender(&from.address).await? {
+                    return Ok(refused);
+                }
                 self.sender = Some(Sender {
                     address: Address::parse(&from.address),
                     raw: from.address,
@@ -258,6 +281,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 let Some(sender) = &self.sender else {
                     return self.bad("503 5.5.1 Need MAIL before RCPT").await;
                 };
+                if self.submit.is_some() {
+                    return self.submit_recipient(&to.address).await;
+                }
                 if self.recipients >= self.settings.max_recipients {
                     self.reply("452 4.5.3 Too many recipients").await?;
                     return Ok(Next::Continue);
@@ -284,6 +310,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 }
             }
             Request::Data => return self.data().await,
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } => return self.auth(mechanism, initial_response).await,
             Request::Rset => {
                 self.reset();
                 self.reply("250 2.0.0 OK").await?;
@@ -326,7 +356,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if self.sender.is_none() {
             return self.bad("503 5.5.1 Need MAIL before DATA").await;
         }
-        if self.mailboxes.is_empty() {
+        if !self.has_recipients() {
             return self.bad("554 5.5.1 No valid recipients").await;
         }
         self.reply("354 Start mail input; end with <CRLF>.<CRLF>")
@@ -356,6 +386,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             Data::Complete(d) => d,
         };
+        if self.submit.is_some() {
+            self.submit_data(&data).await?;
+            return Ok(Next::Continue);
+        }
         let env = Envelope {
             helo: self.helo.clone().unwrap_or_default(),
             client_ip: self.client_ip,
@@ -388,6 +422,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.sender = None;
         self.mailboxes.clear();
         self.recipients = 0;
+        if let Some(s) = &mut self.submit {
+            s.remote.clear();
+        }
     }
 
     /// Refuses a recipient: slower with each refusal after the second (a tarpit), and the session

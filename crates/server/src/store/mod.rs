@@ -15,6 +15,7 @@ pub mod events;
 pub mod folders;
 pub mod mail;
 pub mod oplog;
+pub mod outbound;
 pub mod secrets;
 pub mod sql;
 mod sqlite_tx;

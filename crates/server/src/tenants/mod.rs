@@ -6,6 +6,7 @@
 //! ever sees either.
 
 pub mod oplog;
+mod sending;
 
 use crate::auth::allow_list::{format_allow_list, parse_allow_list, parse_net};
 use crate::auth::{self, passwords, vault::Vault};
@@ -423,7 +424,7 @@ impl Admin {
         Ok(self.admin_and_tenant(admin).await?.1.id)
     }
 
-    async fn admin_and_tenant(
+    pub(crate) async fn admin_and_tenant(
         &self,
         admin: &str,
     ) -> Result<(tenants::AdminRow, tenants::TenantRow), AdminError> {
