@@ -70,7 +70,8 @@ pub fn tidy(root: &Path) -> Vec<String> {
 
 /// What the tests need from Debian that may be missing: the PostgreSQL server binaries (the test
 /// harness runs throwaway clusters with them), Chromium and its WebDriver (the browser tests), and
-/// the real mail clients the IMAP tests run (mbsync, offlineimap, fetchmail, getmail).
+/// the real mail clients the IMAP tests run (mbsync, offlineimap, fetchmail, getmail), and for
+/// sending: swaks (a real submission client) and dkimpy (an independent DKIM verifier).
 pub fn missing_packages() -> Vec<&'static str> {
     let mut missing = Vec::new();
     let has_initdb = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
@@ -92,6 +93,11 @@ pub fn missing_packages() -> Vec<&'static str> {
         ("/usr/bin/offlineimap", "offlineimap3"),
         ("/usr/bin/fetchmail", "fetchmail"),
         ("/usr/bin/getmail", "getmail6"),
+        ("/usr/bin/swaks", "swaks"),
+        (
+            "/usr/lib/python3/dist-packages/dkim/__init__.py",
+            "python3-dkim",
+        ),
     ] {
         if !Path::new(program).exists() {
             missing.push(package);
