@@ -173,6 +173,15 @@ pub struct Config {
     pub outbound_timeout_secs: u64,
     /// Days delivered and failed queue rows stay visible in `bizmail queue list`.
     pub outbound_retention_days: u32,
+    /// DNS servers (`ip:port`) for MX lookups and the inbound checks; empty: the system's
+    /// (`/etc/resolv.conf`).
+    pub dns_servers: Vec<SocketAddr>,
+    /// Check SPF, DKIM and DMARC on mail received from outside and stamp the result as an
+    /// `Authentication-Results` header.
+    pub inbound_auth: bool,
+    /// Refuse (550 5.7.1) mail that fails DMARC when the sender's domain publishes `p=reject`;
+    /// `p=quarantine` puts it in Junk. Off: such mail is only marked.
+    pub dmarc_enforce: bool,
 }
 
 impl Default for Config {
@@ -258,6 +267,9 @@ impl Default for Config {
             outbound_connections_per_domain: 4,
             outbound_timeout_secs: 300,
             outbound_retention_days: 7,
+            dns_servers: Vec::new(),
+            inbound_auth: true,
+            dmarc_enforce: true,
         }
     }
 }

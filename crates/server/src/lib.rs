@@ -16,6 +16,7 @@ mod clock;
 pub mod config;
 mod conn_limits;
 pub mod directory;
+mod dns;
 mod http;
 pub mod imap;
 pub mod mail;

@@ -102,6 +102,9 @@ impl TestServerBuilder {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             smtp_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             db_max_connections: 5,
+            // No DNS leaves a test machine: the inbound checks are on only in the tests that
+            // bring their own DNS server (`dns_servers`).
+            inbound_auth: false,
             ..Config::default()
         };
         if self.backend == Backend::Postgres {

@@ -123,6 +123,8 @@ pub struct Texts {
     pub to: &'static str,
     /// "Date".
     pub date: &'static str,
+    /// What the sender checks (SPF, DKIM, DMARC) found.
+    pub verified: &'static str,
     /// "Attachments".
     pub attachments: &'static str,
     /// Show the remote images of an HTML mail.
@@ -208,6 +210,7 @@ pub static ZH: Texts = Texts {
     from: "发件人",
     to: "收件人",
     date: "日期",
+    verified: "发件人验证",
     attachments: "附件",
     show_images: "显示图片",
     mark_unread: "标为未读",
@@ -259,6 +262,7 @@ pub static EN: Texts = Texts {
     from: "From",
     to: "To",
     date: "Date",
+    verified: "Sender checks",
     attachments: "Attachments",
     show_images: "Show images",
     mark_unread: "Mark unread",

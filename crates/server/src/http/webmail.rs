@@ -66,6 +66,7 @@ struct ReadTemplate<'a> {
     from: &'a str,
     to: &'a str,
     date: &'a str,
+    verified: &'a str,
     text: &'a str,
     csrf: &'a str,
 }
@@ -330,6 +331,13 @@ pub async fn read(
         from: &render::display_from(&header("From")),
         to: &header("To"),
         date: &header("Date"),
+        // Only when this server stamps the checks' header on every received mail: otherwise a
+        // sender could write one of their own.
+        verified: &if state.config.inbound_auth {
+            render::auth_summary(&header("Authentication-Results"))
+        } else {
+            String::new()
+        },
         text: &text,
         csrf: &s.csrf,
     }

@@ -109,8 +109,9 @@ pub fn summarize(text: &str) -> String {
     unfold(text).chars().take(SUMMARY_CHARS).collect()
 }
 
-/// Stores `data` for every mailbox in one transaction, wakes the tenants' polls, and returns what
-/// the push announces. Only once this returns `Ok` is the message durable (the SMTP `250`).
+/// Stores `data` in every mailbox's INBOX in one transaction, wakes the tenants' polls, and
+/// returns what the push announces. Only once this returns `Ok` is the message durable (the SMTP
+/// `250`).
 pub async fn deliver(
     store: &Store,
     hub: &Hub,
@@ -118,21 +119,35 @@ pub async fn deliver(
     mailboxes: &[Mailbox],
     data: &[u8],
 ) -> Result<Vec<Delivered>, StoreError> {
+    deliver_to(store, hub, env, mailboxes, data, Special::Inbox).await
+}
+
+/// [`deliver`] into a special folder of each mailbox (Junk, for mail the checks distrust).
+pub async fn deliver_to(
+    store: &Store,
+    hub: &Hub,
+    env: &Envelope,
+    mailboxes: &[Mailbox],
+    data: &[u8],
+    folder: Special,
+) -> Result<Vec<Delivered>, StoreError> {
     let raw = with_received_header(env, data, &new_mail_id());
     let mut tx = store.begin().await?;
-    let out = deliver_in(&mut tx, &raw, mailboxes, store::now_ms()).await?;
+    let out = deliver_in(&mut tx, &raw, mailboxes, folder, store::now_ms()).await?;
     crate::push::publish(hub, tx.commit().await?);
     Ok(out)
 }
 
 /// Stores `raw` (headers already stamped) for every mailbox inside the caller's transaction: the
-/// message once per tenant, a copy in each member's INBOX, their unread counts and a new-mail
-/// event per copy. Submission uses it to deliver locally in the transaction that also queues
+/// message once per tenant, a copy in each member's `folder`, and for INBOX their unread counts
+/// and a new-mail event per copy (mail filed in Junk is not announced: §5's notices are for the
+/// inbox, as the unread count is). Submission uses it to deliver locally in the transaction that also queues
 /// the remote recipients and files the Sent copy.
 pub(crate) async fn deliver_in(
     tx: &mut store::Tx,
     raw: &[u8],
     mailboxes: &[Mailbox],
+    folder: Special,
     now: i64,
 ) -> Result<Vec<Delivered>, StoreError> {
     let mut by_tenant: BTreeMap<i64, Vec<&Mailbox>> = BTreeMap::new();
@@ -146,7 +161,7 @@ pub(crate) async fn deliver_in(
         for m in boxes {
             let mail_id = new_mail_id();
             let (folder_id, uid, modseq) =
-                super::folders::slot(tx, tenant_id, m.member_id, Special::Inbox).await?;
+                super::folders::slot(tx, tenant_id, m.member_id, folder).await?;
             let slot = Slot {
                 folder_id,
                 uid,
@@ -163,6 +178,9 @@ pub(crate) async fn deliver_in(
                 slot,
             )
             .await?;
+            if folder != Special::Inbox {
+                continue;
+            }
             let unread = store::mail::add_unread(conn, m.member_id, 1).await?;
             let notice = NewMailNotice {
                 user_name: m.address.clone(),

@@ -7,6 +7,23 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The verdicts of an `Authentication-Results` header value (this server's, the topmost),
+/// shortly: `SPF pass · DKIM pass · DMARC pass`.
+pub fn auth_summary(value: &str) -> String {
+    value
+        .split(';')
+        .skip(1)
+        .filter_map(|part| {
+            let (method, rest) = part.trim().split_once('=')?;
+            let result = rest.split_whitespace().next()?;
+            ["spf", "dkim", "dmarc", "arc"]
+                .contains(&method)
+                .then(|| format!("{} {result}", method.to_uppercase()))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Sanitized HTML, and whether remote images were held back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -68,6 +85,14 @@ pub fn display_from(header: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdicts_are_summed_up() {
+        let value = "mx.example.com;\r\n\tdkim=pass header.d=a.test header.s=s1 header.b=x;\r\n\t\
+            spf=fail (sender is not allowed) smtp.mailfrom=b@a.test;\r\n\tdmarc=none header.from=a.test";
+        assert_eq!(auth_summary(value), "DKIM pass · SPF fail · DMARC none");
+        assert_eq!(auth_summary("mx.example.com; none"), "");
+    }
 
     #[test]
     fn from_headers_are_decoded_for_people() {

@@ -62,6 +62,8 @@ pub struct OutboundSettings {
     pub mx_override: HashMap<String, Vec<(String, u16)>>,
     /// Days sent and failed rows stay visible in `bizmail queue list`.
     pub retention: Duration,
+    /// The DNS servers for MX lookups (the system's when empty).
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 /// Why the outbound settings are unusable.
@@ -116,6 +118,7 @@ impl OutboundSettings {
             relay,
             mx_override,
             retention: Duration::from_secs(u64::from(c.outbound_retention_days) * 86_400),
+            dns_servers: c.dns_servers.clone(),
         })
     }
 

@@ -22,10 +22,13 @@ pub(super) struct MxResolver {
 }
 
 impl MxResolver {
-    /// A resolver over the system's DNS configuration (`/etc/resolv.conf`). Without one (a
+    /// A resolver over `dns_servers` (the system's DNS configuration when empty). Without one (a
     /// sandbox, say), only overridden domains can be reached; the others wait in the queue.
-    pub(super) fn new(overrides: HashMap<String, Vec<(String, u16)>>) -> MxResolver {
-        let dns = match TokioResolver::builder_tokio().and_then(|b| b.build()) {
+    pub(super) fn new(
+        overrides: HashMap<String, Vec<(String, u16)>>,
+        dns_servers: &[std::net::SocketAddr],
+    ) -> MxResolver {
+        let dns = match crate::dns::resolver(dns_servers) {
             Ok(r) => Some(r),
             Err(e) => {
                 tracing::warn!(error = %e, "no DNS resolver: only outbound_mx_override domains can be reached");

@@ -40,7 +40,7 @@ pub(crate) fn spawn(
     mut stopped: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let ctx = Arc::new(Ctx {
-        mx: MxResolver::new(settings.mx_override.clone()),
+        mx: MxResolver::new(settings.mx_override.clone(), &settings.dns_servers),
         store,
         hub,
         settings,

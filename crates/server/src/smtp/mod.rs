@@ -6,6 +6,7 @@
 //! as over TCP. Commands are parsed by `smtp-proto` (Stalwart's parser, no I/O); the state machine
 //! and the limits are ours.
 
+pub mod checks;
 pub mod listener;
 pub mod session;
 
@@ -44,6 +45,8 @@ pub struct SmtpSettings {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The default mailbox quota in bytes, for members without their own (`None`: none).
     pub mailbox_quota: Option<i64>,
+    /// SPF, DKIM and DMARC checks on received mail (`inbound_auth`); `None`: off.
+    pub checks: Option<std::sync::Arc<checks::Checker>>,
 }
 
 /// Why the TLS certificate could not be loaded.
@@ -73,6 +76,11 @@ impl SmtpSettings {
             max_connections_per_ip: c.smtp_max_connections_per_ip,
             tls,
             mailbox_quota: crate::mail::quota::default_bytes(c.mailbox_quota_mb),
+            checks: if c.inbound_auth {
+                checks::Checker::new(&c.dns_servers, &c.smtp_hostname, c.dmarc_enforce)
+            } else {
+                None
+            },
         })
     }
 }

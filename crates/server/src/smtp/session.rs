@@ -10,7 +10,9 @@ mod submit;
 pub use submit::SubmitCtx;
 
 use super::SmtpSettings;
+use super::checks::Disposition;
 use crate::mail::deliver::{self, Envelope};
+use crate::mail::folders::Special;
 use crate::mail::route::{self, Mailbox};
 use crate::push::hub::Hub;
 use crate::store::Store;
@@ -400,7 +402,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .map(|s| s.raw.clone())
                 .unwrap_or_default(),
         };
-        let result = deliver::deliver(&self.store, &self.hub, &env, &self.mailboxes, &data).await;
+        let (data, disposition) = super::checks::apply(
+            self.settings.checks.as_deref(),
+            self.client_ip,
+            &env.helo,
+            &env.sender,
+            data,
+        )
+        .await;
+        let folder = match disposition {
+            Disposition::Reject(reply) => {
+                self.reset();
+                crate::telemetry::smtp_message("rejected");
+                self.reply(reply).await?;
+                return Ok(Next::Continue);
+            }
+            Disposition::Junk => Special::Junk,
+            Disposition::Deliver => Special::Inbox,
+        };
+        let result =
+            deliver::deliver_to(&self.store, &self.hub, &env, &self.mailboxes, &data, folder).await;
         self.reset();
         match result {
             Ok(copies) => {
