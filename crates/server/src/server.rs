@@ -138,6 +138,7 @@ impl Server {
         crate::telemetry::handle();
         let (oplog, oplog_task) = OplogWriter::spawn(store.clone());
         let limits = Arc::new(Limiters::from_config(&config));
+        let kick = crate::outbound::Kick::default();
         let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
         let state = AppState::new(crate::http::Services {
             config: config.clone(),
@@ -149,6 +150,13 @@ impl Server {
                 .with_default_quota(quota),
             push: crate::push::Push::new(store.clone(), hub.clone()),
             health: Health(store.clone()),
+            sender: crate::mail::submit::Sender::new(
+                store.clone(),
+                hub.clone(),
+                crate::outbound::dkim::Signer::new(store.clone(), vault.clone()),
+                kick.clone(),
+                &config,
+            ),
         });
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
@@ -205,7 +213,6 @@ impl Server {
         .map_err(StartError::Listen)?;
         imap.extend(pop3_tasks);
         let outbound_settings = crate::outbound::OutboundSettings::from_config(&config)?;
-        let kick = crate::outbound::Kick::default();
         let submit = crate::smtp::session::SubmitCtx {
             auth: crate::auth::Auth::new(store.clone(), vault.clone()),
             limits: limits.clone(),

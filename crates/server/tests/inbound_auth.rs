@@ -10,7 +10,7 @@ mod common;
 use bizmail_server::outbound::dkim::Algorithm;
 use bizmail_testkit::{Backend, TestServer};
 use common::tls::Smtp;
-use common::{Api, Browser, ImapRaw, hidden_field};
+use common::{Api, Browser, ImapRaw};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
@@ -98,20 +98,7 @@ async fn scenario(backend: Backend) {
         assert!(arrived.contains(verdict), "{verdict}: {arrived}");
     }
     // The web mailbox shows the verdicts on the mail's page.
-    let mut web = Browser::new(&receiver);
-    let form = web.page("/login", 200).await;
-    let csrf = hidden_field(&form, "csrf");
-    let signed_in = web
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("address", &carol),
-                ("password", "secret123"),
-            ],
-        )
-        .await;
-    assert_eq!(signed_in.status().as_u16(), 303);
+    let mut web = Browser::signed_in(&receiver, &carol).await;
     web.accept_language = Some("en".into());
     let inbox = web.page("/mail/", 200).await;
     let at = inbox.find("/mail/read/").unwrap();

@@ -14,24 +14,6 @@ fn imap_on(c: &mut Config) {
     c.imap_allow_plaintext = true;
 }
 
-async fn signed_in(srv: &bizmail_testkit::TestServer, address: &str) -> Browser {
-    let mut b = Browser::new(srv);
-    let form = b.page("/login", 200).await;
-    let csrf = hidden_field(&form, "csrf");
-    let r = b
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("address", address),
-                ("password", "secret123"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 303);
-    b
-}
-
 /// The MailIds a folder page links to, in order.
 fn mail_ids(page: &str) -> Vec<String> {
     page.match_indices("/mail/read/")
@@ -55,7 +37,7 @@ backend_test! {
         let bob = api.add_member("bob", &[]).await;
         deliver(&srv, &bob, "Subject: =?UTF-8?B?6aG555uu6L+b5bqm?=\r\n\r\nweekly\r\n").await;
         deliver(&srv, &bob, "Subject: lunch\r\n\r\nnoodles\r\n").await;
-        let mut b = signed_in(&srv, &bob).await;
+        let mut b = Browser::signed_in(&srv, &bob).await;
         let inbox = b.page("/mail/", 200).await;
         // Shown in the reader's language (Chinese unless they chose English).
         for name in ["收件箱", "已发送", "草稿箱", "已删除", "垃圾箱"] {
@@ -99,7 +81,7 @@ backend_test! {
 
         // Another member's folder id shows one's own INBOX, never theirs.
         let eve = api.add_member("eve", &[]).await;
-        let mut e = signed_in(&srv, &eve).await;
+        let mut e = Browser::signed_in(&srv, &eve).await;
         let theirs = e.page(&format!("/mail/?folder={junk}"), 200).await;
         assert!(mail_ids(&theirs).is_empty(), "{theirs}");
         let r = e.post(&format!("/mail/move/{lunch}"), &[("csrf", &hidden_field(&theirs, "csrf")), ("to", &junk)]).await;

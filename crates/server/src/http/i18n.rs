@@ -125,6 +125,14 @@ pub struct Texts {
     pub date: &'static str,
     /// What the sender checks (SPF, DKIM, DMARC) found.
     pub verified: &'static str,
+    /// Write a new mail.
+    pub compose: &'static str,
+    /// Answer the sender.
+    pub reply: &'static str,
+    /// Answer everyone.
+    pub reply_all: &'static str,
+    /// Forward the mail.
+    pub forward: &'static str,
     /// "Attachments".
     pub attachments: &'static str,
     /// Show the remote images of an HTML mail.
@@ -211,6 +219,10 @@ pub static ZH: Texts = Texts {
     to: "收件人",
     date: "日期",
     verified: "发件人验证",
+    compose: "写信",
+    reply: "回复",
+    reply_all: "回复全部",
+    forward: "转发",
     attachments: "附件",
     show_images: "显示图片",
     mark_unread: "标为未读",
@@ -263,6 +275,10 @@ pub static EN: Texts = Texts {
     to: "To",
     date: "Date",
     verified: "Sender checks",
+    compose: "Compose",
+    reply: "Reply",
+    reply_all: "Reply all",
+    forward: "Forward",
     attachments: "Attachments",
     show_images: "Show images",
     mark_unread: "Mark unread",

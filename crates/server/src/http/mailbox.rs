@@ -47,6 +47,8 @@ struct FolderTemplate<'a> {
     folders: Vec<FolderLink>,
     folder_id: i64,
     is_trash: bool,
+    /// Drafts open in the compose form rather than the read page.
+    is_drafts: bool,
     query: &'a str,
     query_in_url: String,
     rows: Vec<Row>,
@@ -162,6 +164,7 @@ pub async fn folder(
         folders: links,
         folder_id: current.id,
         is_trash: current.role() == Some(Special::Trash),
+        is_drafts: current.role() == Some(Special::Drafts),
         query: &query,
         query_in_url: percent_encoding::utf8_percent_encode(
             &query,

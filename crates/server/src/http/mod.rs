@@ -1,6 +1,7 @@
 //! The axum router and nothing else: handlers parse with `bizmail_protocol`, call one domain
 //! function, and answer through [`reply::Reply`]. No SQL and no protocol quirk lives here.
 
+pub mod compose;
 pub mod error;
 pub mod health;
 pub mod i18n;
@@ -62,6 +63,8 @@ pub struct Services {
     pub directory: crate::directory::Directory,
     /// Members' mailboxes (the web mailbox reads and changes mail only through them).
     pub mailboxes: crate::mail::Mailboxes,
+    /// Sends what members compose in the web mailbox.
+    pub sender: crate::mail::submit::Sender,
     /// Held `listen` polls.
     pub push: crate::push::Push,
     /// Whether the database answers, for `/healthz`.
@@ -112,6 +115,11 @@ impl Limiters {
 
 /// The whole HTTP surface as one router (tests drive it in-process or on port 0).
 pub fn build_router(state: AppState) -> Router {
+    // A composed mail may carry attachments up to the message size limit (base64 adds a third).
+    let compose_limit = state
+        .config
+        .smtp_max_message_bytes
+        .saturating_add(64 * 1024);
     Router::new()
         .route("/cgi-bin/token", get(oauth::token).post(oauth::token))
         .route(
@@ -131,6 +139,12 @@ pub fn build_router(state: AppState) -> Router {
         .route(
             "/mail/empty-trash",
             axum::routing::post(mailbox::empty_trash),
+        )
+        .route(
+            "/mail/compose",
+            get(compose::form)
+                .post(compose::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(compose_limit)),
         )
         .route("/mail/read/{mail_id}", get(webmail::read))
         .route("/mail/body/{mail_id}", get(webmail::body))

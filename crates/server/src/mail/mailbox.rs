@@ -143,6 +143,11 @@ impl Mailboxes {
     pub async fn delete(&self, owner: &Owner, mail_id: &str) -> Result<Changed, StoreError> {
         delete(&self.store, &self.hub, owner, mail_id).await
     }
+
+    /// Removes a draft for good (after it was sent or saved anew); see [`discard_draft`].
+    pub async fn discard_draft(&self, owner: &Owner, mail_id: &str) -> Result<Changed, StoreError> {
+        discard_draft(&self.store, &self.hub, owner, mail_id).await
+    }
 }
 
 /// The mailbox of one member.
@@ -216,6 +221,26 @@ pub(crate) async fn delete(
     let changed = unread_after(&mut tx, owner).await?;
     crate::push::publish(hub, tx.commit().await?);
     Ok(changed)
+}
+
+/// Removes a draft for good (it was sent, or saved again as a new draft). `NotFound` unless
+/// the mail is in the member's Drafts.
+pub(crate) async fn discard_draft(
+    store: &Store,
+    hub: &Hub,
+    owner: &Owner,
+    mail_id: &str,
+) -> Result<Changed, StoreError> {
+    use super::folders::Special;
+    let mut tx = store.begin().await?;
+    let place = store::folders::locate(&mut tx.conn(), owner.member_id, mail_id).await?;
+    if place.is_none_or(|(_, _, role)| role.as_deref() != Some(Special::Drafts.as_str())) {
+        return Ok(Changed::NotFound);
+    }
+    store::folders::note_change(&mut tx, owner.tenant_id).await?;
+    store::mail::delete_copy(&mut tx.conn(), owner.member_id, mail_id).await?;
+    crate::push::publish(hub, tx.commit().await?);
+    Ok(Changed::Unchanged)
 }
 
 /// What a change did to the unread count: the new count, or nothing when it stayed.

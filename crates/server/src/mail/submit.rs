@@ -173,3 +173,139 @@ async fn file_sent(
     )
     .await
 }
+
+/// Why the web mailbox could not send a message.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// No recipient at all.
+    #[error("no recipients")]
+    NoRecipients,
+    /// More recipients than a message may have.
+    #[error("too many recipients")]
+    TooManyRecipients,
+    /// This recipient is not an address, unknown here, or may not be written to.
+    #[error("recipient refused: {0}")]
+    Refused(String),
+    /// The member's hourly allowance is spent.
+    #[error("hourly sending limit reached")]
+    HourlyLimit,
+    /// The message is larger than the server takes.
+    #[error("message too large")]
+    TooLarge,
+    /// Not sendable as it is (a foreign From), or the store failed.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+}
+
+impl From<StoreError> for SendError {
+    fn from(e: StoreError) -> SendError {
+        SendError::Submit(SubmitError::Store(e))
+    }
+}
+
+/// Sends on a member's behalf from the web mailbox, by the rules of submission: the hourly
+/// allowance, group permissions, the recipient limit, DKIM, the Sent copy, the queue.
+#[derive(Clone)]
+pub struct Sender {
+    store: Store,
+    hub: Hub,
+    signer: Signer,
+    kick: Kick,
+    /// The default mailbox quota (a full local mailbox refuses, as over SMTP).
+    pub quota: Option<i64>,
+    /// Messages per member per hour.
+    pub per_hour: u32,
+    /// Recipients per message.
+    pub max_recipients: usize,
+    /// Largest message in bytes.
+    pub max_bytes: usize,
+    /// Our name, for the `Received:` header.
+    pub hostname: String,
+}
+
+impl Sender {
+    /// A sender over the store, waking `hub`'s polls and `kick`'s queue worker.
+    pub(crate) fn new(
+        store: Store,
+        hub: Hub,
+        signer: Signer,
+        kick: Kick,
+        c: &crate::Config,
+    ) -> Sender {
+        Sender {
+            store,
+            hub,
+            signer,
+            kick,
+            quota: super::quota::default_bytes(c.mailbox_quota_mb),
+            per_hour: c.submission_messages_per_hour,
+            max_recipients: c.submission_max_recipients,
+            max_bytes: c.smtp_max_message_bytes,
+            hostname: c.smtp_hostname.clone(),
+        }
+    }
+
+    /// Sends `data` (a whole message, From the member) to `recipients`.
+    pub async fn send(
+        &self,
+        owner: &Owner,
+        client_ip: IpAddr,
+        recipients: &[String],
+        data: &[u8],
+    ) -> Result<Sent, SendError> {
+        if recipients.is_empty() {
+            return Err(SendError::NoRecipients);
+        }
+        if recipients.len() > self.max_recipients {
+            return Err(SendError::TooManyRecipients);
+        }
+        if data.len() > self.max_bytes {
+            return Err(SendError::TooLarge);
+        }
+        if !within_hourly_limit(&self.store, owner.member_id, self.per_hour).await? {
+            return Err(SendError::HourlyLimit);
+        }
+        let me = Address::parse(&owner.address);
+        let (mut local, mut remote): (Vec<Mailbox>, Vec<(String, String)>) = (vec![], vec![]);
+        for rcpt in recipients {
+            match super::route::resolve(&self.store, me.as_ref(), rcpt, self.quota).await {
+                Ok(boxes) => {
+                    for b in boxes {
+                        if !local.iter().any(|m| m.member_id == b.member_id) {
+                            local.push(b);
+                        }
+                    }
+                }
+                Err(super::route::Refusal::NotHosted) => match Address::parse(rcpt) {
+                    Some(a) => {
+                        let entry = (a.as_str().to_owned(), a.domain().to_owned());
+                        if !remote.contains(&entry) {
+                            remote.push(entry);
+                        }
+                    }
+                    None => return Err(SendError::Refused(rcpt.clone())),
+                },
+                Err(super::route::Refusal::Unavailable(e)) => return Err(e.into()),
+                Err(_) => return Err(SendError::Refused(rcpt.clone())),
+            }
+        }
+        let submission = Submission {
+            owner,
+            sender: &owner.address,
+            helo: "webmail",
+            client_ip,
+            hostname: &self.hostname,
+            local: &local,
+            remote: &remote,
+        };
+        Ok(submit(
+            &self.store,
+            &self.hub,
+            &self.signer,
+            &self.kick,
+            &submission,
+            data,
+        )
+        .await?)
+    }
+}

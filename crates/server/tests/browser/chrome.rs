@@ -239,11 +239,11 @@ impl Chrome {
             .expect("its text")
     }
 
-    /// Types into the input named `name`.
+    /// Types into the input (or text area) named `name`.
     pub async fn fill(&self, name: &str, value: &str) {
         let input = self
             .client
-            .find(Locator::Css(&format!("input[name=\"{name}\"]")))
+            .find(Locator::Css(&format!("[name=\"{name}\"]")))
             .await
             .unwrap_or_else(|e| panic!("no input {name}: {e}"));
         input.clear().await.expect("clear");

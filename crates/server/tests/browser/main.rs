@@ -12,6 +12,7 @@
 mod common;
 
 mod chrome;
+mod compose;
 mod corpus;
 
 use bizmail_testkit::{TestServer, backend_test};

@@ -253,6 +253,32 @@ impl Browser {
         self.send(req).await
     }
 
+    /// A browser signed in to the web mailbox as `address` (password `secret123`).
+    pub async fn signed_in(srv: &TestServer, address: &str) -> Browser {
+        let mut b = Browser::new(srv);
+        let form = b.page("/login", 200).await;
+        let csrf = hidden_field(&form, "csrf");
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("address", address),
+            ("password", "secret123"),
+        ];
+        let r = b.post("/login", &fields).await;
+        assert_eq!(r.status().as_u16(), 303, "signing in as {address}");
+        b
+    }
+
+    /// `POST path` with a multipart form (a form with files).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        let url = self.absolute(path);
+        let req = self.http.post(url).multipart(form);
+        self.send(req).await
+    }
+
     /// `GET path`, asserting the status, and the page's text.
     pub async fn page(&mut self, path: &str, status: u16) -> String {
         let resp = self.get(path).await;
