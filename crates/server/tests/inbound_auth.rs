@@ -105,7 +105,7 @@ async fn scenario(backend: Backend) {
     let link: String = inbox[at..].chars().take_while(|c| *c != '"').collect();
     let page = web.page(&link, 200).await;
     assert!(
-        page.contains("Sender checks: DKIM pass · SPF pass · DMARC pass"),
+        page.contains("Sender checks: DKIM pass · SPF pass · ARC none · DMARC pass"),
         "{page}"
     );
     // A forgery of a domain whose DMARC policy is reject: refused at the end of DATA.

@@ -1,5 +1,5 @@
 //! Checks on mail received from outside (port 25): SPF for the MAIL FROM domain (the HELO name for
-//! the null sender), DKIM signatures, and DMARC for the From domain, with `mail-auth`. The
+//! the null sender), DKIM signatures, ARC chains, and DMARC for the From domain, with `mail-auth`. The
 //! verdict goes into an `Authentication-Results` header (RFC 8601) under our host name; with
 //! `dmarc_enforce`, a failure under `p=reject` is refused and one under `p=quarantine` goes to
 //! Junk.
@@ -84,6 +84,9 @@ impl Checker {
             };
         };
         let dkim = self.auth.verify_dkim(&message).await;
+        // ARC (RFC 8617) is cheap once the message is parsed: its verdict is reported, and a
+        // forwarder's seal is there for a reader to weigh; it does not change the disposition.
+        let arc = self.auth.verify_arc(&message).await;
         let (spf_domain, spf) = if let Some((_, domain)) = sender.rsplit_once('@') {
             let params = SpfParameters::verify_mail_from(ip, helo, &self.hostname, sender);
             (domain.to_owned(), self.auth.verify_spf(params).await)
@@ -103,7 +106,7 @@ impl Checker {
         } else {
             results.with_spf_ehlo_result(&spf, ip, helo)
         };
-        let results = results.with_dmarc_result(&dmarc);
+        let results = results.with_arc_result(&arc, ip).with_dmarc_result(&dmarc);
         let header = mail_auth::common::headers::HeaderWriter::to_header(&results);
         // Failed: aligned by neither DKIM nor SPF, and not for want of an answer from DNS.
         let (d, s) = (dmarc.dkim_result(), dmarc.spf_result());
