@@ -64,6 +64,9 @@ enum Command {
     /// DKIM signing keys of a tenant's domains: create (prints the DNS record), list, remove.
     #[command(subcommand)]
     Dkim(sending::DkimCommand),
+    /// A tenant's own spam thresholds (rspamd scores) for Junk and for refusing; without
+    /// flags, the server's apply again.
+    Spam(sending::SpamArgs),
     /// The outbound queue (mail for other domains): list, retry, drop.
     #[command(subcommand)]
     Queue(sending::QueueCommand),
@@ -124,6 +127,7 @@ async fn main() -> std::process::ExitCode {
         Command::Listen(a) => remote::listen(a).await,
         Command::Dkim(c) => sending::dkim(c).await,
         Command::Queue(c) => sending::queue(c).await,
+        Command::Spam(a) => sending::spam(a).await,
         Command::Import(a) => match import::run(a).await {
             Ok(true) => Ok(()),
             Ok(false) => return std::process::ExitCode::FAILURE,

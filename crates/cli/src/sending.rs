@@ -228,3 +228,34 @@ pub async fn queue(command: QueueCommand) -> anyhow::Result<()> {
         }
     }
 }
+
+/// Flags of `bizmail spam`.
+#[derive(Args)]
+pub struct SpamArgs {
+    #[command(flatten)]
+    who: Who,
+    /// rspamd score from which this tenant's mail goes to Junk; absent: the server's
+    /// spam_junk_score.
+    #[arg(long, value_name = "SCORE")]
+    junk: Option<f64>,
+    /// rspamd score from which this tenant's mail is refused; absent: the server's
+    /// spam_reject_score.
+    #[arg(long, value_name = "SCORE")]
+    reject: Option<f64>,
+}
+
+/// Runs `bizmail spam`.
+pub async fn spam(a: SpamArgs) -> anyhow::Result<()> {
+    let admin = open(&a.who.store).await?;
+    admin
+        .set_spam_thresholds(&a.who.admin, a.junk, a.reject)
+        .await?;
+    let shown =
+        |v: Option<f64>, what: &str| v.map_or(format!("the server's {what}"), |v| v.to_string());
+    println!(
+        "Junk from {}, refused from {}",
+        shown(a.junk, "spam_junk_score"),
+        shown(a.reject, "spam_reject_score")
+    );
+    Ok(())
+}

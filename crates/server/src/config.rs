@@ -182,6 +182,18 @@ pub struct Config {
     /// Refuse (550 5.7.1) mail that fails DMARC when the sender's domain publishes `p=reject`;
     /// `p=quarantine` puts it in Junk. Off: such mail is only marked.
     pub dmarc_enforce: bool,
+    /// rspamd's scanner (`http://127.0.0.1:11333`) for mail received from outside; empty: no
+    /// spam scoring.
+    pub rspamd_url: String,
+    /// rspamd's controller (`http://127.0.0.1:11334`), taught by members' spam / not-spam
+    /// verdicts; empty: no learning.
+    pub rspamd_controller_url: String,
+    /// The controller's password (sent as `Password:`), if it asks for one.
+    pub rspamd_password: String,
+    /// At this rspamd score and above, mail goes to Junk (a tenant may set its own).
+    pub spam_junk_score: f64,
+    /// At this rspamd score and above, mail is refused (a tenant may set its own).
+    pub spam_reject_score: f64,
 }
 
 impl Default for Config {
@@ -270,6 +282,12 @@ impl Default for Config {
             dns_servers: Vec::new(),
             inbound_auth: true,
             dmarc_enforce: true,
+            rspamd_url: String::new(),
+            rspamd_controller_url: String::new(),
+            rspamd_password: String::new(),
+            // rspamd's own defaults for "add header" and "reject".
+            spam_junk_score: 6.0,
+            spam_reject_score: 15.0,
         }
     }
 }

@@ -140,6 +140,7 @@ impl Server {
         let limits = Arc::new(Limiters::from_config(&config));
         let kick = crate::outbound::Kick::default();
         let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
+        let spam = crate::mail::spam::Rspamd::from_config(&config);
         let state = AppState::new(crate::http::Services {
             config: config.clone(),
             oplog: oplog.clone(),
@@ -147,7 +148,8 @@ impl Server {
             auth: crate::auth::Auth::new(store.clone(), vault.clone()),
             directory: crate::directory::Directory::new(store.clone(), hub.clone()),
             mailboxes: crate::mail::Mailboxes::new(store.clone(), hub.clone())
-                .with_default_quota(quota),
+                .with_default_quota(quota)
+                .with_spam(spam.clone()),
             push: crate::push::Push::new(store.clone(), hub.clone()),
             health: Health(store.clone()),
             sender: crate::mail::submit::Sender::new(
@@ -184,7 +186,9 @@ impl Server {
         let (stop, stopped) = watch::channel(false);
         let imap_ctx = crate::imap::session::Ctx::new(
             crate::imap::ImapSettings::from_config(&config, smtp_settings.tls.clone()),
-            crate::mail::Mailboxes::new(store.clone(), hub.clone()).with_default_quota(quota),
+            crate::mail::Mailboxes::new(store.clone(), hub.clone())
+                .with_default_quota(quota)
+                .with_spam(spam.clone()),
             crate::auth::Auth::new(store.clone(), vault.clone()),
             limits.clone(),
             hub.clone(),
@@ -193,7 +197,9 @@ impl Server {
         let pop3 = crate::pop3::Pop3::new(
             &config,
             smtp_settings.tls.clone(),
-            crate::mail::Mailboxes::new(store.clone(), hub.clone()).with_default_quota(quota),
+            crate::mail::Mailboxes::new(store.clone(), hub.clone())
+                .with_default_quota(quota)
+                .with_spam(spam.clone()),
             crate::auth::Auth::new(store.clone(), vault.clone()),
             limits.clone(),
         );

@@ -66,6 +66,12 @@ pub fn outbound(outcome: &'static str) {
     metrics::counter!("bizmail_outbound_attempts_total", "outcome" => outcome).increment(1);
 }
 
+/// A member's verdict taught to rspamd: `spam` or `ham`.
+pub fn spam_learned(spam: bool) {
+    let kind = if spam { "spam" } else { "ham" };
+    metrics::counter!("bizmail_spam_learned_total", "kind" => kind).increment(1);
+}
+
 /// A web-mailbox login step: `method` is `sso`, `password` or `code`; `outcome` is `ok`,
 /// `code_needed` (a right password, a second factor owed), `refused` or `limited`.
 pub fn web_login(method: &'static str, outcome: &'static str) {

@@ -71,7 +71,8 @@ pub fn tidy(root: &Path) -> Vec<String> {
 /// What the tests need from Debian that may be missing: the PostgreSQL server binaries (the test
 /// harness runs throwaway clusters with them), Chromium and its WebDriver (the browser tests), and
 /// the real mail clients the IMAP tests run (mbsync, offlineimap, fetchmail, getmail), and for
-/// sending: swaks (a real submission client) and dkimpy (an independent DKIM verifier).
+/// sending: swaks (a real submission client), dkimpy (an independent DKIM verifier), rspamd and
+/// the redis it keeps its statistics in.
 pub fn missing_packages() -> Vec<&'static str> {
     let mut missing = Vec::new();
     let has_initdb = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
@@ -94,6 +95,8 @@ pub fn missing_packages() -> Vec<&'static str> {
         ("/usr/bin/fetchmail", "fetchmail"),
         ("/usr/bin/getmail", "getmail6"),
         ("/usr/bin/swaks", "swaks"),
+        ("/usr/bin/rspamd", "rspamd"),
+        ("/usr/bin/redis-server", "redis-server"),
         (
             "/usr/lib/python3/dist-packages/dkim/__init__.py",
             "python3-dkim",

@@ -133,6 +133,10 @@ pub struct Texts {
     pub reply_all: &'static str,
     /// Forward the mail.
     pub forward: &'static str,
+    /// Report as spam (into Junk).
+    pub spam: &'static str,
+    /// Not spam (back to INBOX).
+    pub not_spam: &'static str,
     /// "Attachments".
     pub attachments: &'static str,
     /// Show the remote images of an HTML mail.
@@ -223,6 +227,8 @@ pub static ZH: Texts = Texts {
     reply: "回复",
     reply_all: "回复全部",
     forward: "转发",
+    spam: "这是垃圾邮件",
+    not_spam: "这不是垃圾邮件",
     attachments: "附件",
     show_images: "显示图片",
     mark_unread: "标为未读",
@@ -279,6 +285,8 @@ pub static EN: Texts = Texts {
     reply: "Reply",
     reply_all: "Reply all",
     forward: "Forward",
+    spam: "Spam",
+    not_spam: "Not spam",
     attachments: "Attachments",
     show_images: "Show images",
     mark_unread: "Mark unread",

@@ -203,6 +203,10 @@ pub enum MailAction {
     Delete,
     /// `move`: into the form's `to` folder.
     Move,
+    /// `spam`: into Junk, teaching rspamd that it is spam.
+    Spam,
+    /// `ham`: out of Junk into INBOX, teaching rspamd that it is not.
+    Ham,
 }
 
 fn back_to(back: Option<i64>) -> Response {
@@ -230,12 +234,17 @@ pub async fn act(
         MailAction::Seen => boxes.mark(who, &mail_id, true).await.map(|_| ()),
         MailAction::Unread => boxes.mark(who, &mail_id, false).await.map(|_| ()),
         MailAction::Delete => boxes.delete(who, &mail_id).await.map(|_| ()),
-        MailAction::Move => {
+        MailAction::Move | MailAction::Spam | MailAction::Ham => {
             let folders = match boxes.folders(who).await {
                 Ok(f) => f,
                 Err(e) => return unavailable_page(t, "listing folders", &e),
             };
-            match folders.iter().find(|f| Some(f.id) == form.to) {
+            let target = |f: &&crate::mail::folders::Folder| match action {
+                MailAction::Spam => f.role() == Some(Special::Junk),
+                MailAction::Ham => f.role() == Some(Special::Inbox),
+                _ => Some(f.id) == form.to,
+            };
+            match folders.iter().find(target) {
                 Some(to) => boxes.move_mail(who, &mail_id, to).await.map(|_| ()),
                 None => {
                     return message(t, StatusCode::BAD_REQUEST, t.no_such_mail, "", Some(&s));

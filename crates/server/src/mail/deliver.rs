@@ -119,27 +119,30 @@ pub async fn deliver(
     mailboxes: &[Mailbox],
     data: &[u8],
 ) -> Result<Vec<Delivered>, StoreError> {
-    deliver_to(store, hub, env, mailboxes, data, Special::Inbox).await
+    deliver_to(store, hub, env, mailboxes, data, &|_| Special::Inbox).await
 }
 
-/// [`deliver`] into a special folder of each mailbox (Junk, for mail the checks distrust).
+/// Which special folder a tenant's copies go to (Junk, for mail the checks distrust).
+pub type FolderOf<'a> = &'a (dyn Fn(i64) -> Special + Sync);
+
+/// [`deliver`] into the special folder `folder_of` names for each mailbox's tenant.
 pub async fn deliver_to(
     store: &Store,
     hub: &Hub,
     env: &Envelope,
     mailboxes: &[Mailbox],
     data: &[u8],
-    folder: Special,
+    folder_of: FolderOf<'_>,
 ) -> Result<Vec<Delivered>, StoreError> {
     let raw = with_received_header(env, data, &new_mail_id());
     let mut tx = store.begin().await?;
-    let out = deliver_in(&mut tx, &raw, mailboxes, folder, store::now_ms()).await?;
+    let out = deliver_in(&mut tx, &raw, mailboxes, folder_of, store::now_ms()).await?;
     crate::push::publish(hub, tx.commit().await?);
     Ok(out)
 }
 
 /// Stores `raw` (headers already stamped) for every mailbox inside the caller's transaction: the
-/// message once per tenant, a copy in each member's `folder`, and for INBOX their unread counts
+/// message once per tenant, a copy in each member's folder (`folder_of` its tenant), and for INBOX their unread counts
 /// and a new-mail event per copy (mail filed in Junk is not announced: §5's notices are for the
 /// inbox, as the unread count is). Submission uses it to deliver locally in the transaction that also queues
 /// the remote recipients and files the Sent copy.
@@ -147,7 +150,7 @@ pub(crate) async fn deliver_in(
     tx: &mut store::Tx,
     raw: &[u8],
     mailboxes: &[Mailbox],
-    folder: Special,
+    folder_of: FolderOf<'_>,
     now: i64,
 ) -> Result<Vec<Delivered>, StoreError> {
     let mut by_tenant: BTreeMap<i64, Vec<&Mailbox>> = BTreeMap::new();
@@ -158,6 +161,7 @@ pub(crate) async fn deliver_in(
     for (tenant_id, boxes) in by_tenant {
         let message = parse_fields(tenant_id, raw.to_vec());
         let message_id = store::mail::insert_message(&mut tx.conn(), &message, now).await?;
+        let folder = folder_of(tenant_id);
         for m in boxes {
             let mail_id = new_mail_id();
             let (folder_id, uid, modseq) =

@@ -326,7 +326,37 @@ impl Mailboxes {
         }
         sync_unread(&mut tx, owner).await?;
         crate::push::publish(self.hub(), tx.commit().await?);
+        self.teach(owner, from, to, &pairs).await;
         Ok(pairs)
+    }
+
+    /// Mail moved or copied into Junk is spam to rspamd; out of Junk (not to Trash), it is not.
+    /// The bytes are read and sent in the background: a client's MOVE never waits for rspamd.
+    async fn teach(&self, owner: &Owner, from: i64, to: i64, pairs: &[(i64, i64)]) {
+        let Some(spam) = self.spam().cloned() else {
+            return;
+        };
+        let Ok(folders) = self.folders(owner).await else {
+            return;
+        };
+        let role = |id| folders.iter().find(|f| f.id == id).and_then(Folder::role);
+        let (was, now) = (role(from), role(to));
+        let verdict = match (was, now) {
+            (Some(Special::Junk), Some(Special::Junk)) => return,
+            (_, Some(Special::Junk)) => true,
+            (Some(Special::Junk), Some(Special::Trash)) => return,
+            (Some(Special::Junk), _) => false,
+            _ => return,
+        };
+        let this = self.clone();
+        let uids: Vec<i64> = pairs.iter().map(|(_, new)| *new).collect();
+        tokio::spawn(async move {
+            for uid in uids {
+                if let Ok(Some(raw)) = this.raw_by_uid(to, uid).await {
+                    spam.learn(raw, verdict);
+                }
+            }
+        });
     }
 
     /// Stores a message a client uploads (APPEND) in a folder, exactly as given; returns its UID.

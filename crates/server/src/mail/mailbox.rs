@@ -32,6 +32,8 @@ pub struct Mailboxes {
     hub: Hub,
     /// The server's default quota in bytes (`None`: none).
     default_quota: Option<i64>,
+    /// rspamd, taught when mail moves into or out of Junk (`None`: not configured).
+    spam: Option<std::sync::Arc<super::spam::Rspamd>>,
 }
 
 impl Mailboxes {
@@ -41,7 +43,22 @@ impl Mailboxes {
             store,
             hub,
             default_quota: None,
+            spam: None,
         }
+    }
+
+    /// The same mailboxes teaching `spam` the members' verdicts.
+    pub(crate) fn with_spam(
+        mut self,
+        spam: Option<std::sync::Arc<super::spam::Rspamd>>,
+    ) -> Mailboxes {
+        self.spam = spam;
+        self
+    }
+
+    /// The rspamd client, for `folders::transfer`'s teaching.
+    pub(super) fn spam(&self) -> Option<&std::sync::Arc<super::spam::Rspamd>> {
+        self.spam.as_ref()
     }
 
     /// The same mailboxes with a default quota in bytes for members without their own.

@@ -11,4 +11,5 @@ pub mod quota;
 pub use mailbox::{Changed, MailCopy, Mailboxes, Owner};
 pub mod render;
 pub mod route;
+pub mod spam;
 pub mod submit;

@@ -122,7 +122,7 @@ pub async fn submit(
     raw.extend_from_slice(&signed);
     let now = store::now_ms();
     let mut tx = store.begin().await?;
-    let delivered = deliver::deliver_in(&mut tx, &raw, s.local, Special::Inbox, now).await?;
+    let delivered = deliver::deliver_in(&mut tx, &raw, s.local, &|_| Special::Inbox, now).await?;
     file_sent(&mut tx, s.owner, &raw, now).await?;
     if !s.remote.is_empty() {
         store::outbound::enqueue(

@@ -143,3 +143,54 @@ pub async fn apply(
     stamped.extend_from_slice(&data);
     (stamped, verdict.disposition)
 }
+
+/// Scores the message with rspamd when configured: the message with its `X-Spam-*` headers in
+/// front, and either the tenants whose copies go to Junk or the refusal. Each tenant's own
+/// thresholds apply to its recipients; decided: one tenant's refusal refuses the message (a
+/// refusal after DATA is for the whole message), and the headers show the first tenant's
+/// thresholds.
+pub async fn spam(
+    rspamd: Option<&crate::mail::spam::Rspamd>,
+    store: &crate::store::Store,
+    boxes: &[crate::mail::route::Mailbox],
+    ip: IpAddr,
+    helo: &str,
+    sender: &str,
+    data: Vec<u8>,
+) -> (Vec<u8>, Result<Vec<i64>, &'static str>) {
+    use crate::mail::spam::{Thresholds, Verdict};
+    let Some(rspamd) = rspamd else {
+        return (data, Ok(Vec::new()));
+    };
+    let rcpts: Vec<String> = boxes.iter().map(|b| b.address.clone()).collect();
+    let Some(scan) = rspamd.scan(ip, helo, sender, &rcpts, &data).await else {
+        return (data, Ok(Vec::new()));
+    };
+    let mut tenants: Vec<i64> = boxes.iter().map(|b| b.tenant_id).collect();
+    tenants.dedup();
+    let mut junk = Vec::new();
+    let mut headers = None;
+    for tenant in tenants {
+        let own = crate::store::tenants::spam_thresholds(store, tenant).await;
+        let (j, r) = own.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read a tenant's spam thresholds");
+            (None, None)
+        });
+        let t = Thresholds {
+            junk: j.map_or(rspamd.defaults.junk, |t| t as f64 / 10.0),
+            reject: r.map_or(rspamd.defaults.reject, |t| t as f64 / 10.0),
+        };
+        headers.get_or_insert_with(|| scan.headers(&t));
+        match scan.verdict(&t) {
+            Verdict::Reject => {
+                crate::telemetry::smtp_message("spam");
+                return (data, Err("550 5.7.1 Message refused as spam"));
+            }
+            Verdict::Junk => junk.push(tenant),
+            Verdict::Inbox => {}
+        }
+    }
+    let mut stamped = headers.unwrap_or_default().into_bytes();
+    stamped.extend_from_slice(&data);
+    (stamped, Ok(junk))
+}

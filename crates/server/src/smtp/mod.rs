@@ -7,6 +7,7 @@
 //! and the limits are ours.
 
 pub mod checks;
+mod data;
 pub mod listener;
 pub mod session;
 
@@ -47,6 +48,8 @@ pub struct SmtpSettings {
     pub mailbox_quota: Option<i64>,
     /// SPF, DKIM and DMARC checks on received mail (`inbound_auth`); `None`: off.
     pub checks: Option<std::sync::Arc<checks::Checker>>,
+    /// Spam scoring of received mail (`rspamd_url`); `None`: off.
+    pub spam: Option<std::sync::Arc<crate::mail::spam::Rspamd>>,
 }
 
 /// Why the TLS certificate could not be loaded.
@@ -81,6 +84,7 @@ impl SmtpSettings {
             } else {
                 None
             },
+            spam: crate::mail::spam::Rspamd::from_config(c),
         })
     }
 }

@@ -11,13 +11,13 @@ pub use submit::SubmitCtx;
 
 use super::SmtpSettings;
 use super::checks::Disposition;
+use super::data::{Data, read_data};
 use crate::mail::deliver::{self, Envelope};
 use crate::mail::folders::Special;
 use crate::mail::route::{self, Mailbox};
 use crate::push::hub::Hub;
 use crate::store::Store;
 use bizmail_protocol::Address;
-use smtp_proto::request::receiver::DataReceiver;
 use smtp_proto::{Error as ParseError, Request};
 use std::net::IpAddr;
 use tokio::io::{
@@ -410,18 +410,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             data,
         )
         .await;
-        let folder = match disposition {
-            Disposition::Reject(reply) => {
-                self.reset();
-                crate::telemetry::smtp_message("rejected");
-                self.reply(reply).await?;
-                return Ok(Next::Continue);
-            }
-            Disposition::Junk => Special::Junk,
-            Disposition::Deliver => Special::Inbox,
+        let all_junk = match disposition {
+            Disposition::Reject(reply) => return self.refuse_message(reply).await,
+            Disposition::Junk => true,
+            Disposition::Deliver => false,
         };
-        let result =
-            deliver::deliver_to(&self.store, &self.hub, &env, &self.mailboxes, &data, folder).await;
+        let spam = self.settings.spam.clone();
+        let (data, spam_junk) = super::checks::spam(
+            spam.as_deref(),
+            &self.store,
+            &self.mailboxes,
+            self.client_ip,
+            &env.helo,
+            &env.sender,
+            data,
+        )
+        .await;
+        let junk = match spam_junk {
+            Ok(tenants) => tenants,
+            Err(reply) => return self.refuse_message(reply).await,
+        };
+        let folder_of = |tenant| {
+            if all_junk || junk.contains(&tenant) {
+                Special::Junk
+            } else {
+                Special::Inbox
+            }
+        };
+        let (store, hub, boxes) = (&self.store, &self.hub, &self.mailboxes);
+        let result = deliver::deliver_to(store, hub, &env, boxes, &data, &folder_of).await;
         self.reset();
         match result {
             Ok(copies) => {
@@ -436,6 +453,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     .await?;
             }
         }
+        Ok(Next::Continue)
+    }
+
+    /// Refuses the message at the end of DATA (a policy or a spam verdict).
+    async fn refuse_message(&mut self, reply: &str) -> std::io::Result<Next> {
+        self.reset();
+        crate::telemetry::smtp_message("rejected");
+        self.reply(reply).await?;
         Ok(Next::Continue)
     }
 
@@ -546,43 +571,4 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
 fn memchr_lf(buf: &[u8]) -> Option<usize> {
     buf.iter().position(|b| *b == b'\n')
-}
-
-/// What a DATA transfer produced.
-enum Data {
-    Complete(Vec<u8>),
-    TooBig,
-    Closed,
-}
-
-/// Reads DATA up to the terminating `<CRLF>.<CRLF>`, dot-unstuffed. Past `limit` bytes the rest is
-/// read and thrown away (so the reply lines up with the end of the transfer) and `TooBig` returned.
-async fn read_data<R: AsyncRead + Unpin>(
-    reader: &mut BufReader<R>,
-    limit: usize,
-) -> std::io::Result<Data> {
-    let mut receiver = DataReceiver::new();
-    let mut data = Vec::new();
-    let mut too_big = false;
-    loop {
-        let buf = reader.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok(Data::Closed);
-        }
-        let mut iter = buf.iter();
-        let done = receiver.ingest(&mut iter, &mut data);
-        let used = buf.len() - iter.as_slice().len();
-        reader.consume(used);
-        if data.len() > limit {
-            too_big = true;
-            data.clear();
-        }
-        if done {
-            return Ok(if too_big {
-                Data::TooBig
-            } else {
-                Data::Complete(data)
-            });
-        }
-    }
 }

@@ -167,3 +167,34 @@ pub async fn set_ip_allow(store: &Store, tenant_id: i64, ip_allow: &str) -> Stor
     .await?;
     Ok(())
 }
+
+/// A tenant's own spam thresholds in tenths `(junk, reject)`; `None` each where the server's
+/// apply (and for a tenant that does not exist).
+pub async fn spam_thresholds(
+    store: &Store,
+    tenant_id: i64,
+) -> StoreResult<(Option<i64>, Option<i64>)> {
+    Ok(sql::optional::<(Option<i64>, Option<i64>)>(
+        store,
+        "SELECT spam_junk_tenths, spam_reject_tenths FROM tenants WHERE id = $1",
+        &[tenant_id.into()],
+    )
+    .await?
+    .unwrap_or((None, None)))
+}
+
+/// Sets a tenant's own spam thresholds in tenths (`None`: the server's).
+pub async fn set_spam_thresholds(
+    store: &Store,
+    tenant_id: i64,
+    junk: Option<i64>,
+    reject: Option<i64>,
+) -> StoreResult<()> {
+    sql::execute(
+        store,
+        "UPDATE tenants SET spam_junk_tenths = $1, spam_reject_tenths = $2 WHERE id = $3",
+        &[junk.into(), reject.into(), tenant_id.into()],
+    )
+    .await?;
+    Ok(())
+}

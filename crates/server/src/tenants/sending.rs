@@ -53,6 +53,26 @@ impl Admin {
         Ok(dkim::remove(&self.store, tenant_id, domain, selector).await?)
     }
 
+    /// Sets the admin's tenant's own spam thresholds (rspamd scores; `None`: the server's).
+    pub async fn set_spam_thresholds(
+        &self,
+        admin: &str,
+        junk: Option<f64>,
+        reject: Option<f64>,
+    ) -> Result<(), AdminError> {
+        let (_, tenant) = self.admin_and_tenant(admin).await?;
+        let tenths = |v: Option<f64>| -> Result<Option<i64>, AdminError> {
+            match v {
+                None => Ok(None),
+                Some(x) if x.is_finite() && x.abs() < 1e6 => Ok(Some((x * 10.0).round() as i64)),
+                Some(x) => Err(AdminError::Invalid(format!("{x} is not a usable score"))),
+            }
+        };
+        let (junk, reject) = (tenths(junk)?, tenths(reject)?);
+        crate::store::tenants::set_spam_thresholds(&self.store, tenant.id, junk, reject).await?;
+        Ok(())
+    }
+
     /// The outbound queue of this store.
     pub fn queue(&self) -> crate::outbound::Queue {
         crate::outbound::Queue::new(self.store.clone())

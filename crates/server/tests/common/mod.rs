@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod dns;
+pub mod rspamd;
 pub mod tls;
 
 use bizmail_testkit::{SeededTenant, TestServer};
