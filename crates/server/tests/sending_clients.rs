@@ -1,7 +1,9 @@
-//! Real sending clients against the real server, on both backends: Debian's `swaks` submits over
+//! Real mail programs around the real server, on both backends: Debian's `swaks` submits over
 //! STARTTLS (port 587 style) and implicit TLS (465 style) with AUTH PLAIN and LOGIN, to a
-//! colleague and to another domain; a wrong password is refused. The test command installs
-//! swaks (`cargo xtask test`); when it is missing the test fails, never skips.
+//! colleague and to another domain, and a wrong password is refused; Debian's Postfix, as the
+//! remote domain's MX, receives bizmail's outbound mail, whose DKIM signature dkimpy then checks.
+//! The test command installs them (`cargo xtask test`); when one is missing the test fails, never
+//! skips.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
@@ -109,6 +111,102 @@ async fn scenario(backend: Backend) {
     let (ok, out) = swaks(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
     assert!(!ok, "{out}");
     assert!(out.contains("535 5.7.8"), "{out}");
+}
+
+/// dkimpy's verdict on `message` with `txt` as the key record.
+fn dkimpy_verifies(message: &[u8], txt: &str) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("message.eml");
+    std::fs::write(&file, message).unwrap();
+    let script = "import dkim, sys\n\
+        msg = open(sys.argv[1], 'rb').read()\n\
+        print('verified' if dkim.verify(msg, dnsfunc=lambda n, timeout=5: sys.argv[2].encode()) else 'failed')\n";
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script, file.to_str().unwrap(), txt])
+        .output()
+        .expect("Debian's python3 with python3-dkim");
+    String::from_utf8_lossy(&out.stdout).trim() == "verified"
+}
+
+async fn postfix_receives(backend: Backend) {
+    let mx = bizmail_testkit::postfix::Postfix::start(bizmail_testkit::postfix::Role::Mx {
+        domain: "partner.test",
+    })
+    .await;
+    let entry = format!("partner.test={}", mx.addr);
+    let loopback = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let srv = TestServer::builder(backend)
+        .with_config(move |c| {
+            c.submission_addr = loopback;
+            c.submission_allow_plaintext = true;
+            c.outbound_mx_override = vec![entry];
+        })
+        .start()
+        .await;
+    let bob = Api::new(&srv).await.add_member("bob", &[]).await;
+    let t = srv.tenant();
+    let key = srv
+        .running()
+        .admin()
+        .dkim_create(
+            &t.admin,
+            &t.domain,
+            "pf",
+            bizmail_server::outbound::dkim::Algorithm::Rsa,
+        )
+        .await
+        .unwrap();
+    let server = srv.running().submission_addr.unwrap().to_string();
+    let (ok, out) = swaks(&[
+        "--server",
+        &server,
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        &bob,
+        "--auth-password",
+        "secret123",
+        "--from",
+        &bob,
+        "--to",
+        "carol@partner.test",
+        "--header",
+        "Subject: to Postfix",
+        "--body",
+        "hello from bizmail",
+    ])
+    .await;
+    assert!(ok, "{out}");
+    for _ in 0..300 {
+        if mx.delivered_count() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let delivered = mx.delivered();
+    assert_eq!(delivered.len(), 1, "{}", mx.log());
+    let text = String::from_utf8_lossy(&delivered[0]).into_owned();
+    assert!(
+        text.contains("Subject: to Postfix") && text.contains("DKIM-Signature:"),
+        "{text}"
+    );
+    let txt = key.dns_value.replace("\" \"", "").replace('"', "");
+    assert!(
+        dkimpy_verifies(&delivered[0], &txt),
+        "dkimpy refused what Postfix received:\n{text}"
+    );
+    let sent = srv.running().queue().list(Some("sent"), 10).await.unwrap();
+    assert_eq!(sent.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postfix_as_the_remote_mx_sqlite() {
+    postfix_receives(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postfix_as_the_remote_mx_postgres() {
+    postfix_receives(Backend::Postgres).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@
 //! process's: when the process exits, however it exits, the server stops and its folder is removed.
 
 mod pg;
+pub mod postfix;
 
 /// A URL of a new, empty database in this process's throwaway PostgreSQL cluster (started on first use).
 pub use pg::fresh_database as fresh_postgres_database;

@@ -72,7 +72,8 @@ pub fn tidy(root: &Path) -> Vec<String> {
 /// harness runs throwaway clusters with them), Chromium and its WebDriver (the browser tests), and
 /// the real mail clients the IMAP tests run (mbsync, offlineimap, fetchmail, getmail), and for
 /// sending: swaks (a real submission client), dkimpy (an independent DKIM verifier), rspamd and
-/// the redis it keeps its statistics in.
+/// the redis it keeps its statistics in, and Postfix (a remote domain's MX, and the relay the
+/// sending benchmark compares with).
 pub fn missing_packages() -> Vec<&'static str> {
     let mut missing = Vec::new();
     let has_initdb = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
@@ -97,6 +98,7 @@ pub fn missing_packages() -> Vec<&'static str> {
         ("/usr/bin/swaks", "swaks"),
         ("/usr/bin/rspamd", "rspamd"),
         ("/usr/bin/redis-server", "redis-server"),
+        ("/usr/sbin/postfix", "postfix"),
         (
             "/usr/lib/python3/dist-packages/dkim/__init__.py",
             "python3-dkim",
