@@ -9,6 +9,7 @@
 mod directory;
 mod imap;
 mod push;
+mod sending;
 mod smtp;
 mod webmail;
 
@@ -24,7 +25,8 @@ use std::time::{Duration, Instant};
 pub struct Args {
     /// Scenarios to run: token, ping, user-get, ceiling, smtp-ingest, push-latency, push-fanout,
     /// held-polls, cross-node (PostgreSQL only), directory-100k, inbox, read-mail, imap-fetch,
-    /// imap-idle (the last two beside Debian's Dovecot) (default: all).
+    /// imap-idle (the last two beside Debian's Dovecot), outbound (beside Debian's Postfix;
+    /// needs root) (default: all).
     scenarios: Vec<String>,
     /// Backends: sqlite, postgres, or both.
     #[arg(long, default_value = "both")]
@@ -41,6 +43,9 @@ pub struct Args {
     /// Mails of `push-latency`, `cross-node` and `imap-idle`.
     #[arg(long, default_value_t = 200)]
     rounds: usize,
+    /// Messages `outbound` relays through bizmail and through Postfix each.
+    #[arg(long, default_value_t = 2000)]
+    messages: usize,
     /// Clients of one tenant in `push-fanout`.
     #[arg(long, default_value_t = 1000)]
     clients: usize,
@@ -91,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         "read-mail",
         "imap-fetch",
         "imap-idle",
+        "outbound",
     ];
     let scenarios: Vec<String> = if args.scenarios.is_empty() {
         all.iter().map(|s| (*s).to_owned()).collect()
@@ -168,6 +174,12 @@ async fn main() -> anyhow::Result<()> {
                     };
                     print_row(s, label(backend), &ours);
                     print_row(s, "dovecot", &theirs);
+                    continue;
+                }
+                "outbound" => {
+                    let (ours, theirs) = sending::outbound(backend, &args).await?;
+                    print_row(s, label(backend), &ours);
+                    print_row(s, "postfix", &theirs);
                     continue;
                 }
                 "directory-100k" => {

@@ -11,7 +11,8 @@ use tokio::net::TcpStream;
 /// Size of each message body.
 const MESSAGE_BYTES: usize = 20 * 1024;
 
-async fn expect(
+/// Reads one SMTP reply (all its lines) and checks its code.
+pub(crate) async fn expect(
     r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
     code: &str,
 ) -> anyhow::Result<()> {

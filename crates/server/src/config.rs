@@ -156,6 +156,12 @@ pub struct Config {
     pub outbound_relay_username: String,
     /// The smarthost's password.
     pub outbound_relay_password: String,
+    /// TLS to the smarthost: `auto` (implicit on port 465, STARTTLS otherwise), `starttls`,
+    /// `implicit`, or `none` (a relay on a private network only).
+    pub outbound_relay_tls: String,
+    /// A PEM file of certificates to trust for the smarthost besides the system's (a private CA);
+    /// empty: the system's only.
+    pub outbound_relay_ca_file: PathBuf,
     /// Mail exchangers to use instead of DNS, as `domain=host:port` entries: for tests and
     /// private networks. A domain not listed is looked up.
     pub outbound_mx_override: Vec<String>,
@@ -270,6 +276,8 @@ impl Default for Config {
             outbound_relay: String::new(),
             outbound_relay_username: String::new(),
             outbound_relay_password: String::new(),
+            outbound_relay_tls: "auto".into(),
+            outbound_relay_ca_file: PathBuf::new(),
             outbound_mx_override: Vec::new(),
             // Five days, as Postfix's maximal_queue_lifetime.
             outbound_max_age_hours: 120,

@@ -181,6 +181,126 @@ async fn signed(backend: Backend) {
             .await
             .contains("DKIM-Signature:")
     );
+    // Rotation: a new selector signs from now on; the old one stays listed, retired.
+    let admin = srv.running().admin();
+    let next = admin
+        .dkim_create(&t.admin, &t.domain, "s2027", Algorithm::Ed25519)
+        .await
+        .unwrap();
+    let keys = admin.dkim_list(&t.admin).await.unwrap();
+    let state: Vec<(&str, bool)> = keys
+        .iter()
+        .map(|k| (k.selector.as_str(), k.active))
+        .collect();
+    assert!(
+        state.contains(&("s2027", true)) && state.contains(&("s2026", false)),
+        "{state:?}"
+    );
+    send(&srv, &bob, &carol, "Rotated").await;
+    eventually("the second mail arrives", async || {
+        remote.new_count(&carol).await == "2"
+    })
+    .await;
+    let second = newest(&mx, &carol).await;
+    assert!(second.contains("s=s2027;"), "{second}");
+    let txt = next.dns_value.replace('"', "");
+    assert!(
+        dkimpy_verifies(&second, &txt),
+        "dkimpy refused the rotated key:\n{second}"
+    );
+}
+
+/// A tenant with a fixed domain and one member (password `secret123`) on `srv`; the address.
+async fn tenant_with_member(srv: &TestServer, domain: &str, local: &str) -> String {
+    let tag = bizmail_testkit::random_tag();
+    let created = srv
+        .running()
+        .admin()
+        .create_tenant(bizmail_server::tenants::NewTenant {
+            domains: vec![domain.to_owned()],
+            admin: format!("admin-{tag}"),
+            admin_password: Some(format!("pw-{tag}-secret")),
+            openapi_key: None,
+            apply_openapi: true,
+        })
+        .await
+        .unwrap();
+    let tenant = bizmail_testkit::SeededTenant {
+        tenant_id: created.tenant_id,
+        domain: domain.to_owned(),
+        admin: format!("admin-{tag}"),
+        admin_password: format!("pw-{tag}-secret"),
+        key: created.openapi_key.unwrap(),
+    };
+    let token = srv.token_for(&tenant).await;
+    let address = format!("{local}@{domain}");
+    let fields = [
+        ("Action", "2"),
+        ("Alias", address.as_str()),
+        ("Name", local),
+        ("Password", "secret123"),
+    ];
+    let (_, body) = srv.call(&token, "openapi/user/sync", &fields).await;
+    assert!(body.is_empty(), "{body}");
+    address
+}
+
+both!(a_smarthost_with_credentials_relays, smarthost);
+async fn smarthost(backend: Backend) {
+    // The final destination, and a provider's bizmail that relays for its own members over
+    // STARTTLS with a certificate of a private CA.
+    let mx = remote_mx().await;
+    let carol = Api::new(&mx).await.add_member("carol", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, _) = common::tls::self_signed(dir.path());
+    let to_mx = format!("{}=127.0.0.1:{}", mx.tenant().domain, mx.smtp_addr().port());
+    let (cert_file, key_file) = (cert.clone(), key.clone());
+    let provider = TestServer::builder(Backend::Sqlite)
+        .with_config(move |c| {
+            c.smtp_tls_cert_file = cert_file;
+            c.smtp_tls_key_file = key_file;
+            c.submission_addr = loopback();
+            c.outbound_mx_override = vec![to_mx];
+        })
+        .start()
+        .await;
+    let relay = format!(
+        "localhost:{}",
+        provider.running().submission_addr.unwrap().port()
+    );
+    let bob = tenant_with_member(&provider, "acme.test", "bob").await;
+    // The sender's own bizmail hosts the same domain and sends everything through the provider.
+    let (user, ca) = (bob.clone(), cert.clone());
+    let srv = TestServer::builder(backend)
+        .with_config(move |c| {
+            c.submission_addr = loopback();
+            c.submission_allow_plaintext = true;
+            c.outbound_relay = relay;
+            c.outbound_relay_username = user;
+            c.outbound_relay_password = "secret123".into();
+            c.outbound_relay_ca_file = ca;
+        })
+        .start()
+        .await;
+    assert_eq!(tenant_with_member(&srv, "acme.test", "bob").await, bob);
+    send(&srv, &bob, &carol, "Through the provider").await;
+    let remote = Api::new(&mx).await;
+    eventually("the mail arrives through the smarthost", async || {
+        remote.new_count(&carol).await == "1"
+    })
+    .await;
+    let arrived = newest(&mx, &carol).await;
+    assert!(
+        arrived.contains("Subject: Through the provider"),
+        "{arrived}"
+    );
+    assert_eq!(
+        arrived.matches("with ESMTPSA").count(),
+        2,
+        "submitted twice, once to each: {arrived}"
+    );
+    let rows = srv.running().queue().list(Some("sent"), 10).await.unwrap();
+    assert_eq!(rows.len(), 1);
 }
 
 /// A TCP relay from `port` to `to`, started when the test says the MX is back.

@@ -237,3 +237,36 @@ async fn auth_only_over_tls() {
         .await;
     assert!(ok.starts_with("235"), "{ok}");
 }
+
+backend_test! {
+    config = |c: &mut Config| { open(c); c.login_attempts_per_ip_per_minute = 3; };
+    async fn md5_members_aliases_and_the_login_limit(srv) {
+        let api = Api::new(&srv).await;
+        let alice = api.add_member("alice", &[]).await;
+        // An Md5=1 member (md5 of "123456"), with an alias it may send as.
+        let jun = api.addr("jun");
+        let alias = api.addr("jun.alias");
+        api.ok("user/sync", &[("Action", "2"), ("Alias", &jun), ("Name", "Jun"),
+            ("Password", "E10ADC3949BA59ABBE56E057F20F883E"), ("Md5", "1"), ("Slave", &alias)]).await;
+        let mut c = connect(&srv).await;
+        c.cmd("EHLO client.test").await;
+        let ok = c.cmd(&format!("AUTH PLAIN {}", plain(&jun, "123456"))).await;
+        assert!(ok.starts_with("235"), "{ok}");
+        assert!(c.cmd(&format!("MAIL FROM:<{alias}>")).await.starts_with("250"), "an alias may send");
+        assert!(c.cmd(&format!("RCPT TO:<{alice}>")).await.starts_with("250"));
+        assert!(c.cmd("DATA").await.starts_with("354"));
+        let sent = c.cmd(&format!("From: Jun <{alias}>\r\nSubject: from my alias\r\n\r\nhi\r\n.")).await;
+        assert!(sent.starts_with("250"), "{sent}");
+        assert_eq!(api.new_count(&alice).await, "1");
+        // The web mailbox's per-address allowance (3 a minute here) counts AUTH attempts too:
+        // past it, even the right password gets 454.
+        let mut other = connect(&srv).await;
+        other.cmd("EHLO client.test").await;
+        for _ in 0..2 {
+            let wrong = other.cmd(&format!("AUTH PLAIN {}", plain(&jun, "nope"))).await;
+            assert!(wrong.starts_with("535"), "{wrong}");
+        }
+        let limited = other.cmd(&format!("AUTH PLAIN {}", plain(&jun, "123456"))).await;
+        assert!(limited.starts_with("454 4.7.0"), "{limited}");
+    }
+}

@@ -100,7 +100,7 @@ impl Postfix {
             Role::Relay { domain, next_hop } => (
                 "myhostname = relay.test\n".to_owned(),
                 format!(
-                    "transport_maps = inline:{{ {domain} = smtp:[{}]:{} }}\nrelay_domains = {domain}\n",
+                    "transport_maps = inline:{{ {domain}=smtp:[{}]:{} }}\nrelay_domains = {domain}\n",
                     next_hop.ip(),
                     next_hop.port()
                 ),

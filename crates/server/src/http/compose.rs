@@ -383,7 +383,7 @@ pub async fn submit(
         let Some(drafts) = folder_of(Special::Drafts) else {
             return unavailable_page(t, "finding Drafts", &"no Drafts folder");
         };
-        let mut entry = Entry::upload(crate::store::now_ms());
+        let mut entry = Entry::upload(crate::clock::now_ms());
         entry.seen = true;
         entry.flags = crate::mail::folders::DRAFT;
         if let Err(e) = state.mailboxes.append(&who, drafts, bytes, entry).await {

@@ -97,8 +97,7 @@ pub async fn folder(
         .and_then(|id| folders.iter().find(|f| f.id == id))
         .or_else(|| folders.iter().find(|f| f.role() == Some(Special::Inbox)));
     let Some(current) = current.cloned() else {
-        let missing = crate::store::StoreError::Db(sqlx::Error::RowNotFound);
-        return unavailable_page(t, "finding INBOX", &missing);
+        return unavailable_page(t, "finding INBOX", &"the member has no INBOX folder");
     };
     let query: String =
         q.q.unwrap_or_default()

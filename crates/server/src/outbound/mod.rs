@@ -37,6 +37,21 @@ pub struct Relay {
     pub username: String,
     /// The password.
     pub password: String,
+    /// How TLS is used with it.
+    pub tls: RelayTls,
+    /// Extra trusted certificates (PEM), for a relay with a private CA.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// TLS towards the smarthost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayTls {
+    /// STARTTLS, required.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// In clear: a relay on a private network.
+    None,
 }
 
 /// How the outbound queue works (from [`Config`]).
@@ -100,11 +115,34 @@ impl OutboundSettings {
                     c.outbound_relay
                 ))
             })?;
+            let tls = match c.outbound_relay_tls.as_str() {
+                "auto" if port == 465 => RelayTls::Implicit,
+                "auto" | "starttls" => RelayTls::StartTls,
+                "implicit" => RelayTls::Implicit,
+                "none" => RelayTls::None,
+                other => {
+                    return Err(SettingsError(format!(
+                        "outbound_relay_tls {other:?} is not auto, starttls, implicit or none"
+                    )));
+                }
+            };
+            let ca_pem = if c.outbound_relay_ca_file.as_os_str().is_empty() {
+                None
+            } else {
+                Some(std::fs::read(&c.outbound_relay_ca_file).map_err(|e| {
+                    SettingsError(format!(
+                        "outbound_relay_ca_file {}: {e}",
+                        c.outbound_relay_ca_file.display()
+                    ))
+                })?)
+            };
             Some(Relay {
                 host,
                 port,
                 username: c.outbound_relay_username.clone(),
                 password: c.outbound_relay_password.clone(),
+                tls,
+                ca_pem,
             })
         };
         Ok(OutboundSettings {

@@ -209,9 +209,8 @@ async fn deliver(ctx: &Ctx, row: &Due, raw: &[u8]) -> Outcome {
         Err(why) => return Outcome::Permanent("5.1.3".into(), why, None),
     };
     if let Some(relay) = &ctx.settings.relay {
-        let tls = match TlsParameters::new(relay.host.clone()) {
-            Ok(p) if relay.port == 465 => Tls::Wrapper(p),
-            Ok(p) => Tls::Required(p),
+        let tls = match relay_tls(relay) {
+            Ok(t) => t,
             Err(e) => return Outcome::Transient(format!("TLS for {}: {e}", relay.host)),
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
@@ -251,6 +250,23 @@ async fn deliver(ctx: &Ctx, row: &Due, raw: &[u8]) -> Outcome {
         }
     }
     Outcome::Transient(last)
+}
+
+/// The TLS settings towards the smarthost: its mode, and the extra trusted certificates.
+fn relay_tls(relay: &super::Relay) -> Result<Tls, lettre::transport::smtp::Error> {
+    if relay.tls == super::RelayTls::None {
+        return Ok(Tls::None);
+    }
+    let mut params = TlsParameters::builder(relay.host.clone());
+    if let Some(pem) = &relay.ca_pem {
+        params = params
+            .add_root_certificate(lettre::transport::smtp::client::Certificate::from_pem(pem)?);
+    }
+    let params = params.build()?;
+    Ok(match relay.tls {
+        super::RelayTls::Implicit => Tls::Wrapper(params),
+        _ => Tls::Required(params),
+    })
 }
 
 fn envelope(row: &Due) -> Result<lettre::address::Envelope, String> {
