@@ -73,8 +73,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(t) = first {
         print_first_run(&base, &t);
     }
-    println!(
-        "bizmail is serving the OpenApi on {base} and SMTP on {}  (Ctrl-C stops it)",
+    // One write for the whole banner, and a reader that went away (a closed pipe) is no reason
+    // to stop serving: a server must not die of its own log line.
+    let mut banner = format!(
+        "bizmail is serving the OpenApi on {base} and SMTP on {}  (Ctrl-C stops it)\n",
         running.smtp_addr
     );
     for (what, addr) in [
@@ -86,19 +88,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ("submission (implicit TLS)", running.submissions_addr),
     ] {
         if let Some(a) = addr {
-            println!("bizmail is serving {what} on {a}");
+            banner.push_str(&format!("bizmail is serving {what} on {a}\n"));
         }
     }
+    say(&banner);
     wait_for_signal().await;
-    println!("bizmail: shutting down");
+    say("bizmail: shutting down\n");
     running.shutdown().await;
     Ok(())
+}
+
+/// Writes to standard output, ignoring a reader that has gone (`println!` would panic).
+fn say(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 fn print_first_run(base: &str, t: &tenants::CreatedTenant) {
     let password = t.generated_password.as_deref().unwrap_or("(as given)");
     let key = t.openapi_key.as_deref().unwrap_or("(not applied)");
-    println!(
+    say(&format!(
         "\
 This is a new bizmail: a first tenant was created. These secrets are shown only now.
 
@@ -115,7 +125,7 @@ Next: `bizmail init --domain yourcompany.com --admin you` creates your own tenan
 ",
         domain = t.domains.join(", "),
         admin = t.admin,
-    );
+    ));
 }
 
 async fn wait_for_signal() {

@@ -59,6 +59,8 @@ pub fn start_with_env(dir: &std::path::Path, store: &[String], env: &[(&str, &st
                 .next()
                 .unwrap()
                 .to_owned();
+            // Keep reading what the server prints, so it never writes into a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
             return Node {
                 child,
                 base,
