@@ -9,20 +9,13 @@
 mod common;
 
 use base64::Engine as _;
+use bizmail_testkit::free_port;
 use common::{call, first_run_key, start_with_env, token};
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A remote MX that accepts everything and counts messages by subject.
 async fn sink(port: u16) -> Arc<Mutex<HashMap<String, usize>>> {

@@ -321,11 +321,7 @@ async fn retried(backend: Backend) {
     let mx = remote_mx().await;
     let carol = Api::new(&mx).await.add_member("carol", &[]).await;
     // A port nothing listens on yet: the MX is down.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = bizmail_testkit::free_port();
     let srv = sender(backend, &mx.tenant().domain, port, |_| {})
         .start()
         .await;
@@ -379,11 +375,7 @@ async fn retried(backend: Backend) {
 
 both!(a_recipient_is_given_up_after_the_retry_period, given_up);
 async fn given_up(backend: Backend) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = bizmail_testkit::free_port();
     let srv = sender(backend, "gone.test", port, |c| c.outbound_max_age_hours = 0)
         .start()
         .await;

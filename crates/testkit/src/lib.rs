@@ -50,6 +50,15 @@ macro_rules! backend_test {
     };
 }
 
+/// A loopback port free right now, for a helper program that must be told its port (a window
+/// remains in which another process could take it; tests live with that).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
 /// A tenant created for a test, with its secrets in clear.
 #[derive(Debug, Clone)]
 pub struct SeededTenant {

@@ -59,13 +59,6 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 ";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 impl Postfix {
     /// Starts an instance in `role`; panics with its log when it cannot.
     pub async fn start(role: Role<'_>) -> Postfix {
@@ -87,7 +80,7 @@ impl Postfix {
         }
         chown(&data, "postfix");
         chown(&mail, "nobody");
-        let port = free_port();
+        let port = crate::free_port();
         let (domain_lines, role_lines) = match role {
             Role::Mx { domain } => (
                 format!("myhostname = mx.{domain}\nvirtual_mailbox_domains = {domain}\n"),

@@ -299,13 +299,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .await
                 {
                     Ok(boxes) => {
-                        self.recipients += 1;
-                        for b in boxes {
-                            // One copy per person, however many of their addresses were named.
-                            if !self.mailboxes.iter().any(|m| m.member_id == b.member_id) {
-                                self.mailboxes.push(b);
-                            }
-                        }
+                        self.accept_mailboxes(boxes);
                         self.reply("250 2.1.5 OK").await?;
                     }
                     Err(refusal) => return self.refuse_recipient(refusal).await,
@@ -454,6 +448,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         }
         Ok(Next::Continue)
+    }
+
+    /// Counts an accepted recipient and adds its mailboxes: one copy per person, however many of
+    /// their addresses were named.
+    fn accept_mailboxes(&mut self, boxes: Vec<Mailbox>) {
+        self.recipients += 1;
+        for b in boxes {
+            if !self.mailboxes.iter().any(|m| m.member_id == b.member_id) {
+                self.mailboxes.push(b);
+            }
+        }
     }
 
     /// Refuses the message at the end of DATA (a policy or a spam verdict).

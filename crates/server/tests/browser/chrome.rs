@@ -144,7 +144,7 @@ impl Chrome {
             );
         }
         let canary = Canary::start().await;
-        let port = free_port();
+        let port = bizmail_testkit::free_port();
         let mut command = Command::new(CHROMEDRIVER);
         command
             .arg(format!("--port={port}"))
@@ -348,11 +348,4 @@ impl Drop for Chrome {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }

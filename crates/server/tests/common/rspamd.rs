@@ -3,6 +3,7 @@
 //! no lookup waits on the network), its files in a temporary folder. Both stop when the value is
 //! dropped. `cargo xtask test` installs rspamd and redis-server.
 
+use bizmail_testkit::free_port;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -16,14 +17,6 @@ pub struct Rspamd {
     rspamd: Child,
     redis: Child,
     _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn write(path: &Path, text: &str) {

@@ -256,12 +256,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let quota = self.settings.mailbox_quota;
         match route::resolve(&self.store, sender.as_ref(), rcpt, quota).await {
             Ok(boxes) => {
-                self.recipients += 1;
-                for b in boxes {
-                    if !self.mailboxes.iter().any(|m| m.member_id == b.member_id) {
-                        self.mailboxes.push(b);
-                    }
-                }
+                self.accept_mailboxes(boxes);
                 self.reply("250 2.1.5 OK").await?;
             }
             Err(Refusal::NotHosted) => {
