@@ -1,8 +1,9 @@
 //! A private Postfix (Debian's package) for tests and benchmarks, on a loopback port, with its
 //! configuration, queue and mail in a temporary folder. As a remote domain's MX it delivers every
 //! recipient of its domain into one Maildir; as a relay it sends a domain's mail to a given
-//! `host:port`. Postfix needs root to start (its daemons drop to the `postfix` user); it is
-//! stopped when the value is dropped.
+//! `host:port`. Postfix needs root to start (its daemons drop to the `postfix` user): a runner
+//! that is not root starts it through `sudo -n`, and its mail is then delivered as the runner's
+//! own user so the test can read it. It is stopped when the value is dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,15 +79,19 @@ impl Postfix {
         for p in [&config, &queue, &data, &mail] {
             std::fs::create_dir_all(p).expect("Postfix folders");
         }
+        // Mail is delivered as nobody when we are root (root reads it anyway), else as us.
+        let uid = own_uid();
+        let owner = if uid == 0 { 65534 } else { uid };
         chown(&data, "postfix");
-        chown(&mail, "nobody");
+        chown(&mail, &owner.to_string());
         let port = crate::free_port();
         let (domain_lines, role_lines) = match role {
             Role::Mx { domain } => (
                 format!("myhostname = mx.{domain}\nvirtual_mailbox_domains = {domain}\n"),
                 format!(
                     "virtual_mailbox_base = {}\nvirtual_mailbox_maps = static:inbox/\n\
-                     virtual_uid_maps = static:65534\nvirtual_gid_maps = static:65534\n",
+                     virtual_uid_maps = static:{owner}\nvirtual_gid_maps = static:{owner}\n\
+                     virtual_minimum_uid = 1\n",
                     mail.display()
                 ),
             ),
@@ -133,7 +138,7 @@ impl Postfix {
     }
 
     fn postfix(&self, verb: &str) {
-        let out = Command::new("postfix")
+        let out = as_root("postfix")
             .arg("-c")
             .arg(&self.config)
             .arg(verb)
@@ -180,8 +185,29 @@ fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
+/// The uid this process runs as.
+fn own_uid() -> u32 {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `program`, run as root: directly when we are root, else through `sudo -n`.
+fn as_root(program: &str) -> Command {
+    if own_uid() == 0 {
+        Command::new(program)
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-n", program]);
+        c
+    }
+}
+
 fn chown(path: &Path, user: &str) {
-    let ok = Command::new("chown")
+    let ok = as_root("chown")
         .arg(user)
         .arg(path)
         .status()
