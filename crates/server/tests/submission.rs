@@ -270,3 +270,26 @@ backend_test! {
         assert!(limited.starts_with("454 4.7.0"), "{limited}");
     }
 }
+
+backend_test! {
+    config = |c: &mut Config| { open(c); c.submission_max_recipients = 2; c.smtp_max_message_bytes = 2000; };
+    async fn recipient_and_size_limits_hold(srv) {
+        let api = Api::new(&srv).await;
+        let bob = api.add_member("bob", &[]).await;
+        let alice = api.add_member("alice", &[]).await;
+        let mut c = connect(&srv).await;
+        c.cmd("EHLO client.test").await;
+        assert!(c.cmd(&format!("AUTH PLAIN {}", plain(&bob, "secret123"))).await.starts_with("235"));
+        assert!(c.cmd(&format!("MAIL FROM:<{bob}>")).await.starts_with("250"));
+        assert!(c.cmd(&format!("RCPT TO:<{alice}>")).await.starts_with("250"));
+        assert!(c.cmd("RCPT TO:<partner@remote.invalid>").await.starts_with("250"));
+        let third = c.cmd("RCPT TO:<other@remote.invalid>").await;
+        assert!(third.starts_with("452 4.5.3"), "{third}");
+        assert!(c.cmd("DATA").await.starts_with("354"));
+        let big = "x".repeat(3000);
+        let refused = c.cmd(&format!("Subject: big\r\n\r\n{big}\r\n.")).await;
+        assert!(refused.starts_with("552 5.3.4"), "{refused}");
+        assert_eq!(api.new_count(&alice).await, "0");
+        assert!(srv.running().queue().list(None, 10).await.unwrap().is_empty());
+    }
+}
