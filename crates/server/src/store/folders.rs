@@ -425,7 +425,7 @@ pub async fn page(
          FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = $1 AND \
          b.folder_id = $2 AND ($3 = '' OR LOWER(m.subject) LIKE $3 ESCAPE '\\' OR \
          LOWER(m.from_header) LIKE $3 ESCAPE '\\' OR LOWER(m.summary) LIKE $3 ESCAPE '\\') \
-         ORDER BY b.received_ms DESC, b.mail_id LIMIT $4 OFFSET $5",
+         ORDER BY b.received_ms DESC, b.uid DESC, b.mail_id LIMIT $4 OFFSET $5",
         &[
             member_id.into(),
             folder_id.into(),

@@ -140,7 +140,7 @@ pub async fn copies(
         conn,
         "SELECT b.mail_id, m.from_header, m.subject, m.summary, m.size, b.seen, b.received_ms \
          FROM mailbox b JOIN messages m ON m.id = b.message_id JOIN folders f ON f.id = b.folder_id \
-         WHERE b.member_id = $1 AND f.special = 'inbox' ORDER BY b.received_ms DESC, b.mail_id LIMIT $2 OFFSET $3",
+         WHERE b.member_id = $1 AND f.special = 'inbox' ORDER BY b.received_ms DESC, b.uid DESC, b.mail_id LIMIT $2 OFFSET $3",
         &[member_id.into(), limit.into(), offset.into()],
     )
     .await
