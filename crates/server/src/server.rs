@@ -104,6 +104,7 @@ pub struct Running {
     pub submissions_addr: Option<SocketAddr>,
     outbound: JoinHandle<()>,
     kick: crate::outbound::Kick,
+    submit: crate::smtp::session::SubmitCtx,
     admin: Admin,
     default_quota: Option<i64>,
     imap_ctx: crate::imap::session::Ctx,
@@ -234,7 +235,7 @@ impl Server {
                 &smtp_settings,
                 &store,
                 &hub,
-                submit,
+                submit.clone(),
                 &stopped,
             )
             .await
@@ -288,6 +289,7 @@ impl Server {
             submissions_addr,
             outbound,
             kick,
+            submit,
             imap_ctx,
             imap,
             default_quota: quota,
@@ -348,6 +350,25 @@ impl Running {
             self.store.clone(),
             self.hub.clone(),
         )
+    }
+
+    /// A submission session over any stream, as if `client_ip` had connected to this server's
+    /// submission listener: STARTTLS-style (`tls` false, AUTH only if plaintext is allowed) or
+    /// already encrypted (`tls` true, as on the implicit-TLS port).
+    pub fn submission_session<S>(
+        &self,
+        stream: S,
+        client_ip: std::net::IpAddr,
+        settings: crate::smtp::SmtpSettings,
+        tls: bool,
+    ) -> crate::smtp::session::Session<S>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    {
+        let session = self
+            .smtp_session(stream, client_ip, settings)
+            .submitting(self.submit.clone());
+        if tls { session.encrypted() } else { session }
     }
 
     /// An IMAP session over any stream (an in-memory pipe, say), as if `client_ip` had connected

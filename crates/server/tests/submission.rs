@@ -293,3 +293,39 @@ backend_test! {
         assert!(srv.running().queue().list(None, 10).await.unwrap().is_empty());
     }
 }
+
+/// Hostile AUTH input, in memory: undecodable, cancelled, malformed and unknown mechanisms get
+/// clear answers, and too many of them end the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_auth_input_gets_clear_answers() {
+    let srv = TestServer::builder(bizmail_testkit::Backend::Sqlite)
+        .with_config(|c| c.smtp_max_bad_commands = 6)
+        .start()
+        .await;
+    let settings = bizmail_server::smtp::SmtpSettings::from_config(&srv.config).unwrap();
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    let session =
+        srv.running()
+            .submission_session(server, "127.0.0.1".parse().unwrap(), settings, true);
+    tokio::spawn(session.run());
+    let mut c = Smtp::over(client);
+    assert!(c.reply().await.starts_with("220 "));
+    assert!(c.cmd("EHLO x").await.contains("AUTH PLAIN LOGIN"));
+    for (line, expect) in [
+        ("AUTH PLAIN !!!not-base64!!!", "501 5.5.2"),
+        ("AUTH PLAIN AGJvYg==", "501 5.5.2"), // "\0bob": no password part
+        ("AUTH CRAM-MD5", "504 5.5.4"),
+        ("AUTH", "501"),
+    ] {
+        let answer = c.cmd(line).await;
+        assert!(answer.starts_with(expect), "{line}: {answer}");
+    }
+    assert!(c.cmd("AUTH LOGIN").await.starts_with("334 "));
+    assert!(c.cmd("*").await.starts_with("501 5.7.0"), "cancelled");
+    assert!(
+        c.cmd("AUTH PLAIN =").await.starts_with("501 5.5.2"),
+        "an empty response"
+    );
+    let last = c.cmd("AUTH PLAIN =").await;
+    assert!(last.starts_with("421 4.7.0"), "too many errors: {last}");
+}
