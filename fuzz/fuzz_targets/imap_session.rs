@@ -4,11 +4,10 @@
 //! when the client's side closes, without a panic.
 #![no_main]
 
+use bizmail_fuzz::{config, converse, runtime};
 use bizmail_server::{Config, Running, Server};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct World {
     runtime: tokio::runtime::Runtime,
@@ -26,25 +25,20 @@ const MAILS: [&str; 3] = [
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let runtime = runtime();
         let dir = tempfile::tempdir().expect("a temporary folder");
         let config = Config {
-            data_dir: dir.path().join("data"),
-            http_addr: ([127, 0, 0, 1], 0).into(),
-            smtp_addr: ([127, 0, 0, 1], 0).into(),
-            // No DNS leaves the fuzzing machine: the inbound checks would wait on it.
-            inbound_auth: false,
             imap_idle_timeout_secs: 60,
             mailbox_quota_mb: 1,
-            ..Config::default()
+            ..config(dir.path())
         };
         let (running, owner) = runtime.block_on(async {
             let running = Server::start(config).await.expect("the server starts");
-            let first = running.admin().bootstrap_if_empty().await.expect("a tenant");
+            let first = running
+                .admin()
+                .bootstrap_if_empty()
+                .await
+                .expect("a tenant");
             let first = first.expect("a first tenant");
             // The member, through the import (the admin's one way to add members).
             let address = format!("fuzz@{}", first.domains[0]);
@@ -55,7 +49,11 @@ fn world() -> &'static World {
                 password: "secret123".into(),
                 ..Default::default()
             };
-            let importer = running.admin().importer(&first.admin).await.expect("an importer");
+            let importer = running
+                .admin()
+                .importer(&first.admin)
+                .await
+                .expect("an importer");
             importer.apply_batch(&[row]).await.expect("imported");
             let boxes = running.mailboxes();
             let owner = boxes
@@ -64,12 +62,22 @@ fn world() -> &'static World {
                 .expect("the store answers")
                 .expect("the member");
             let folders = boxes.folders(&owner).await.expect("folders");
-            let inbox = folders.iter().find(|f| f.name == "INBOX").expect("INBOX").id;
+            let inbox = folders
+                .iter()
+                .find(|f| f.name == "INBOX")
+                .expect("INBOX")
+                .id;
             for raw in MAILS {
                 let entry = bizmail_server::mail::folders::Entry::upload(1_795_000_000_000);
-                boxes.append(&owner, inbox, raw.as_bytes().to_vec(), entry).await.expect("stored");
+                boxes
+                    .append(&owner, inbox, raw.as_bytes().to_vec(), entry)
+                    .await
+                    .expect("stored");
             }
-            boxes.create_folder(&owner, "Projects").await.expect("a folder");
+            boxes
+                .create_folder(&owner, "Projects")
+                .await
+                .expect("a folder");
             (running, owner)
         });
         World {
@@ -84,22 +92,17 @@ fn world() -> &'static World {
 fuzz_target!(|data: &[u8]| {
     let w = world();
     w.runtime.block_on(async {
-        let (client, server) = tokio::io::duplex(256 * 1024);
-        let session = w
-            .running
-            .imap_session(server, "192.0.2.7".parse().expect("an address"), true)
-            .signed_in(w.owner.clone());
-        let task = tokio::spawn(session.run(true));
-        let (mut r, mut wr) = tokio::io::split(client);
-        let _ = wr.write_all(data).await;
-        let _ = wr.shutdown().await;
-        drop(wr);
-        let mut answers = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(10), r.read_to_end(&mut answers)).await;
-        tokio::time::timeout(Duration::from_secs(10), task)
-            .await
-            .expect("the session ended")
-            .expect("the session did not panic");
+        let ip = "192.0.2.7".parse().expect("an address");
+        let answers = converse(data, |server| {
+            let session = w
+                .running
+                .imap_session(server, ip, true)
+                .signed_in(w.owner.clone());
+            async move {
+                session.run(true).await;
+            }
+        })
+        .await;
         assert!(answers.starts_with(b"* OK "), "a greeting first");
     });
 });

@@ -5,12 +5,11 @@
 //! reply it writes is a well-formed reply line.
 #![no_main]
 
+use bizmail_fuzz::{assert_smtp_replies, config, converse, runtime, smtp_settings};
 use bizmail_server::smtp::SmtpSettings;
 use bizmail_server::{Config, Running, Server};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct World {
     runtime: tokio::runtime::Runtime,
@@ -22,34 +21,33 @@ struct World {
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let runtime = runtime();
         let dir = tempfile::tempdir().expect("a temporary folder");
         let config = Config {
-            data_dir: dir.path().join("data"),
-            http_addr: ([127, 0, 0, 1], 0).into(),
-            smtp_addr: ([127, 0, 0, 1], 0).into(),
-            inbound_auth: false,
             // Remote recipients wait in the queue: their MX is a closed port.
             outbound_mx_override: vec!["remote.example=127.0.0.1:9".into()],
             outbound_retry_base_secs: 3600,
             submission_messages_per_hour: u32::MAX,
             login_attempts_per_ip_per_minute: u32::MAX,
             login_attempts_per_account_per_hour: u32::MAX,
-            ..Config::default()
+            ..config(dir.path())
         };
-        let mut settings = SmtpSettings::from_config(&config).expect("settings");
-        settings.command_timeout = Duration::from_secs(2);
-        settings.rejected_recipient_delay = Duration::ZERO;
+        let settings = smtp_settings(&config);
         let running = runtime.block_on(async {
             let running = Server::start(config).await.expect("the server starts");
             let admin = running.admin();
-            let t = admin.bootstrap_if_empty().await.expect("a tenant").expect("a new tenant");
+            let t = admin
+                .bootstrap_if_empty()
+                .await
+                .expect("a tenant")
+                .expect("a new tenant");
             admin
-                .dkim_create(&t.admin, "example.com", "fuzz", bizmail_server::outbound::dkim::Algorithm::Ed25519)
+                .dkim_create(
+                    &t.admin,
+                    "example.com",
+                    "fuzz",
+                    bizmail_server::outbound::dkim::Algorithm::Ed25519,
+                )
                 .await
                 .expect("a DKIM key");
             // The member, through the import (the admin's one way to add members).
@@ -76,25 +74,16 @@ fn world() -> &'static World {
 fuzz_target!(|data: &[u8]| {
     let w = world();
     w.runtime.block_on(async {
-        let (client, server) = tokio::io::duplex(256 * 1024);
         let ip = "192.0.2.8".parse().expect("an address");
-        let session = w.running.submission_session(server, ip, w.settings.clone(), true);
-        let task = tokio::spawn(async move {
-            session.run().await;
-        });
-        let (mut r, mut wr) = tokio::io::split(client);
-        let _ = wr.write_all(data).await;
-        let _ = wr.shutdown().await;
-        drop(wr);
-        let mut replies = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(10), r.read_to_end(&mut replies)).await;
-        tokio::time::timeout(Duration::from_secs(10), task)
-            .await
-            .expect("the session ended")
-            .expect("the session did not panic");
-        for line in String::from_utf8_lossy(&replies).split_terminator("\r\n") {
-            let code = line.get(..3).unwrap_or("");
-            assert!(code.bytes().all(|b| b.is_ascii_digit()), "{line:?}");
-        }
+        let replies = converse(data, |server| {
+            let session = w
+                .running
+                .submission_session(server, ip, w.settings.clone(), true);
+            async move {
+                session.run().await;
+            }
+        })
+        .await;
+        assert_smtp_replies(&replies);
     });
 });
