@@ -23,7 +23,10 @@ async fn send_one(smtp: &str, to: &str, subject: &str) -> bool {
     let mut expect = async |r: &mut tokio::io::BufReader<_>, code: &str| -> bool {
         loop {
             line.clear();
-            match r.read_line(&mut line).await {
+            // A reply that never comes (a connection the kill left half-open) is a failed send,
+            // not a hung test.
+            let read = tokio::time::timeout(Duration::from_secs(10), r.read_line(&mut line)).await;
+            match read.unwrap_or(Ok(0)) {
                 Ok(0) | Err(_) => return false,
                 Ok(_) if line.len() >= 4 && line.as_bytes()[3] == b'-' => continue,
                 Ok(_) => return line.starts_with(code),

@@ -84,7 +84,10 @@ async fn submit(port: u16, user: &str, to: &str, subject: &str) -> bool {
     w.write_all(dialogue.as_bytes()).await.unwrap();
     let mut all = String::new();
     let mut line = String::new();
-    while r.read_line(&mut line).await.unwrap() > 0 {
+    let read_line = async |r: &mut BufReader<_>, line: &mut String| {
+        tokio::time::timeout(Duration::from_secs(20), r.read_line(line)).await
+    };
+    while read_line(&mut r, &mut line).await.unwrap().unwrap() > 0 {
         all.push_str(&line);
         line.clear();
     }
