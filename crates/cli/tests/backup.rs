@@ -12,19 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn bizmail(args: &[&str], store: &[String]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bizmail"))
-        .env("BIZMAIL_LOG", "warn")
-        .args(args)
-        .args(store)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bizmail {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::bizmail(Path::new("."), args, store)
 }
 
 fn flags(dir: &Path, database: &[String]) -> Vec<String> {

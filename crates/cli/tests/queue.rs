@@ -12,7 +12,6 @@ use base64::Engine as _;
 use bizmail_testkit::free_port;
 use common::{call, first_run_key, start_with_env, token};
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -96,19 +95,9 @@ async fn submit(port: u16, user: &str, to: &str, subject: &str) -> bool {
 
 /// `bizmail queue …` on the store; its output.
 fn queue(dir: &std::path::Path, store: &[String], args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bizmail"))
-        .current_dir(dir)
-        .arg("queue")
-        .args(args)
-        .args(store)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let mut all = vec!["queue"];
+    all.extend_from_slice(args);
+    common::bizmail(dir, &all, store)
 }
 
 async fn kill_and_deliver(store: Vec<String>) {

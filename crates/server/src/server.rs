@@ -141,7 +141,9 @@ impl Server {
         let limits = Arc::new(Limiters::from_config(&config));
         let kick = crate::outbound::Kick::default();
         let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
-        let spam = crate::mail::spam::Rspamd::from_config(&config);
+        let smtp_settings = crate::smtp::SmtpSettings::from_config(&config)?;
+        // One rspamd client: the receiver scans with it, the mailboxes teach it.
+        let spam = smtp_settings.spam.clone();
         let state = AppState::new(crate::http::Services {
             config: config.clone(),
             oplog: oplog.clone(),
@@ -171,7 +173,6 @@ impl Server {
             addr: config.http_addr,
             source,
         })?;
-        let smtp_settings = crate::smtp::SmtpSettings::from_config(&config)?;
         let smtp_listener = tokio::net::TcpListener::bind(config.smtp_addr)
             .await
             .map_err(|source| StartError::Bind {

@@ -139,3 +139,22 @@ pub async fn mail(smtp: &str, to: &str, subject: &str) {
     }
     assert!(all.contains("250 2.0.0"), "{all}");
 }
+
+/// Runs a `bizmail` command in `dir` with the store flags; asserts it succeeded and returns what
+/// it printed.
+pub fn bizmail(dir: &std::path::Path, args: &[&str], store: &[String]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_bizmail"))
+        .env("BIZMAIL_LOG", "warn")
+        .current_dir(dir)
+        .args(args)
+        .args(store)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bizmail {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -101,6 +101,16 @@ async fn take_due(ctx: &Arc<Ctx>, total: &Arc<Semaphore>, running: &mut JoinSet<
     }
 }
 
+/// Drops a domain's slots once nobody holds or waits for them, so the map holds only the domains
+/// being delivered to, not every domain ever written to.
+fn forget_idle_domain(ctx: &Ctx, domain: &str, slot: Arc<Semaphore>) {
+    let mut map = ctx.per_domain.lock().unwrap_or_else(|p| p.into_inner());
+    // Ours and the map's: no other attempt shares it.
+    if Arc::strong_count(&slot) == 2 {
+        map.remove(domain);
+    }
+}
+
 /// How one attempt ended.
 enum Outcome {
     Sent,
@@ -126,10 +136,12 @@ async fn attempt(ctx: &Ctx, row: Due, lease: i64) {
             .or_insert_with(|| Arc::new(Semaphore::new(ctx.settings.per_domain)))
             .clone()
     };
-    let Ok(_domain_slot) = slot.acquire_owned().await else {
+    let Ok(domain_slot) = slot.clone().acquire_owned().await else {
         return;
     };
     let outcome = deliver(ctx, &row, &raw).await;
+    drop(domain_slot);
+    forget_idle_domain(ctx, &row.domain, slot);
     let now = store::now_ms();
     let (state, error, next) = match outcome {
         Outcome::Sent => {
