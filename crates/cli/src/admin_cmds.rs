@@ -280,6 +280,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
             created.admin
         ),
     }
+    print!("{}", crate::corp::created_lines(&created));
     admin.close().await;
     Ok(())
 }
@@ -346,7 +347,8 @@ fn print_ips(list: &[tenants::AllowedNet]) {
     }
 }
 
-fn read_password() -> anyhow::Result<String> {
+/// The admin password from the terminal (without echo) or from standard input.
+pub fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         Ok(rpassword::prompt_password("admin password: ")?)
     } else {

@@ -6,6 +6,7 @@
 
 mod admin_cmds;
 mod backup;
+mod corp;
 mod import;
 mod remote;
 mod sending;
@@ -42,6 +43,10 @@ enum Command {
     /// The admin side of the OpenApi: apply, reveal, rotate, enable, disable, the IP allow list.
     #[command(subcommand)]
     Openapi(admin_cmds::OpenapiCommand),
+    /// The newer Exmail API's credentials: the corp id, and per application a secret to
+    /// reveal, rotate, or switch on and off.
+    #[command(subcommand)]
+    Corp(corp::CorpCommand),
     /// Show a tenant's operation log (every OpenApi call), newest first.
     Oplog(admin_cmds::OplogArgs),
     /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
@@ -119,6 +124,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(a) => serve::run(a).await,
         Command::Init(a) => admin_cmds::init(a).await,
         Command::Openapi(c) => admin_cmds::openapi(c).await,
+        Command::Corp(c) => corp::corp(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,
         Command::Member(c) => admin_cmds::member(c).await,
         Command::Backup(a) => backup::backup(a).await,

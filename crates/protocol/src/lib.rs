@@ -9,6 +9,7 @@
 //! The contract is `shared/spec/PROTOCOL.md`; section numbers (§) in the docs below refer to it.
 
 pub mod address;
+pub mod cgi;
 pub mod credentials;
 pub mod directory;
 pub mod error;

@@ -11,6 +11,7 @@
 //! store.
 
 mod accept;
+mod activity;
 mod auth;
 mod clock;
 pub mod config;

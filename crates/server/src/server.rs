@@ -155,6 +155,8 @@ impl Server {
                 .with_spam(spam.clone()),
             push: crate::push::Push::new(store.clone(), hub.clone()),
             health: Health(store.clone()),
+            activity: crate::activity::Activity::new(store.clone()),
+            cgi_in_flight: crate::http::cgi::InFlight::default(),
             sender: crate::mail::submit::Sender::new(
                 store.clone(),
                 hub.clone(),
@@ -271,6 +273,8 @@ impl Server {
             session_idle_ms: store::secs_to_ms(config.session_idle_secs),
             session_max_ms: store::secs_to_ms(config.session_lifetime_secs),
             outbound_ms: i64::try_from(outbound_settings.retention.as_millis()).unwrap_or(i64::MAX),
+            activity_ms: i64::from(config.log_retention_days) * 86_400_000,
+            corp_grace_ms: store::secs_to_ms(config.corp_token_grace_secs),
         };
         let housekeeping = tokio::spawn(housekeeping(
             store.clone(),
@@ -439,6 +443,8 @@ struct Retention {
     session_idle_ms: i64,
     session_max_ms: i64,
     outbound_ms: i64,
+    activity_ms: i64,
+    corp_grace_ms: i64,
 }
 
 async fn housekeeping(
@@ -478,6 +484,13 @@ async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now:
     }
     if let Err(e) = store::oplog::prune(store, now - retention.oplog_ms).await {
         tracing::warn!(error = %e, "could not prune the operation log");
+    }
+    if let Err(e) = store::activity::prune(store, now - retention.activity_ms).await {
+        tracing::warn!(error = %e, "could not prune the mail and login logs");
+    }
+    // The newer API's tokens past their expiry and its grace period.
+    if let Err(e) = store::corp::purge_tokens(store, now - retention.corp_grace_ms).await {
+        tracing::warn!(error = %e, "could not purge the newer API's tokens");
     }
     // Sent and failed queue rows past their retention; submissions older than the hour the
     // sending limit looks at.

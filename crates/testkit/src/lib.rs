@@ -72,6 +72,20 @@ pub struct SeededTenant {
     pub admin_password: String,
     /// The interface key (`client_secret`).
     pub key: String,
+    /// The newer API's corp id.
+    pub corp_id: String,
+    /// The newer API's secret of each application, by name (`directory`, `sso`, `mail`, `log`,
+    /// `option`).
+    pub corp_secrets: std::collections::BTreeMap<String, String>,
+}
+
+impl SeededTenant {
+    /// The secret of one application of the newer API.
+    pub fn corp_secret(&self, app: &str) -> &str {
+        self.corp_secrets
+            .get(app)
+            .map_or_else(|| panic!("no application {app}"), String::as_str)
+    }
 }
 
 /// A change to the configuration, applied before the server starts.
@@ -209,6 +223,12 @@ impl TestServer {
             admin,
             admin_password: password,
             key: created.openapi_key.expect("key generated"),
+            corp_id: created.corp_id,
+            corp_secrets: created
+                .corp_secrets
+                .into_iter()
+                .map(|(app, secret)| (app.name().to_owned(), secret))
+                .collect(),
         }
     }
 
@@ -251,6 +271,32 @@ impl TestServer {
             )
             .await;
         let v: serde_json::Value = serde_json::from_str(&body).expect("token answer is JSON");
+        v["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in {body}"))
+            .to_owned()
+    }
+
+    /// A fresh newer-API token of the seeded tenant for one application (`directory`, `sso`,
+    /// `mail`, `log`, `option`).
+    pub async fn corp_token(&self, app: &str) -> String {
+        let t = self.tenant();
+        let url = format!(
+            "{}/cgi-bin/gettoken?corpid={}&corpsecret={}",
+            self.base_url,
+            t.corp_id,
+            t.corp_secret(app)
+        );
+        let body = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .expect("gettoken answers")
+            .text()
+            .await
+            .expect("gettoken body");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("gettoken answer is JSON");
         v["access_token"]
             .as_str()
             .unwrap_or_else(|| panic!("no token in {body}"))

@@ -64,6 +64,17 @@ pub enum Accepted {
     CodeNeeded(String),
 }
 
+/// The protocol a mail client logs in over, for the newer API's per-member switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// IMAP.
+    Imap,
+    /// POP3.
+    Pop3,
+    /// SMTP submission.
+    Smtp,
+}
+
 /// A hash to verify against when there is no member, so that a refusal costs the same time
 /// whether or not the address exists.
 static DECOY_HASH: LazyLock<String> =
@@ -154,11 +165,24 @@ impl Auth {
         &self,
         address: &str,
         password: &str,
+        (via, ip): (Via, std::net::IpAddr),
         allow: impl FnOnce(&str) -> bool,
     ) -> Result<(i64, i64, String), Failed> {
         let found = |m: store::directory::MemberRow| (m.tenant_id, m.id, m.address);
+        let found = async |m: store::directory::MemberRow| -> Result<_, Failed> {
+            self.client_may(m.id, via).await?;
+            let at = store::now_ms();
+            let who = (m.tenant_id, m.id);
+            let kind = crate::activity::login_kind::MAIL_CLIENT;
+            if let Err(e) =
+                store::activity::insert_login(&self.store, who, at, &ip.to_string(), kind).await
+            {
+                tracing::warn!(error = %e, "could not record a login");
+            }
+            Ok(found(m))
+        };
         match self.verify_password(address, password, allow).await {
-            Ok(m) if !m.second_factor => return Ok(found(m)),
+            Ok(m) if !m.second_factor => return found(m).await,
             Ok(_) => return Err(Failed::SecondFactor),
             Err(Failed::Credentials) => {}
             Err(e) => return Err(e),
@@ -177,9 +201,28 @@ impl Auth {
         if store::app_passwords::matches(&self.store, id, &hash).await?
             && let Some(m) = member
         {
-            return Ok(found(m));
+            return found(m).await;
         }
         Err(Failed::Credentials)
+    }
+
+    /// The newer API's `useroption` switches (types 2 and 3): IMAP needs IMAP/SMTP on, POP3
+    /// needs POP/SMTP on, and SMTP submission either of them. A switched-off protocol is refused
+    /// like a wrong password, so a client learns nothing more.
+    async fn client_may(&self, member_id: i64, via: Via) -> Result<(), Failed> {
+        let mut pooled = self.store.acquire().await?;
+        let (_, imap, pop) =
+            store::directory::ids::member_flags(&mut pooled.conn(), member_id).await?;
+        let allowed = match via {
+            Via::Imap => imap,
+            Via::Pop3 => pop,
+            Via::Smtp => imap || pop,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Failed::Credentials)
+        }
     }
 
     /// The code page of a live challenge: starts the enrolment if the member has none yet.

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod allow_list;
 pub mod app_passwords;
+pub mod corp;
 pub mod member_login;
 pub mod passwords;
 pub mod tickets;

@@ -45,9 +45,12 @@ impl Auth {
     /// `/cgi-bin/login`: burns the ticket, then checks it was issued for `user` in the tenant `agent`
     /// administers, and opens a session for that member. The ticket is burned first, so a probe with a
     /// wrong `agent` or `user` still uses it up.
+    ///
+    /// `agent` is `None` for the newer API's login URL (`method=openapi`), which names no admin:
+    /// the ticket alone says the tenant.
     pub async fn sso_login(
         &self,
-        agent: &str,
+        agent: Option<&str>,
         user: &str,
         ticket: &str,
     ) -> Result<Opened, Refused> {
@@ -57,11 +60,13 @@ impl Auth {
             store::secrets::burn_ticket(store, &token_hash(ticket.trim()), now)
                 .await?
                 .ok_or(Refused::BadTicket)?;
-        let admin = store::tenants::find_admin(store, agent.trim())
-            .await?
-            .ok_or(Refused::BadTicket)?;
-        if admin.tenant_id != tenant_id {
-            return Err(Refused::BadTicket);
+        if let Some(agent) = agent {
+            let admin = store::tenants::find_admin(store, agent.trim())
+                .await?
+                .ok_or(Refused::BadTicket)?;
+            if admin.tenant_id != tenant_id {
+                return Err(Refused::BadTicket);
+            }
         }
         let user = Address::parse(user).ok_or(Refused::BadTicket)?;
         let scope = Scope {
@@ -99,7 +104,11 @@ impl Auth {
             store::now_ms(),
         )
         .await?;
-        Ok(Opened { session_id })
+        Ok(Opened {
+            session_id,
+            tenant_id,
+            member_id,
+        })
     }
 
     /// The live session behind a cookie value, if any (touching it).
@@ -164,6 +173,10 @@ impl From<StoreError> for Refused {
 pub struct Opened {
     /// The session id (the cookie's value).
     pub session_id: String,
+    /// The member's tenant.
+    pub tenant_id: i64,
+    /// The member.
+    pub member_id: i64,
 }
 
 /// A signed-in member.

@@ -223,7 +223,7 @@ async fn check_slaves(
     Ok(())
 }
 
-async fn write_slaves(
+pub(crate) async fn write_slaves(
     conn: &mut Conn<'_>,
     scope: &Scope,
     member_id: i64,

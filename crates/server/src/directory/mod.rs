@@ -6,6 +6,7 @@
 //! and a `ver` event for `listen`, and writes the operation-log row, all before the commit. So a
 //! refused call changes nothing, and a committed change is always logged and always announced.
 
+pub(crate) mod cgi;
 pub(crate) mod departments;
 pub(crate) mod groups;
 pub mod import;
@@ -29,6 +30,9 @@ pub enum DirError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The newer API's rules refuse the request (its own catalogue, EXMAIL_API.md §5).
+    #[error("refused: {0:?}")]
+    RefusedCgi(bizmail_protocol::cgi::Code),
     /// Something else inside the server failed (hashing a password, say); the text says what.
     #[error("{0}")]
     Internal(String),
@@ -37,6 +41,12 @@ pub enum DirError {
 impl From<ErrorCode> for DirError {
     fn from(c: ErrorCode) -> DirError {
         DirError::Refused(c)
+    }
+}
+
+impl From<bizmail_protocol::cgi::Code> for DirError {
+    fn from(c: bizmail_protocol::cgi::Code) -> DirError {
+        DirError::RefusedCgi(c)
     }
 }
 

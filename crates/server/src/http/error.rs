@@ -27,6 +27,8 @@ impl From<DirError> for Reply {
     fn from(e: DirError) -> Reply {
         match e {
             DirError::Refused(code) => Reply::Error(code),
+            // Only the newer API's routes ask for its rules, and they map it themselves.
+            DirError::RefusedCgi(_) => Reply::Error(ErrorCode::InvalidRequest),
             DirError::Store(e) => Reply::from(e),
             DirError::Internal(cause) => {
                 log_failure("a directory operation", &cause);

@@ -14,6 +14,7 @@ use super::redirect;
 use super::request::ClientIp;
 use super::webmail::{cookie, current_session, over_https, page, session_cookie};
 use crate::auth::member_login::{Accepted, CodePage, Enrolment, Failed};
+use crate::auth::tickets::Opened;
 use crate::auth::{random_bytes, secrets_equal};
 use askama::Template;
 use axum::extract::{Form, State};
@@ -179,6 +180,7 @@ pub async fn submit(
     match outcome {
         Ok(Accepted::SignedIn(opened)) => {
             crate::telemetry::web_login("password", "ok");
+            web_login_recorded(&state, &opened, ip).await;
             (
                 jar.add(session_cookie(opened.session_id, secure)),
                 redirect::see_other("/mail/", "/mail/"),
@@ -290,6 +292,7 @@ pub async fn code_submit(
     match state.auth.code_login(&challenge, &f.code).await {
         Ok(opened) => {
             crate::telemetry::web_login("code", "ok");
+            web_login_recorded(&state, &opened, ip).await;
             let jar = jar
                 .remove(Cookie::build(CHALLENGE_COOKIE).path("/"))
                 .add(session_cookie(opened.session_id, secure));
@@ -322,4 +325,13 @@ impl Again<'_> {
             Err(_) => start_again(self.t, jar, self.secure),
         }
     }
+}
+
+/// Records a web-mailbox login for the newer API's `log/login`.
+pub async fn web_login_recorded(state: &AppState, opened: &Opened, ip: std::net::IpAddr) {
+    let kind = crate::activity::login_kind::WEB;
+    state
+        .activity
+        .record_login(opened.tenant_id, opened.member_id, &ip.to_string(), kind)
+        .await;
 }

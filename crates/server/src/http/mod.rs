@@ -1,6 +1,7 @@
 //! The axum router and nothing else: handlers parse with `bizmail_protocol`, call one domain
 //! function, and answer through [`reply::Reply`]. No SQL and no protocol quirk lives here.
 
+pub mod cgi;
 pub mod compose;
 pub mod error;
 pub mod health;
@@ -69,12 +70,18 @@ pub struct Services {
     pub push: crate::push::Push,
     /// Whether the database answers, for `/healthz`.
     pub health: crate::server::Health,
+    /// The mail, login and operation logs the newer API's `log/*` reads.
+    pub activity: crate::activity::Activity,
+    /// The newer API's calls in flight per corp.
+    pub cgi_in_flight: cgi::InFlight,
 }
 
 /// The per-client-address rate limiters.
 pub struct Limiters {
     /// `/cgi-bin/token`, per minute.
     pub token: DefaultKeyedRateLimiter<IpAddr>,
+    /// The newer API's `gettoken`, per corp (tenant) per second.
+    pub corp_token: DefaultKeyedRateLimiter<i64>,
     /// `/openapi/*`, per second; `None` when switched off.
     pub api: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Password-login attempts (passwords and codes), per client address per minute.
@@ -90,6 +97,9 @@ impl Limiters {
             NonZeroU32::new(config.token_requests_per_minute).unwrap_or(NonZeroU32::MIN);
         Limiters {
             token: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            corp_token: RateLimiter::keyed(Quota::per_second(
+                NonZeroU32::new(config.corp_token_requests_per_second).unwrap_or(NonZeroU32::MIN),
+            )),
             api: NonZeroU32::new(config.api_requests_per_second)
                 .map(|n| RateLimiter::keyed(Quota::per_second(n))),
             login_ip: RateLimiter::keyed(Quota::per_minute(
@@ -105,6 +115,7 @@ impl Limiters {
     /// Forgets addresses that have been quiet long enough to be back at a full allowance.
     pub fn forget_idle(&self) {
         self.token.retain_recent();
+        self.corp_token.retain_recent();
         self.login_ip.retain_recent();
         self.login_account.retain_recent();
         if let Some(api) = &self.api {
@@ -122,6 +133,8 @@ pub fn build_router(state: AppState) -> Router {
         .saturating_add(64 * 1024);
     Router::new()
         .route("/cgi-bin/token", get(oauth::token).post(oauth::token))
+        .route("/cgi-bin/gettoken", get(cgi::gettoken).post(cgi::gettoken))
+        .route("/cgi-bin/{area}/{verb}", get(cgi::call).post(cgi::call))
         .route(
             "/openapi/{*endpoint}",
             get(openapi::call).post(openapi::call),

@@ -32,17 +32,24 @@ pub async fn login(
     req: ApiRequest,
 ) -> Response {
     let t = lang.texts();
-    let Ok(params) = req.params else {
+    let Ok(params) = &req.params else {
         return refused(t, StatusCode::FORBIDDEN);
     };
     let field = |n: &str| params.get_nonempty(n).unwrap_or_default().to_owned();
-    let (agent, user, ticket) = (field("agent"), field("user"), field("ticket"));
-    if agent.is_empty() || user.is_empty() || ticket.is_empty() {
+    // The newer API's login URL (`service/get_login_url`): `method=openapi&userid&authkey`, no
+    // admin; the old one: `agent&user&ticket`. One ticket store serves both.
+    let (agent, user, ticket) = if field("method").eq_ignore_ascii_case("openapi") {
+        (None, field("userid"), field("authkey"))
+    } else {
+        (Some(field("agent")), field("user"), field("ticket"))
+    };
+    if agent.as_ref().is_some_and(String::is_empty) || user.is_empty() || ticket.is_empty() {
         return refused(t, StatusCode::FORBIDDEN);
     }
-    match state.auth.sso_login(&agent, &user, &ticket).await {
+    match state.auth.sso_login(agent.as_deref(), &user, &ticket).await {
         Ok(opened) => {
             crate::telemetry::web_login("sso", "ok");
+            super::login::web_login_recorded(&state, &opened, req.client_ip).await;
             let target = match params.get_nonempty("mailid") {
                 Some(id) => format!(
                     "/mail/read/{}",

@@ -4,6 +4,7 @@
 
 use super::session::{Flow, Session, State};
 use crate::auth::member_login::Failed;
+use crate::auth::member_login::Via;
 use crate::mail::mailbox::Owner;
 use imap_codec::imap_types::auth::AuthMechanism;
 use imap_codec::imap_types::secret::Secret;
@@ -96,7 +97,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .is_ok()
         };
         let user = user.trim();
-        match self.ctx.auth.client_login(user, password, allow).await {
+        match self
+            .ctx
+            .auth
+            .client_login(user, password, (Via::Imap, self.ctx.ip), allow)
+            .await
+        {
             Ok((tenant_id, member_id, address)) => {
                 self.state = State::Authed(Owner {
                     tenant_id,

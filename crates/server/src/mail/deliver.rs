@@ -182,6 +182,16 @@ pub(crate) async fn deliver_in(
                 slot,
             )
             .await?;
+            // The newer API's `log/mail`: received, into the inbox (13) or Junk (12).
+            let log = store::activity::MailLogRow {
+                at_ms: now,
+                mailtype: 2,
+                status: if folder == Special::Inbox { 13 } else { 12 },
+                sender: bare_address(&message.from_header),
+                receiver: m.address.clone(),
+                subject: message.subject.clone(),
+            };
+            store::activity::insert_mail(conn, tenant_id, &log).await?;
             if folder != Special::Inbox {
                 continue;
             }
@@ -201,6 +211,14 @@ pub(crate) async fn deliver_in(
         }
     }
     Ok(out)
+}
+
+/// The address of a `From:` header as written (`"Name" <a@x>` → `a@x`).
+fn bare_address(from: &str) -> String {
+    match (from.rfind('<'), from.rfind('>')) {
+        (Some(l), Some(r)) if l < r => from[l + 1..r].trim().to_ascii_lowercase(),
+        _ => from.trim().to_ascii_lowercase(),
+    }
 }
 
 #[cfg(test)]

@@ -110,7 +110,11 @@ async fn expand(
         if !seen_groups.insert(g) {
             continue;
         }
-        for (member_id, address) in db::direct_group_members(conn, g).await? {
+        // A department in a group stands for its people, sub-departments included (the newer
+        // API's typed members, EXMAIL_API.md §3).
+        let mut people = db::direct_group_members(conn, g).await?;
+        people.extend(db::ids::group_department_members(conn, g).await?);
+        for (member_id, address) in people {
             if seen_members.insert(member_id)
                 && db::member(conn, tenant_id, member_id)
                     .await?

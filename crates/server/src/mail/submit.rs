@@ -137,6 +137,26 @@ pub async fn submit(
         .await?;
     }
     store::outbound::record_submission(&mut tx.conn(), s.owner.member_id, now).await?;
+    // The newer API's `log/mail`: one "sent" row per recipient, local ones delivered (3) and
+    // remote ones sending (1) until the queue says more.
+    let subject = parsed
+        .as_ref()
+        .and_then(|m| m.subject())
+        .unwrap_or_default()
+        .to_owned();
+    let local = s.local.iter().map(|m| (m.address.as_str(), 3));
+    let remote = s.remote.iter().map(|(a, _)| (a.as_str(), 1));
+    for (receiver, status) in local.chain(remote) {
+        let row = store::activity::MailLogRow {
+            at_ms: now,
+            mailtype: 1,
+            status,
+            sender: s.sender.to_owned(),
+            receiver: receiver.to_owned(),
+            subject: subject.clone(),
+        };
+        store::activity::insert_mail(&mut tx.conn(), s.owner.tenant_id, &row).await?;
+    }
     crate::push::publish(hub, tx.commit().await?);
     if !s.remote.is_empty() {
         kick.kick();

@@ -6,6 +6,7 @@
 
 use super::Pop3;
 use crate::auth::member_login::Failed;
+use crate::auth::member_login::Via;
 use crate::mail::folders::{Entry, Special};
 use crate::mail::mailbox::Owner;
 use base64::Engine as _;
@@ -242,7 +243,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let (tenant_id, member_id, address) = match self
             .pop
             .auth
-            .client_login(user.trim(), password, allow)
+            .client_login(user.trim(), password, (Via::Pop3, self.pop.ip), allow)
             .await
         {
             Ok(found) => found,

@@ -7,9 +7,11 @@
 //! One submodule per group of tables. The module is private to the crate: the domain rooms call
 //! it, and nothing outside the crate sees a pool or a row.
 
+pub mod activity;
 pub mod app_passwords;
 pub mod backup;
 pub mod changes;
+pub mod corp;
 pub mod directory;
 pub mod events;
 pub mod folders;

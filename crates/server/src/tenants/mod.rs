@@ -5,6 +5,7 @@
 //! reachable through the OpenApi. It owns the store and the vault, so nothing outside the server
 //! ever sees either.
 
+pub mod corp;
 pub mod oplog;
 mod sending;
 
@@ -78,6 +79,10 @@ pub struct CreatedTenant {
     pub generated_password: Option<String>,
     /// The interface key, when the OpenApi was applied for.
     pub openapi_key: Option<String>,
+    /// The corp id of the newer API.
+    pub corp_id: String,
+    /// The newer API's application secrets, to print once.
+    pub corp_secrets: Vec<(bizmail_protocol::cgi::App, String)>,
 }
 
 /// The admin side of a bizmail store: what `bizmail init`, `bizmail openapi …`, `bizmail oplog`
@@ -183,13 +188,19 @@ impl Admin {
             tenants::set_openapi_key_in(&mut tx, tenant_id, &vault.seal(tenant_id, k), true)
                 .await?;
         }
+        let corp_secrets = corp::ensure_corp(&mut tx.conn(), vault, tenant_id, &[]).await?;
         tx.commit().await?.no_events();
+        let corp_id = store::corp::corp_id(store, tenant_id)
+            .await?
+            .unwrap_or_default();
         Ok(CreatedTenant {
             tenant_id,
             domains,
             admin: new.admin,
             generated_password,
             openapi_key: key,
+            corp_id,
+            corp_secrets,
         })
     }
 

@@ -6,6 +6,7 @@
 use super::{Next, Session};
 use crate::auth::Auth;
 use crate::auth::member_login::Failed;
+use crate::auth::member_login::Via;
 use crate::mail::Owner;
 use crate::mail::route::{self, Refusal};
 use crate::mail::submit::{self, Submission, SubmitError};
@@ -168,7 +169,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .check_key(&account.to_lowercase())
                 .is_ok()
         };
-        match auth.client_login(user, password, allow).await {
+        match auth
+            .client_login(user, password, (Via::Smtp, self.client_ip), allow)
+            .await
+        {
             Ok((tenant_id, member_id, address)) => {
                 if let Some(state) = &mut self.submit {
                     state.owner = Some(Owner {

@@ -5,7 +5,9 @@
 
 mod departments;
 mod groups;
+pub mod ids;
 mod members;
+pub mod tags;
 
 pub use departments::*;
 pub use groups::*;

@@ -87,6 +87,20 @@ pub struct Config {
     pub smtp_rejected_recipient_delay_ms: u64,
     /// Seconds an SSO ticket from `mail/authkey` stays valid.
     pub ticket_lifetime_secs: u64,
+    /// The newer API: `expires_in` of a `gettoken` token, at least 7200 (clients cache tokens
+    /// for a fixed 7200 s).
+    pub corp_token_lifetime_secs: u64,
+    /// The newer API: seconds a token is still accepted after its `expires_in` (clients' clocks
+    /// and caches differ).
+    pub corp_token_grace_secs: u64,
+    /// The newer API: `gettoken` calls per second per corp (45009 beyond).
+    pub corp_token_requests_per_second: u32,
+    /// The newer API: calls of one corp in flight at once (40093 beyond).
+    pub corp_max_in_flight: u32,
+    /// The newer API's `log/*`: longest range of days one query may cover; 0: no limit.
+    pub log_max_days: u32,
+    /// Days the mail and login logs (`log/mail`, `log/login`) are kept.
+    pub log_retention_days: u32,
     /// Seconds a web-mailbox session survives without a request.
     pub session_idle_secs: u64,
     /// Seconds a web-mailbox session lives at most.
@@ -238,6 +252,12 @@ impl Default for Config {
             smtp_max_rejected_recipients: 20,
             smtp_rejected_recipient_delay_ms: 250,
             ticket_lifetime_secs: 300,
+            corp_token_lifetime_secs: 7200,
+            corp_token_grace_secs: 300,
+            corp_token_requests_per_second: 500,
+            corp_max_in_flight: 64,
+            log_max_days: 0,
+            log_retention_days: 180,
             session_idle_secs: 1800,
             session_lifetime_secs: 43_200,
             login_attempts_per_ip_per_minute: 20,
@@ -357,6 +377,15 @@ impl Config {
         }
         if self.token_requests_per_minute == 0 {
             return bad("token_requests_per_minute", "must be at least 1");
+        }
+        if self.corp_token_lifetime_secs < 7200 {
+            return bad("corp_token_lifetime_secs", "must be at least 7200");
+        }
+        if self.corp_token_requests_per_second == 0 || self.corp_max_in_flight == 0 {
+            return bad(
+                "corp_token_requests_per_second",
+                "and corp_max_in_flight: at least 1",
+            );
         }
         if self.ticket_lifetime_secs == 0
             || self.session_idle_secs == 0
@@ -497,74 +526,4 @@ pub enum Backend {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_run_out_of_the_box() {
-        let c = Config::default();
-        assert_eq!(c.http_addr.port(), 12211);
-        assert_eq!(c.smtp_addr.port(), 2525);
-        assert_eq!(c.token_lifetime_secs, 86_400);
-        assert_eq!(c.poll_timeout_secs, 60);
-        assert_eq!(c.backend(), Some(Backend::Sqlite));
-        assert!(
-            c.effective_database_url()
-                .ends_with("bizmail-data/bizmail.sqlite?mode=rwc")
-        );
-    }
-
-    #[test]
-    fn file_then_overrides() {
-        let dir = std::env::temp_dir().join(format!("bizmail-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("c.toml");
-        std::fs::write(&file, "poll_timeout_secs = 5\ntoken_lifetime_secs = 10\n").unwrap();
-        let mut flags = toml::Table::new();
-        flags.insert("token_lifetime_secs".into(), toml::Value::Integer(20));
-        let c = Config::load(Some(&file), &flags).unwrap();
-        assert_eq!(c.poll_timeout_secs, 5);
-        assert_eq!(c.token_lifetime_secs, 20);
-    }
-
-    #[test]
-    fn example_config_documents_exactly_the_defaults() {
-        let example: Config =
-            toml::from_str(include_str!("../../../bizmail.example.toml")).expect("example parses");
-        assert_eq!(example, Config::default());
-        let keys = toml::Value::try_from(Config::default()).unwrap();
-        let text = include_str!("../../../bizmail.example.toml");
-        for key in keys.as_table().unwrap().keys() {
-            assert!(
-                text.contains(&format!("\n{key} = ")),
-                "{key} is not documented"
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_key_is_named() {
-        let dir = std::env::temp_dir().join(format!("bizmail-cfg2-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("c.toml");
-        std::fs::write(&file, "poll_timeot_secs = 5\n").unwrap();
-        let e = Config::load(Some(&file), &toml::Table::new()).unwrap_err();
-        assert!(e.to_string().contains("poll_timeot_secs"), "{e}");
-    }
-
-    #[test]
-    fn bad_values_are_refused() {
-        let mut flags = toml::Table::new();
-        flags.insert(
-            "database_url".into(),
-            toml::Value::String("mysql://x".into()),
-        );
-        let e = Config::load(None, &flags).unwrap_err();
-        assert!(e.to_string().contains("database_url"), "{e}");
-        let missing = Config::load(
-            Some(Path::new("/nonexistent/bizmail.toml")),
-            &toml::Table::new(),
-        );
-        assert!(missing.is_err());
-    }
-}
+mod tests;

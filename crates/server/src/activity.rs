@@ -1,0 +1,68 @@
+//! What happened, as the newer API's `log/*` tells it (EXMAIL_API.md §4.8): mailbox logins are
+//! recorded here, mails where they are stored or queued (in their own transactions), and the
+//! operation log by the API guards. The routes hold an [`Activity`] handle to read them.
+
+use crate::store::{self, Store, StoreError, activity};
+
+/// `log/login` types.
+pub mod login_kind {
+    /// The web mailbox.
+    pub const WEB: i64 = 1;
+    /// IMAP, POP3 or SMTP submission.
+    pub const MAIL_CLIENT: i64 = 4;
+}
+
+/// The most rows one log answer carries.
+pub const MAX_ROWS: i64 = 10_000;
+
+/// The activity logs, as one handle. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    store: Store,
+}
+
+pub use activity::MailLogRow;
+
+impl Activity {
+    /// The logs kept in `store`.
+    pub fn new(store: Store) -> Activity {
+        Activity { store }
+    }
+
+    /// Records a mailbox login. A failure is logged, never fatal: the login itself succeeded.
+    pub async fn record_login(&self, tenant_id: i64, member_id: i64, ip: &str, kind: i64) {
+        let at = store::now_ms();
+        if let Err(e) =
+            activity::insert_login(&self.store, (tenant_id, member_id), at, ip, kind).await
+        {
+            tracing::warn!(error = %e, "could not record a login");
+        }
+    }
+
+    /// The tenant's mails in a range of Unix milliseconds.
+    pub async fn mails(
+        &self,
+        tenant_id: i64,
+        range: (i64, i64),
+    ) -> Result<Vec<MailLogRow>, StoreError> {
+        activity::mails(&self.store, tenant_id, range, MAX_ROWS).await
+    }
+
+    /// A member's logins in a range: `(at_ms, ip, kind)`.
+    pub async fn logins(
+        &self,
+        member_id: i64,
+        range: (i64, i64),
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        activity::logins(&self.store, member_id, range, MAX_ROWS).await
+    }
+
+    /// The tenant's successful API calls in a range: `(at_ms, admin, endpoint, params)`.
+    pub async fn operations(
+        &self,
+        tenant_id: i64,
+        range: (i64, i64),
+    ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+        activity::operations(&self.store, tenant_id, range, MAX_ROWS).await
+    }
+}

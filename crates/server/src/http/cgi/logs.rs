@@ -1,0 +1,216 @@
+//! `log/mailstatus|mail|login|batchjob|operation` (EXMAIL_API.md §4.8), answered from what bizmail
+//! records: the mail log, the login log and the operation log. Days are the tenant's days in
+//! China Standard Time (UTC+8), Exmail's own zone [S].
+
+use super::endpoints::Ctx;
+use super::{answer, dir_code};
+use bizmail_protocol::Address;
+use bizmail_protocol::cgi::answers::{
+    Answer, BatchJobRow, LogList, LoginLogRow, MailLogRow, MailStatus, OperationRow,
+};
+use bizmail_protocol::cgi::requests::{self as rq, Day};
+use bizmail_protocol::cgi::{Code, Fields};
+
+/// Seconds east of UTC of the days the logs are asked in.
+const ZONE_SECS: i64 = 8 * 3600;
+
+/// The first millisecond of a day (UTC+8).
+pub fn day_start_ms(d: Day) -> i64 {
+    chrono::NaiveDate::from_ymd_opt(d.year, u32::from(d.month), u32::from(d.day))
+        .and_then(|n| n.and_hms_opt(0, 0, 0))
+        .map_or(0, |t| t.and_utc().timestamp() - ZONE_SECS)
+        .saturating_mul(1000)
+}
+
+fn range(f: &Fields, max_days: u32) -> Result<(i64, i64), Code> {
+    let (b, e) = rq::day_range(f)?;
+    let (from, to) = (day_start_ms(b), day_start_ms(e).saturating_add(86_400_000));
+    if max_days > 0 && (to - from) / 86_400_000 > i64::from(max_days) {
+        return Err(Code::DateRangeTooLong);
+    }
+    Ok((from, to))
+}
+
+fn domain_of(a: &str) -> &str {
+    a.rsplit_once('@').map_or("", |(_, d)| d)
+}
+
+/// The operation-log type of a call (19/20/23 member add/delete/edit, 28–30 department, 32–34
+/// group, 39 interface: everything else), from its endpoint.
+fn operation_type(endpoint: &str) -> u8 {
+    let e = endpoint
+        .trim_start_matches("openapi/")
+        .trim_start_matches("cgi-bin/");
+    match e {
+        "user/create" | "user/sync" => 19,
+        "user/delete" => 20,
+        "user/update" | "user/swapalias" => 23,
+        "department/create" | "party/sync" => 28,
+        "department/update" => 29,
+        "department/delete" => 30,
+        "group/create" | "group/add" => 32,
+        "group/delete" => 33,
+        _ if e.starts_with("group/") => 34,
+        _ => 39,
+    }
+}
+
+/// Which operation types a `log/operation` query `type` (1–10) asks for.
+fn wanted(query: i64, t: u8) -> bool {
+    match query {
+        1 => true,
+        2 => t == 39,
+        8 => (19..=34).contains(&t),
+        _ => false,
+    }
+}
+
+/// The operand of a call: the first of its identifying parameters in its log line.
+fn operand(params: &str) -> String {
+    for key in [
+        "userid",
+        "alias",
+        "groupid",
+        "group_alias",
+        "id",
+        "name",
+        "tagid",
+    ] {
+        for pair in params.split('&') {
+            if let Some(v) = pair.strip_prefix(key).and_then(|r| r.strip_prefix('=')) {
+                return v.to_owned();
+            }
+        }
+    }
+    String::new()
+}
+
+/// Answers one `log/*` endpoint.
+pub(super) async fn respond(ctx: &Ctx<'_>, endpoint: &str) -> Result<(Vec<u8>, bool), Code> {
+    let (f, tenant) = (ctx.fields, ctx.grant.tenant_id);
+    let activity = &ctx.state.activity;
+    let busy = |e: crate::StoreError| dir_code(e.into());
+    let max_days = ctx.state.config.log_max_days;
+    let body = match endpoint {
+        "log/mailstatus" => {
+            let domain = f
+                .text("domain")
+                .map_err(|_| Code::InvalidDomain)?
+                .ok_or(Code::InvalidDomain)?
+                .to_ascii_lowercase();
+            if Address::parse(&format!("x@{domain}")).is_none() {
+                return Err(Code::InvalidDomain);
+            }
+            let scope = ctx.state.directory.scope(tenant).await.map_err(busy)?;
+            if !scope.domains.contains(&domain) {
+                return Err(Code::DomainNotFound);
+            }
+            let rows = activity
+                .mails(tenant, range(f, max_days)?)
+                .await
+                .map_err(busy)?;
+            let count = |t: i64, addr: fn(&crate::activity::MailLogRow) -> &str| {
+                let n = rows
+                    .iter()
+                    .filter(|r| r.mailtype == t && domain_of(addr(r)) == domain)
+                    .count();
+                i64::try_from(n).unwrap_or(i64::MAX)
+            };
+            answer(&Answer::ok(MailStatus {
+                sendsum: count(1, |r| &r.sender),
+                recvsum: count(2, |r| &r.receiver),
+            }))?
+        }
+        "log/mail" => {
+            let mailtype = match f.int("mailtype") {
+                Ok(Some(t @ 0..=2)) => t,
+                _ => return Err(Code::InvalidMailtype),
+            };
+            let span = range(f, max_days)?;
+            let user = f
+                .text("userid")
+                .ok()
+                .flatten()
+                .map(|u| u.to_ascii_lowercase());
+            let subject = f.text("subject").ok().flatten();
+            let rows = activity.mails(tenant, span).await.map_err(busy)?;
+            let list = rows
+                .into_iter()
+                .filter(|r| mailtype == 0 || r.mailtype == mailtype)
+                .filter(|r| {
+                    user.as_ref()
+                        .is_none_or(|u| r.sender == *u || r.receiver == *u)
+                })
+                .filter(|r| {
+                    subject
+                        .as_ref()
+                        .is_none_or(|s| r.subject.contains(s.as_str()))
+                })
+                .map(|r| MailLogRow {
+                    mailtype: u8::try_from(r.mailtype).unwrap_or(0),
+                    subject: r.subject,
+                    sender: r.sender,
+                    receiver: r.receiver,
+                    time: r.at_ms / 1000,
+                    status: u8::try_from(r.status).unwrap_or(0),
+                })
+                .collect();
+            answer(&Answer::ok(LogList { list }))?
+        }
+        "log/login" => {
+            let userid = rq::userid(f)?;
+            let span = range(f, max_days)?;
+            let member = ctx
+                .state
+                .directory
+                .cgi_read(tenant, async |c, s| {
+                    crate::directory::cgi::member_of(c, s, &userid).await
+                })
+                .await
+                .map_err(dir_code)?;
+            let list = activity
+                .logins(member.id, span)
+                .await
+                .map_err(busy)?
+                .into_iter()
+                .map(|(at, ip, kind)| LoginLogRow {
+                    time: at / 1000,
+                    ip,
+                    kind: u8::try_from(kind).unwrap_or(5),
+                })
+                .collect();
+            answer(&Answer::ok(LogList { list }))?
+        }
+        "log/batchjob" => {
+            range(f, max_days)?;
+            // bizmail runs no batch jobs of the kinds this log lists (imports are the CLI's).
+            answer(&Answer::ok(LogList::<BatchJobRow> { list: Vec::new() }))?
+        }
+        "log/operation" => {
+            let query = match f.int("type") {
+                Ok(Some(t @ 1..=10)) => t,
+                _ => return Err(Code::InvalidLogType),
+            };
+            let span = range(f, max_days)?;
+            let list = activity
+                .operations(tenant, span)
+                .await
+                .map_err(busy)?
+                .into_iter()
+                .filter_map(|(at, admin, endpoint, params)| {
+                    let kind = operation_type(&endpoint);
+                    wanted(query, kind).then(|| OperationRow {
+                        time: at / 1000,
+                        operator: admin,
+                        kind,
+                        operand: operand(&params),
+                        remark: endpoint,
+                    })
+                })
+                .collect();
+            answer(&Answer::ok(LogList { list }))?
+        }
+        _ => return Err(Code::InvalidParameter),
+    };
+    Ok((body, false))
+}

@@ -1,0 +1,308 @@
+//! The newer Exmail API's routes (EXMAIL_API.md): `/cgi-bin/gettoken` and
+//! `/cgi-bin/<area>/<verb>`. Every call passes the same guard (fields, token, application
+//! scope, the corp's limits), is dispatched to one domain call (`endpoints.rs`), and leaves an
+//! operation-log row. Every answer is HTTP 200 with `errcode` a JSON number and `errmsg`.
+
+mod endpoints;
+mod logs;
+
+use super::AppState;
+use crate::auth::corp::{CorpGrant, CorpRefusal};
+use crate::directory::DirError;
+use crate::tenants::OplogEntry;
+use axum::body::Body;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use bizmail_protocol::cgi::{App, Code, ErrorAnswer, Fields};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+/// One request of the newer API, read whole.
+#[derive(Debug)]
+pub struct CgiRequest {
+    /// Query and body merged; `None` when the body is neither JSON nor a form (40092).
+    pub fields: Option<Fields>,
+    /// The client's address.
+    pub client_ip: IpAddr,
+    /// The `Host` the client used, for URLs that must lead back here.
+    pub host: Option<String>,
+    /// Whether the client came over HTTPS (directly or through a proxy that says so).
+    pub https: bool,
+}
+
+impl FromRequest<AppState> for CgiRequest {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let client_ip = super::request::client_ip(&parts, &state.config.trusted_proxies);
+        let body = axum::body::to_bytes(body, state.config.max_body_bytes)
+            .await
+            .map_err(|_| answer_error(Code::InvalidParameter))?;
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .map(str::to_owned);
+        Ok(CgiRequest {
+            fields: Fields::from_request(parts.uri.query(), &body),
+            client_ip,
+            host,
+            https: super::webmail::over_https(state, &parts.headers),
+        })
+    }
+}
+
+/// A JSON answer with HTTP 200.
+fn json_response(body: Vec<u8>) -> Response {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    r
+}
+
+/// Serializes a successful answer.
+pub(crate) fn answer<T: Serialize>(value: &T) -> Result<Vec<u8>, Code> {
+    serde_json::to_vec(value).map_err(|e| {
+        super::error::log_failure("serializing an answer", &e);
+        Code::SystemBusy
+    })
+}
+
+fn answer_error(code: Code) -> Response {
+    json_response(serde_json::to_vec(&ErrorAnswer::from(code)).unwrap_or_default())
+}
+
+/// The newer API's code for a directory failure: its own refusals as they are; the old
+/// catalogue's (from shared checks) by meaning; failures as -1, their cause logged here.
+pub(crate) fn dir_code(e: DirError) -> Code {
+    use bizmail_protocol::ErrorCode as Old;
+    match e {
+        DirError::RefusedCgi(c) => c,
+        DirError::Refused(Old::UserNotFound | Old::MailboxNotFound) => Code::UseridNotFound,
+        DirError::Refused(Old::InvalidAlias) => Code::InvalidUserid,
+        DirError::Refused(_) => Code::InvalidParameter,
+        DirError::Store(e) => {
+            super::error::log_failure("a store operation", &e);
+            Code::SystemBusy
+        }
+        DirError::Internal(cause) => {
+            super::error::log_failure("a directory operation", &cause);
+            Code::SystemBusy
+        }
+    }
+}
+
+fn refusal_code(r: CorpRefusal) -> (Code, Option<i64>) {
+    match r {
+        CorpRefusal::Refused(code, tenant) => (code, tenant),
+        CorpRefusal::Failed(cause) => {
+            super::error::log_failure("authentication", &cause);
+            (Code::SystemBusy, None)
+        }
+    }
+}
+
+/// Calls of each corp in flight, for `corp_max_in_flight` (40093).
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<HashMap<i64, u32>>);
+
+/// One call counted in flight until dropped.
+struct Slot<'a>(&'a InFlight, i64);
+
+impl InFlight {
+    fn enter(&self, tenant_id: i64, max: u32) -> Option<Slot<'_>> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(tenant_id).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Slot(self, tenant_id))
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut map = (self.0)
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.1);
+            }
+        }
+    }
+}
+
+fn oplog_row(req: &CgiRequest, endpoint: &str) -> OplogEntry {
+    OplogEntry {
+        tenant_id: None,
+        at_ms: 0,
+        client_ip: req.client_ip.to_string(),
+        admin: String::new(),
+        endpoint: format!("cgi-bin/{endpoint}"),
+        params: req
+            .fields
+            .as_ref()
+            .map(Fields::to_log_line)
+            .unwrap_or_default(),
+        errcode: 0,
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    mut row: OplogEntry,
+    outcome: Result<Vec<u8>, Code>,
+    logged: bool,
+) -> Response {
+    let errcode = outcome.as_ref().err().map_or(0, |c| c.number());
+    crate::telemetry::api_call(
+        if row.tenant_id.is_some() {
+            &row.endpoint
+        } else {
+            "other"
+        },
+        errcode,
+    );
+    if !logged && row.tenant_id.is_some() {
+        row.at_ms = crate::clock::now_ms();
+        row.errcode = errcode;
+        state.oplog.record(row).await;
+    }
+    match outcome {
+        Ok(body) => json_response(body),
+        Err(code) => answer_error(code),
+    }
+}
+
+/// `GET|POST /cgi-bin/gettoken?corpid&corpsecret`.
+pub async fn gettoken(State(state): State<AppState>, req: CgiRequest) -> Response {
+    let mut row = oplog_row(&req, "gettoken");
+    let outcome = issue(&state, &req, &mut row).await;
+    finish(&state, row, outcome, false).await
+}
+
+async fn issue(state: &AppState, req: &CgiRequest, row: &mut OplogEntry) -> Result<Vec<u8>, Code> {
+    let f = req.fields.as_ref().ok_or(Code::InvalidParameter)?;
+    let corp_id = f.text("corpid").ok().flatten().ok_or(Code::InvalidCorpid)?;
+    let secret = f.text("corpsecret").ok().flatten().unwrap_or_default();
+    let issued = state
+        .auth
+        .issue_corp_token(
+            &corp_id,
+            &secret,
+            state.config.corp_token_lifetime_secs,
+            req.client_ip,
+        )
+        .await;
+    let issued = match issued {
+        Ok(t) => t,
+        Err(r) => {
+            let (code, tenant) = refusal_code(r);
+            row.tenant_id = tenant;
+            return Err(code);
+        }
+    };
+    row.tenant_id = Some(issued.tenant_id);
+    row.admin = "gettoken".into();
+    if state
+        .limits
+        .corp_token
+        .check_key(&issued.tenant_id)
+        .is_err()
+    {
+        return Err(Code::ApiLimit);
+    }
+    answer(&bizmail_protocol::cgi::answers::Answer::ok(
+        bizmail_protocol::cgi::answers::Token {
+            access_token: issued.token,
+            expires_in: state.config.corp_token_lifetime_secs,
+        },
+    ))
+}
+
+/// `GET|POST /cgi-bin/<area>/<verb>?access_token=…`.
+pub async fn call(
+    State(state): State<AppState>,
+    Path((area, verb)): Path<(String, String)>,
+    req: CgiRequest,
+) -> Response {
+    let endpoint = format!(
+        "{}/{}",
+        area.to_ascii_lowercase(),
+        verb.to_ascii_lowercase()
+    );
+    let mut row = oplog_row(&req, &endpoint);
+    let (outcome, logged) = guarded(&state, &endpoint, &req, &mut row).await;
+    finish(&state, row, outcome, logged).await
+}
+
+async fn guarded(
+    state: &AppState,
+    endpoint: &str,
+    req: &CgiRequest,
+    row: &mut OplogEntry,
+) -> (Result<Vec<u8>, Code>, bool) {
+    let Some(app) = App::of_endpoint(endpoint) else {
+        return (Err(Code::InvalidParameter), false);
+    };
+    let token = req
+        .fields
+        .as_ref()
+        .and_then(|f| f.text("access_token").ok().flatten());
+    let grant = state
+        .auth
+        .authorize_corp(
+            token.as_deref(),
+            app,
+            state.config.corp_token_grace_secs,
+            req.client_ip,
+        )
+        .await;
+    let grant: CorpGrant = match grant {
+        Ok(g) => g,
+        Err(r) => {
+            let (code, tenant) = refusal_code(r);
+            row.tenant_id = tenant;
+            return (Err(code), false);
+        }
+    };
+    row.tenant_id = Some(grant.tenant_id);
+    row.admin = format!("app:{}", app.name());
+    let Some(fields) = req.fields.as_ref() else {
+        return (Err(Code::InvalidParameter), false);
+    };
+    let Some(_slot) = state
+        .cgi_in_flight
+        .enter(grant.tenant_id, state.config.corp_max_in_flight)
+    else {
+        return (Err(Code::TooManyConcurrent), false);
+    };
+    let ctx = endpoints::Ctx {
+        state,
+        grant: &grant,
+        fields,
+        req,
+        row,
+    };
+    match endpoints::dispatch(ctx, endpoint).await {
+        Ok((body, logged)) => (Ok(body), logged),
+        Err(code) => (Err(code), false),
+    }
+}
