@@ -107,7 +107,7 @@ backend_test! {
         let created = cgi(&srv, &tok, "department/create", Some(json!({"name": "研发", "parentid": 1, "order": 5}))).await;
         assert_eq!(created["errmsg"], "created");
         let id = created["id"].as_i64().unwrap();
-        assert!(id >= 2 && id < (1 << 53));
+        assert!((2..(1 << 53)).contains(&id));
         let child = cgi(&srv, &tok, "department/create", Some(json!({"name": "后端", "parentid": id.to_string()}))).await;
         let child_id = child["id"].as_i64().unwrap();
         assert_eq!(code(&cgi(&srv, &tok, "department/create", Some(json!({"name": "后端", "parentid": id}))).await), 60008);
@@ -147,7 +147,7 @@ backend_test! {
         assert_eq!(ids, [child_id, id]);
         assert_eq!(listed["department"][1]["parentid"], 1);
         assert_eq!(listed["department"][0]["parentid"], id);
-        assert_eq!(code(&cgi(&srv, &tok, &format!("department/update"), Some(json!({"id": id, "parentid": child_id}))).await), 60010);
+        assert_eq!(code(&cgi(&srv, &tok, "department/update", Some(json!({"id": id, "parentid": child_id}))).await), 60010);
         assert_eq!(code(&cgi(&srv, &tok, &format!("department/delete?id={child_id}"), None).await), 60005);
         assert_eq!(code(&cgi(&srv, &tok, &format!("department/delete?id={id}"), None).await), 60006);
         assert_eq!(code(&cgi(&srv, &tok, "department/delete?id=1", None).await), 60007);

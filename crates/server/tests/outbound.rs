@@ -231,6 +231,8 @@ async fn tenant_with_member(srv: &TestServer, domain: &str, local: &str) -> Stri
         admin: format!("admin-{tag}"),
         admin_password: format!("pw-{tag}-secret"),
         key: created.openapi_key.unwrap(),
+        corp_id: created.corp_id,
+        corp_secrets: std::collections::BTreeMap::new(),
     };
     let token = srv.token_for(&tenant).await;
     let address = format!("{local}@{domain}");
