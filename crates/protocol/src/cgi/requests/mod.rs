@@ -1,15 +1,24 @@
 //! The newer API's requests, read from [`Fields`] and checked (EXMAIL_API.md §4): everything that
 //! can be refused without looking at the directory is refused here, with the contract's code.
-//! Department ids are the wire's (root 1); the server maps them to its rows.
+//! Department ids are the wire's (root 1); the server maps them to its rows. Departments and
+//! members are here; groups, tags and options in `groups.rs`; log dates in `days.rs`.
+
+mod days;
+mod groups;
+
+pub use days::{Day, day_range, optional_day_range};
+pub use groups::{
+    AllowType, GroupWrite, TagMembers, option_types, option_values, tag_id, tag_name,
+};
 
 use super::Code;
 use super::fields::{Fields, Mistyped};
 use crate::Address;
 
 /// A check that failed with `code`.
-type Checked<T> = Result<T, Code>;
+pub(super) type Checked<T> = Result<T, Code>;
 
-fn typed<T>(r: Result<T, Mistyped>, code: Code) -> Checked<T> {
+pub(super) fn typed<T>(r: Result<T, Mistyped>, code: Code) -> Checked<T> {
     r.map_err(|Mistyped| code)
 }
 
@@ -25,7 +34,7 @@ pub fn userid(f: &Fields) -> Checked<Address> {
 }
 
 /// A list of addresses; a malformed entry is `bad`.
-fn addresses(f: &Fields, name: &str, bad: Code) -> Checked<Option<Vec<Address>>> {
+pub(super) fn addresses(f: &Fields, name: &str, bad: Code) -> Checked<Option<Vec<Address>>> {
     let Some(list) = typed(f.texts(name), bad)? else {
         return Ok(None);
     };
@@ -39,7 +48,12 @@ fn addresses(f: &Fields, name: &str, bad: Code) -> Checked<Option<Vec<Address>>>
     Ok(Some(out))
 }
 
-fn bounded(f: &Fields, name: &str, max_bytes: usize, bad: Code) -> Checked<Option<String>> {
+pub(super) fn bounded(
+    f: &Fields,
+    name: &str,
+    max_bytes: usize,
+    bad: Code,
+) -> Checked<Option<String>> {
     let v = typed(f.text(name), bad)?;
     match v {
         Some(s) if s.len() > max_bytes => Err(bad),
@@ -47,7 +61,7 @@ fn bounded(f: &Fields, name: &str, max_bytes: usize, bad: Code) -> Checked<Optio
     }
 }
 
-fn phone(f: &Fields, name: &str, bad: Code) -> Checked<Option<String>> {
+pub(super) fn phone(f: &Fields, name: &str, bad: Code) -> Checked<Option<String>> {
     let v = bounded(f, name, 32, bad)?;
     if let Some(s) = &v
         && !s
@@ -60,7 +74,7 @@ fn phone(f: &Fields, name: &str, bad: Code) -> Checked<Option<String>> {
 }
 
 /// Characters no department or group name may hold (§3; `/` because the old API's paths need it).
-fn forbidden_name_char(c: char) -> bool {
+pub(super) fn forbidden_name_char(c: char) -> bool {
     matches!(
         c,
         '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '｜' | '/'
@@ -207,7 +221,7 @@ pub struct UserFields {
     pub enable: Option<bool>,
 }
 
-fn flag(f: &Fields, name: &str) -> Checked<Option<bool>> {
+pub(super) fn flag(f: &Fields, name: &str) -> Checked<Option<bool>> {
     match typed(f.int(name), Code::InvalidParameter)? {
         None => Ok(None),
         Some(0) => Ok(Some(false)),
@@ -318,286 +332,11 @@ pub fn batchcheck(f: &Fields) -> Checked<Vec<String>> {
     Ok(list)
 }
 
-/// Who may write to a mail group: 0 the tenant's members, 1 anyone, 2 the group's members, 3 a
-/// list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AllowType {
-    /// 0: the tenant's members.
-    Inner,
-    /// 1: anyone.
-    All,
-    /// 2: the group's own members.
-    Group,
-    /// 3: the allow list.
-    List,
-}
-
-impl AllowType {
-    /// The number on the wire.
-    pub fn number(self) -> u8 {
-        match self {
-            AllowType::Inner => 0,
-            AllowType::All => 1,
-            AllowType::Group => 2,
-            AllowType::List => 3,
-        }
-    }
-
-    /// The old API's `status` with the same meaning.
-    pub fn status(self) -> &'static str {
-        match self {
-            AllowType::Inner => "inner",
-            AllowType::All => "all",
-            AllowType::Group => "group",
-            AllowType::List => "list",
-        }
-    }
-
-    /// From the old API's `status`.
-    pub fn from_status(status: &str) -> AllowType {
-        match status {
-            "all" => AllowType::All,
-            "group" => AllowType::Group,
-            "list" => AllowType::List,
-            _ => AllowType::Inner,
-        }
-    }
-}
-
-/// `group/create` and `group/update`; `None`: not given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupWrite {
-    /// The group's address.
-    pub groupid: Address,
-    /// Its display name.
-    pub groupname: Option<String>,
-    /// Who may write to it.
-    pub allow_type: Option<AllowType>,
-    /// Member addresses.
-    pub userlist: Option<Vec<Address>>,
-    /// Nested groups.
-    pub grouplist: Option<Vec<Address>>,
-    /// Department wire ids, each standing for its members (sub-departments included).
-    pub department: Option<Vec<i64>>,
-    /// The allow list (type 3).
-    pub allow_userlist: Option<Vec<Address>>,
-}
-
-impl GroupWrite {
-    /// Reads and checks an update: only `groupid` is required.
-    pub fn from_fields(f: &Fields) -> Checked<GroupWrite> {
-        let groupid = address(f, "groupid", Code::InvalidGroupid)?;
-        let groupname = bounded(f, "groupname", 64, Code::InvalidGroupname)?;
-        if groupname
-            .as_deref()
-            .is_some_and(|n| n.chars().any(forbidden_name_char))
-        {
-            return Err(Code::InvalidGroupname);
-        }
-        let allow_type = match typed(f.int("allow_type"), Code::InvalidAllowType)? {
-            None => None,
-            Some(0) => Some(AllowType::Inner),
-            Some(1) => Some(AllowType::All),
-            Some(2) => Some(AllowType::Group),
-            Some(3) => Some(AllowType::List),
-            Some(_) => return Err(Code::InvalidAllowType),
-        };
-        let department = typed(f.ints("department"), Code::InvalidPartylist)?;
-        if department
-            .as_ref()
-            .is_some_and(|d| d.iter().any(|id| *id <= 0))
-        {
-            return Err(Code::InvalidPartylist);
-        }
-        Ok(GroupWrite {
-            groupid,
-            groupname,
-            allow_type,
-            userlist: addresses(f, "userlist", Code::InvalidGroupUserlist)?,
-            grouplist: addresses(f, "grouplist", Code::InvalidGrouplist)?,
-            department,
-            allow_userlist: addresses(f, "allow_userlist", Code::InvalidAllowUserlist)?,
-        })
-    }
-
-    /// Reads and checks a create: name and type required, at least one member list (600009),
-    /// an allow list for type 3 (600023).
-    pub fn create_from_fields(f: &Fields) -> Checked<GroupWrite> {
-        let g = GroupWrite::from_fields(f)?;
-        if g.groupname.is_none() {
-            return Err(Code::InvalidGroupname);
-        }
-        let Some(t) = g.allow_type else {
-            return Err(Code::InvalidAllowType);
-        };
-        let empty = |l: &Option<Vec<Address>>| l.as_ref().is_none_or(Vec::is_empty);
-        if empty(&g.userlist)
-            && empty(&g.grouplist)
-            && g.department.as_ref().is_none_or(Vec::is_empty)
-        {
-            return Err(Code::GroupEmpty);
-        }
-        if t == AllowType::List && empty(&g.allow_userlist) {
-            return Err(Code::AllowUserlistMissing);
-        }
-        Ok(g)
-    }
-}
-
-/// A tag id field: missing 60202, not a number or negative 60201.
-pub fn tag_id(f: &Fields) -> Checked<i64> {
-    typed(f.int("tagid"), Code::InvalidTagid)?
-        .ok_or(Code::MissingTagid)
-        .and_then(|id| {
-            if id >= 0 {
-                Ok(id)
-            } else {
-                Err(Code::InvalidTagid)
-            }
-        })
-}
-
-/// A tag name: 1–32 characters (60203).
-pub fn tag_name(f: &Fields) -> Checked<String> {
-    let name = typed(f.text("tagname"), Code::InvalidTagname)?.ok_or(Code::InvalidTagname)?;
-    if name.chars().count() > 32 {
-        return Err(Code::InvalidTagname);
-    }
-    Ok(name)
-}
-
-/// `tag/addtagusers` and `tag/deltagusers`: entries kept as given, judged by the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagMembers {
-    /// The tag.
-    pub tag_id: i64,
-    /// Member addresses as given.
-    pub userlist: Vec<String>,
-    /// Department wire ids as given.
-    pub partylist: Vec<i64>,
-}
-
-impl TagMembers {
-    /// Reads and checks the request.
-    pub fn from_fields(f: &Fields) -> Checked<TagMembers> {
-        Ok(TagMembers {
-            tag_id: tag_id(f)?,
-            userlist: typed(f.texts("userlist"), Code::InvalidUserlist)?.unwrap_or_default(),
-            partylist: typed(f.ints("partylist"), Code::InvalidPartylist)?.unwrap_or_default(),
-        })
-    }
-}
-
-/// `useroption/get`: the types asked for, each 1–4 (60301).
-pub fn option_types(f: &Fields) -> Checked<Vec<u8>> {
-    let types = typed(f.ints("type"), Code::InvalidType)?.ok_or(Code::InvalidType)?;
-    types
-        .into_iter()
-        .map(|t| match t {
-            1..=4 => u8::try_from(t).map_err(|_| Code::InvalidType),
-            _ => Err(Code::InvalidType),
-        })
-        .collect()
-}
-
-/// `useroption/update`: `option:[{type, value}]`, value `"0"` or `"1"` (60302), type 1–4 (60301).
-pub fn option_values(f: &Fields) -> Checked<Vec<(u8, bool)>> {
-    let Some(serde_json::Value::Array(items)) = f.raw("option") else {
-        return Err(Code::InvalidOption);
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let one = Fields::from_json(item.clone()).ok_or(Code::InvalidOption)?;
-        let t = typed(one.int("type"), Code::InvalidType)?.ok_or(Code::InvalidOption)?;
-        let t = match t {
-            1..=4 => u8::try_from(t).map_err(|_| Code::InvalidType)?,
-            _ => return Err(Code::InvalidType),
-        };
-        let v = match typed(one.text("value"), Code::InvalidOption)?.as_deref() {
-            Some("0") => false,
-            Some("1") => true,
-            _ => return Err(Code::InvalidOption),
-        };
-        out.push((t, v));
-    }
-    Ok(out)
-}
-
-/// A calendar day, `YYYY-MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Day {
-    /// Year.
-    pub year: i32,
-    /// Month, 1–12.
-    pub month: u8,
-    /// Day of the month.
-    pub day: u8,
-}
-
-impl Day {
-    /// Parses `YYYY-MM-DD` (a real date of the Gregorian calendar).
-    pub fn parse(s: &str) -> Option<Day> {
-        let mut parts = s.trim().splitn(3, '-');
-        let year: i32 = parts.next()?.parse().ok()?;
-        let month: u8 = parts.next()?.parse().ok()?;
-        let day: u8 = parts.next()?.parse().ok()?;
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return None,
-        };
-        ((1000..=9999).contains(&year) && (1..=days).contains(&day)).then_some(Day {
-            year,
-            month,
-            day,
-        })
-    }
-}
-
-/// A log query's range: `begin_date` and `end_date`, both required, begin ≤ end (601001).
-pub fn day_range(f: &Fields) -> Checked<(Day, Day)> {
-    let day = |name: &str| -> Checked<Day> {
-        let t = typed(f.text(name), Code::InvalidDate)?.ok_or(Code::InvalidDate)?;
-        Day::parse(&t).ok_or(Code::InvalidDate)
-    };
-    let (begin, end) = (day("begin_date")?, day("end_date")?);
-    if begin > end {
-        return Err(Code::InvalidDate);
-    }
-    Ok((begin, end))
-}
-
-/// `mail/newcount`'s optional range: both or neither; a malformed date is 40092.
-pub fn optional_day_range(f: &Fields) -> Checked<Option<(Day, Day)>> {
-    let day = |name: &str| -> Checked<Option<Day>> {
-        typed(f.text(name), Code::InvalidParameter)?
-            .map(|t| Day::parse(&t).ok_or(Code::InvalidParameter))
-            .transpose()
-    };
-    Ok(match (day("begin_date")?, day("end_date")?) {
-        (None, None) => None,
-        (b, e) => Some((
-            b.unwrap_or(Day {
-                year: 1970,
-                month: 1,
-                day: 1,
-            }),
-            e.unwrap_or(Day {
-                year: 9999,
-                month: 12,
-                day: 31,
-            }),
-        )),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::cgi::fields::Fields;
 
     fn fields(json: &str) -> Fields {
         Fields::from_request(None, json.as_bytes()).unwrap()
