@@ -88,3 +88,34 @@ pub async fn run(
     );
     Ok(())
 }
+
+/// `cgi-user-get`: the newer API's `user/get` (GET with the token and `userid` in the query) of
+/// one member, next to the old API's `user-get` row and the `ceiling`.
+pub async fn cgi_user_get(srv: &TestServer, args: &crate::Args) -> anyhow::Result<crate::Outcome> {
+    let token = srv.corp_token("directory").await;
+    let userid = format!("bench.cgi@{}", srv.tenant().domain);
+    let create = serde_json::json!({
+        "userid": userid, "name": "Bench User", "department": [1], "password": "secret123",
+        "slaves": [format!("bench.cgi.alias@{}", srv.tenant().domain)],
+    });
+    let created: serde_json::Value = srv
+        .http
+        .post(srv.url(&format!("cgi-bin/user/create?access_token={token}")))
+        .json(&create)
+        .send()
+        .await?
+        .json()
+        .await?;
+    anyhow::ensure!(created["errcode"] == 0, "seeding the member failed: {created}");
+    let url = std::sync::Arc::new(srv.url(&format!(
+        "cgi-bin/user/get?access_token={token}&userid={userid}"
+    )));
+    crate::load(args, move |http| {
+        let url = url.clone();
+        async move {
+            let r = http.get(url.as_str()).send().await?;
+            Ok(r.text().await?.contains("\"errcode\":0"))
+        }
+    })
+    .await
+}

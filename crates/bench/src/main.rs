@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 #[derive(Parser)]
 #[command(about = "Run bizmail load scenarios against a real server and print a table")]
 pub struct Args {
-    /// Scenarios to run: token, ping, user-get, ceiling, smtp-ingest, push-latency, push-fanout,
+    /// Scenarios to run: token, ping, user-get, cgi-user-get, ceiling, smtp-ingest, push-latency, push-fanout,
     /// held-polls, cross-node (PostgreSQL only), directory-100k, inbox, read-mail, imap-fetch,
     /// imap-idle (the last two beside Debian's Dovecot), outbound (beside Debian's Postfix;
     /// needs root) (default: all).
@@ -85,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
         "token",
         "ping",
         "user-get",
+        "cgi-user-get",
         "ceiling",
         "smtp-ingest",
         "push-latency",
@@ -124,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
         other => anyhow::bail!("unknown backend {other:?}"),
     };
     println!(
-        "{:<10} {:<9} {:>9} {:>11} {:>10} {:>10} {:>8} {:>8}",
+        "{:<12} {:<9} {:>9} {:>11} {:>10} {:>10} {:>8} {:>8}",
         "scenario", "backend", "requests", "req/s", "median ms", "p99 ms", "errors", "RSS MB"
     );
     for backend in backends {
@@ -148,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
                 "token" => token_scenario(&srv, &args).await?,
                 "ping" => ping_scenario(&srv, &args).await?,
                 "user-get" => user_get_scenario(&srv, &args).await?,
+                "cgi-user-get" => directory::cgi_user_get(&srv, &args).await?,
                 "smtp-ingest" => smtp::ingest(&srv, &args).await?,
                 "push-latency" => push::latency(&srv, None, args.rounds).await?,
                 "inbox" => webmail::inbox(&srv, &args).await?,
@@ -285,7 +287,7 @@ async fn ceiling_scenario(args: &Args) -> anyhow::Result<Outcome> {
 
 /// Runs `request` from `concurrency` tasks until the time is up; each returns whether the answer
 /// was the expected one.
-async fn load<F, Fut>(args: &Args, request: F) -> anyhow::Result<Outcome>
+pub async fn load<F, Fut>(args: &Args, request: F) -> anyhow::Result<Outcome>
 where
     F: Fn(reqwest::Client) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = anyhow::Result<bool>> + Send,
@@ -374,7 +376,7 @@ fn print_row(scenario: &str, backend: &str, o: &Outcome) {
     let mut sorted = o.latencies_us.clone();
     sorted.sort_unstable();
     println!(
-        "{:<10} {:<9} {:>9} {:>11.0} {:>10.3} {:>10.3} {:>8} {:>8.1}",
+        "{:<12} {:<9} {:>9} {:>11.0} {:>10.3} {:>10.3} {:>8} {:>8.1}",
         scenario,
         backend,
         sorted.len(),
