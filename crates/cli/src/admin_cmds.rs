@@ -280,7 +280,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
             created.admin
         ),
     }
-    print!("{}", crate::corp::created_lines(&created));
+    print!("{}", crate::corp::created_lines(&created, ""));
     admin.close().await;
     Ok(())
 }

@@ -103,15 +103,16 @@ async fn open(store: &StoreArgs) -> anyhow::Result<Admin> {
     Ok(Admin::open(&config).await?)
 }
 
-/// The newer API's credentials of a tenant just created, for `init` and the first run.
-pub fn created_lines(t: &CreatedTenant) -> String {
+/// The newer API's credentials of a tenant just created, for `init` and the first run, each line
+/// starting with `indent`.
+pub fn created_lines(t: &CreatedTenant, indent: &str) -> String {
     let mut out = format!(
-        "corp id         {}   (the newer API: /cgi-bin/gettoken)\n",
-        t.corp_id
+        "{indent}{:<17} {}   (corpid of the newer API)\n",
+        "corp id", t.corp_id
     );
     for (app, secret) in &t.corp_secrets {
         let label = format!("{} secret", app.name());
-        let _ = writeln!(out, "{label:<15} {secret}   (corpsecret)");
+        let _ = writeln!(out, "{indent}{label:<17} {secret}   (corpsecret)");
     }
     out
 }

@@ -120,14 +120,16 @@ This is a new bizmail: a first tenant was created. These secrets are shown only 
 Get an access token:
   curl -s {base}/cgi-bin/token -d grant_type=client_credentials -d client_id={admin} -d client_secret={key}
 
-The newer Exmail API (corp id and one secret per application):
-{corp}  curl -s '{base}/cgi-bin/gettoken?corpid={corp_id}&corpsecret=<directory secret>'
+The newer Exmail API: a corp id and one secret per application.
+{corp}
+Get a token of the newer API (here for the directory):
+  curl -s '{base}/cgi-bin/gettoken?corpid={corp_id}&corpsecret=<directory secret>'
 
 Next: `bizmail init --domain yourcompany.com --admin you` creates your own tenant;
 `bizmail openapi reveal --admin {admin}` shows the key again after the admin password,
 `bizmail corp reveal --admin {admin} --app directory` a secret of the newer API.
 ",
-        corp = crate::corp::created_lines(t),
+        corp = crate::corp::created_lines(t, "  "),
         corp_id = t.corp_id,
         domain = t.domains.join(", "),
         admin = t.admin,
