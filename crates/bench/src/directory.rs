@@ -106,7 +106,10 @@ pub async fn cgi_user_get(srv: &TestServer, args: &crate::Args) -> anyhow::Resul
         .await?
         .json()
         .await?;
-    anyhow::ensure!(created["errcode"] == 0, "seeding the member failed: {created}");
+    anyhow::ensure!(
+        created["errcode"] == 0,
+        "seeding the member failed: {created}"
+    );
     let url = std::sync::Arc::new(srv.url(&format!(
         "cgi-bin/user/get?access_token={token}&userid={userid}"
     )));

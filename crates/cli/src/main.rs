@@ -6,6 +6,7 @@
 
 mod admin_cmds;
 mod backup;
+mod callback;
 mod corp;
 mod import;
 mod remote;
@@ -47,6 +48,9 @@ enum Command {
     /// reveal, rotate, or switch on and off.
     #[command(subcommand)]
     Corp(corp::CorpCommand),
+    /// The newer API's new-mail callback: set (after a signed check), status, test, remove.
+    #[command(subcommand)]
+    Callback(callback::CallbackCommand),
     /// Show a tenant's operation log (every OpenApi call), newest first.
     Oplog(admin_cmds::OplogArgs),
     /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
@@ -125,6 +129,7 @@ async fn main() -> std::process::ExitCode {
         Command::Init(a) => admin_cmds::init(a).await,
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Corp(c) => corp::corp(c).await,
+        Command::Callback(c) => callback::callback(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,
         Command::Member(c) => admin_cmds::member(c).await,
         Command::Backup(a) => backup::backup(a).await,

@@ -1,7 +1,8 @@
 //! `bizmail corp …` against a real `bizmail serve` on both backends: the first run prints the
 //! corp id and the secrets of the newer API once; `show` lists the applications, `reveal` needs
 //! the admin password, `rotate` ends the old secret's tokens at once, `disable-app` refuses the
-//! application's `gettoken`; `init` prints a new tenant's credentials.
+//! application's `gettoken`; `init` prints a new tenant's credentials; `callback set` keeps no
+//! receiver that fails its check.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
@@ -134,6 +135,33 @@ async fn corp_credentials(store: Vec<String>) {
         gettoken(&node.base, &corp_id, &new_secret).await["errcode"],
         0
     );
+
+    // The callback: none yet; a receiver that does not answer the check is not kept.
+    let status = bizmail(
+        dir.path(),
+        &["callback", "status", "--admin", "admin"],
+        &flags,
+    );
+    assert_eq!(status.trim(), "no callback is set");
+    let closed = format!("http://127.0.0.1:{}/cb", bizmail_testkit::free_port());
+    let set = Command::new(env!("CARGO_BIN_EXE_bizmail"))
+        .current_dir(dir.path())
+        .args([
+            "callback", "set", "--admin", "admin", "--url", &closed, "--token", "tok123",
+        ])
+        .args(["--aes-key", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"])
+        .args(&flags)
+        .output()
+        .unwrap();
+    assert!(!set.status.success());
+    let err = String::from_utf8_lossy(&set.stderr);
+    assert!(err.contains("failed its check"), "{err}");
+    let status = bizmail(
+        dir.path(),
+        &["callback", "status", "--admin", "admin"],
+        &flags,
+    );
+    assert_eq!(status.trim(), "no callback is set");
 
     // init prints a new tenant's corp id and five secrets.
     let init = bizmail(

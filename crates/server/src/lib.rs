@@ -13,6 +13,7 @@
 mod accept;
 mod activity;
 mod auth;
+pub mod callbacks;
 mod clock;
 pub mod config;
 mod conn_limits;

@@ -120,6 +120,8 @@ pub struct Running {
     pg_listener: Option<JoinHandle<()>>,
     oplog_task: JoinHandle<()>,
     housekeeping: JoinHandle<()>,
+    callbacks: crate::callbacks::Callbacks,
+    callback_worker: JoinHandle<()>,
 }
 
 impl Server {
@@ -259,6 +261,12 @@ impl Server {
             crate::smtp::listener::Kind::Receiver,
             stopped.clone(),
         ));
+        let callbacks = crate::callbacks::Callbacks::new(
+            store.clone(),
+            vault.clone(),
+            crate::callbacks::CallbackSettings::from_config(&config),
+        );
+        let callback_worker = crate::callbacks::spawn(callbacks.clone(), stopped.clone());
         let pg_listener = hub.spawn_listener(&store, stopped.clone());
         let http = tokio::spawn(crate::http::listener::serve(
             listener,
@@ -310,6 +318,8 @@ impl Server {
             smtp,
             oplog_task,
             housekeeping,
+            callbacks,
+            callback_worker,
         })
     }
 }
@@ -400,6 +410,11 @@ impl Running {
         self.kick.kick();
     }
 
+    /// The new-mail callbacks of this server's tenants (§4.7): set, check, test, status.
+    pub fn callbacks(&self) -> crate::callbacks::Callbacks {
+        self.callbacks.clone()
+    }
+
     /// How many `openapi/listen` polls this node holds right now.
     pub fn held_polls(&self) -> usize {
         self.hub.held()
@@ -427,6 +442,7 @@ impl Running {
             let _ = l.await;
         }
         let _ = self.outbound.await;
+        let _ = self.callback_worker.await;
         let _ = self.housekeeping.await;
         drop(self.oplog);
         let _ = self.oplog_task.await;

@@ -214,6 +214,13 @@ pub struct Config {
     pub spam_junk_score: f64,
     /// At this rspamd score and above, mail is refused (a tenant may set its own).
     pub spam_reject_score: f64,
+    /// Milliseconds between two looks at the event log and the callback outbox (§4.7 callbacks).
+    pub callback_poll_ms: u64,
+    /// Milliseconds before each retry of a callback notice that failed; after the last retry the
+    /// notice is dropped and counted.
+    pub callback_retry_ms: Vec<u64>,
+    /// Seconds one callback request (the URL check, a notice) may take.
+    pub callback_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -316,6 +323,9 @@ impl Default for Config {
             // rspamd's own defaults for "add header" and "reject".
             spam_junk_score: 6.0,
             spam_reject_score: 15.0,
+            callback_poll_ms: 1000,
+            callback_retry_ms: vec![60_000, 300_000, 1_800_000],
+            callback_timeout_secs: 5,
         }
     }
 }

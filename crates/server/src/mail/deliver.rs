@@ -213,6 +213,37 @@ pub(crate) async fn deliver_in(
     Ok(out)
 }
 
+/// Records a message refused at the end of DATA (a DMARC or spam verdict) in the mail log of
+/// each tenant it was for, as "blocked" (11) per recipient. A failure to record is logged: the
+/// refusal stands either way.
+pub(crate) async fn log_refused(store: &Store, mailboxes: &[Mailbox], sender: &str, raw: &[u8]) {
+    let subject = mail_parser::MessageParser::default()
+        .parse_headers(raw)
+        .and_then(|m| m.subject().map(str::to_owned))
+        .unwrap_or_default();
+    let now = store::now_ms();
+    let result: Result<(), StoreError> = async {
+        let mut tx = store.begin().await?;
+        for m in mailboxes {
+            let row = store::activity::MailLogRow {
+                at_ms: now,
+                mailtype: 2,
+                status: 11,
+                sender: sender.to_ascii_lowercase(),
+                receiver: m.address.clone(),
+                subject: subject.clone(),
+            };
+            store::activity::insert_mail(&mut tx.conn(), m.tenant_id, &row).await?;
+        }
+        tx.commit().await?.no_events();
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record a refused message");
+    }
+}
+
 /// The address of a `From:` header as written (`"Name" <a@x>` → `a@x`).
 fn bare_address(from: &str) -> String {
     match (from.rfind('<'), from.rfind('>')) {

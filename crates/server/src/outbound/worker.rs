@@ -143,17 +143,18 @@ async fn attempt(ctx: &Ctx, row: Due, lease: i64) {
     drop(domain_slot);
     forget_idle_domain(ctx, &row.domain, slot);
     let now = store::now_ms();
-    let (state, error, next) = match outcome {
+    // The third value is the `log/mail` status the outcome settles (3 sent, 2 bounced, 4 failed).
+    let (state, error, next, settled) = match outcome {
         Outcome::Sent => {
             tracing::info!(id = row.id, recipient = %row.recipient, "delivered");
             crate::telemetry::outbound("sent");
-            (store::outbound::SENT, String::new(), now)
+            (store::outbound::SENT, String::new(), now, Some(3))
         }
         Outcome::Permanent(status, diagnostic, remote) => {
             tracing::info!(id = row.id, recipient = %row.recipient, %diagnostic, "refused for good");
             crate::telemetry::outbound("failed");
             notify(ctx, &row, &raw, &status, &diagnostic, remote.as_deref()).await;
-            (store::outbound::FAILED, diagnostic, now)
+            (store::outbound::FAILED, diagnostic, now, Some(2))
         }
         Outcome::Transient(error) => {
             let age = Duration::from_millis(u64::try_from(now - row.created_ms).unwrap_or(0));
@@ -165,18 +166,25 @@ async fn attempt(ctx: &Ctx, row: Due, lease: i64) {
                     row.attempts + 1
                 );
                 notify(ctx, &row, &raw, "4.4.7", &why, None).await;
-                (store::outbound::FAILED, why, now)
+                (store::outbound::FAILED, why, now, Some(4))
             } else {
                 let wait = ctx.settings.backoff(row.attempts + 1);
                 tracing::debug!(id = row.id, recipient = %row.recipient, %error, ?wait, "will retry");
                 crate::telemetry::outbound("deferred");
                 let next = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
-                (store::outbound::QUEUED, error, next)
+                (store::outbound::QUEUED, error, next, None)
             }
         }
     };
     match store::outbound::finish(&ctx.store, row.id, lease, state, &error, next, now).await {
-        Ok(true) => {}
+        Ok(true) => {
+            if let Some(status) = settled {
+                let sent = (row.message_id, row.recipient.as_str(), row.created_ms);
+                if let Err(e) = store::activity::settle_sent(&ctx.store, sent, status).await {
+                    tracing::warn!(id = row.id, error = %e, "could not update the mail log");
+                }
+            }
+        }
         Ok(false) => tracing::warn!(
             id = row.id,
             "an outbound row changed hands during its attempt"

@@ -405,7 +405,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         )
         .await;
         let all_junk = match disposition {
-            Disposition::Reject(reply) => return self.refuse_message(reply).await,
+            Disposition::Reject(reply) => return self.refuse_message(reply, &data).await,
             Disposition::Junk => true,
             Disposition::Deliver => false,
         };
@@ -422,7 +422,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         .await;
         let junk = match spam_junk {
             Ok(tenants) => tenants,
-            Err(reply) => return self.refuse_message(reply).await,
+            Err(reply) => return self.refuse_message(reply, &data).await,
         };
         let folder_of = |tenant| {
             if all_junk || junk.contains(&tenant) {
@@ -462,7 +462,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// Refuses the message at the end of DATA (a policy or a spam verdict).
-    async fn refuse_message(&mut self, reply: &str) -> std::io::Result<Next> {
+    async fn refuse_message(&mut self, reply: &str, data: &[u8]) -> std::io::Result<Next> {
+        let sender = self
+            .sender
+            .as_ref()
+            .map(|s| s.raw.clone())
+            .unwrap_or_default();
+        deliver::log_refused(&self.store, &self.mailboxes, &sender, data).await;
         self.reset();
         crate::telemetry::smtp_message("rejected");
         self.reply(reply).await?;

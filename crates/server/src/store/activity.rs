@@ -41,6 +41,22 @@ pub async fn insert_mail(conn: &mut Conn<'_>, tenant_id: i64, row: &MailLogRow) 
     Ok(())
 }
 
+/// Settles the "sending" row of a queued recipient (`(message, recipient, submitted at)`) with the
+/// queue's outcome: 3 sent, 2 bounced, 4 failed.
+pub async fn settle_sent(
+    store: &Store,
+    (message_id, recipient, at_ms): (i64, &str, i64),
+    status: i64,
+) -> StoreResult<()> {
+    sql::execute(
+        store,
+        "UPDATE mail_log SET status = $1 WHERE tenant_id = (SELECT tenant_id FROM          outbound_messages WHERE id = $2) AND mailtype = 1 AND status = 1 AND receiver = $3 AND          at_ms = $4",
+        &[status.into(), message_id.into(), recipient.into(), at_ms.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// The tenant's mail log in `[from_ms, to_ms)`, oldest first, at most `limit` rows.
 pub async fn mails(
     store: &Store,

@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod app_passwords;
 pub mod backup;
+pub mod callbacks;
 pub mod changes;
 pub mod corp;
 pub mod directory;

@@ -430,6 +430,14 @@ impl Admin {
         ))
     }
 
+    /// The new-mail callbacks of this store's tenants, delivered with `settings`.
+    pub fn callbacks(
+        &self,
+        settings: crate::callbacks::CallbackSettings,
+    ) -> crate::callbacks::Callbacks {
+        crate::callbacks::Callbacks::new(self.store.clone(), self.vault.clone(), settings)
+    }
+
     /// The tenant an admin administers.
     pub async fn tenant_of(&self, admin: &str) -> Result<i64, AdminError> {
         Ok(self.admin_and_tenant(admin).await?.1.id)
