@@ -20,6 +20,19 @@ pub enum CorpCommand {
     EnableApp(AppArgs),
     /// Switch an application off: gettoken answers 40091, its tokens 602005.
     DisableApp(AppArgs),
+    /// Whether a member's first single sign-on (service/get_login_url) asks for their password
+    /// once, as the real service does: `on` (the default) or `off`.
+    SsoConfirm(SsoConfirmArgs),
+}
+
+/// Flags of `bizmail corp sso-confirm`.
+#[derive(Args)]
+pub struct SsoConfirmArgs {
+    #[command(flatten)]
+    who: Who,
+    /// `on` or `off`.
+    #[arg(value_name = "on|off", value_parser = ["on", "off"])]
+    state: String,
 }
 
 /// The admin to act as.
@@ -82,6 +95,14 @@ pub async fn corp(cmd: CorpCommand) -> anyhow::Result<()> {
             let admin = open(&a.who.store).await?;
             let secret = admin.corp_rotate(&a.who.admin, &a.app).await?;
             println!("new {} secret   {secret}", a.app);
+            admin.close().await;
+        }
+        CorpCommand::SsoConfirm(a) => {
+            let admin = open(&a.who.store).await?;
+            admin
+                .corp_sso_confirm(&a.who.admin, a.state == "on")
+                .await?;
+            println!("first SSO logins ask for the password: {}", a.state);
             admin.close().await;
         }
         CorpCommand::EnableApp(a) => switch(&a, true).await?,

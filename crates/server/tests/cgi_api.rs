@@ -175,6 +175,22 @@ backend_test! {
 }
 
 backend_test! {
+    async fn without_the_switch_sso_goes_straight_in(srv) {
+        let t = srv.tenant().clone();
+        srv.running().admin().corp_sso_confirm(&t.admin, false).await.unwrap();
+        let dir = srv.corp_token("directory").await;
+        let user = json!({"userid": format!("cy@{}", t.domain), "name": "Cy", "department": 1, "password": "secret123"});
+        assert_eq!(code(&cgi(&srv, &dir, "user/create", Some(user)).await), 0);
+        let sso = srv.corp_token("sso").await;
+        let v = cgi(&srv, &sso, &format!("service/get_login_url?userid=cy@{}", t.domain), None).await;
+        let mut browser = common::Browser::new(&srv);
+        let r = browser.get(v["login_url"].as_str().unwrap()).await;
+        assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (302, "/mail/"));
+        browser.page("/mail/", 200).await;
+    }
+}
+
+backend_test! {
     async fn sso_newcount_options_and_logs(srv) {
         let d = srv.tenant().domain.clone();
         let dir = srv.corp_token("directory").await;
@@ -186,10 +202,32 @@ backend_test! {
         let url = v["login_url"].as_str().unwrap().to_owned();
         assert!(url.starts_with(&format!("{}/cgi-bin/login?fun=bizopenssologin&method=openapi&userid=bo%2Bx%40", srv.base_url)), "{url}");
         assert_eq!(v["expires_in"], 300);
-        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let first = browser.get(&url).send().await.unwrap();
-        assert!(first.status().is_redirection(), "{}", first.status());
-        assert_eq!(browser.get(&url).send().await.unwrap().status(), 403);
+        // The first SSO login asks for the password once, with the address filled in.
+        let mut browser = common::Browser::new(&srv);
+        let first = browser.get(&url).await;
+        assert_eq!(first.status(), 303);
+        assert_eq!(first.headers()["location"], "/login");
+        assert_eq!(browser.get(&url).await.status(), 403, "a ticket works once");
+        let form = browser.page("/login", 200).await;
+        assert!(form.contains(&format!("value=\"bo+x@{d}\"")), "{form}");
+        assert!(form.contains("class=\"notice\""), "{form}");
+        let csrf = common::hidden_field(&form, "csrf");
+        let address = format!("bo+x@{d}");
+        let fields = [("csrf", csrf.as_str()), ("address", address.as_str()), ("password", "secret123")];
+        assert_eq!(browser.post("/login", &fields).await.status(), 303);
+        // From then on a login URL goes straight into the mailbox.
+        let again = cgi(&srv, &sso, &format!("service/get_login_url?userid=bo+x@{d}"), None).await;
+        let url = again["login_url"].as_str().unwrap().to_owned();
+        let mut other = common::Browser::new(&srv);
+        let straight = other.get(&url).await;
+        assert_eq!(straight.status(), 302);
+        assert_eq!(straight.headers()["location"], "/mail/");
+        // A new password takes the authorization back.
+        let pw = json!({"userid": format!("bo+x@{d}"), "password": "secret123"});
+        assert_eq!(code(&cgi(&srv, &dir, "user/update", Some(pw)).await), 0);
+        let v = cgi(&srv, &sso, &format!("service/get_login_url?userid=bo+x@{d}"), None).await;
+        let mut third = common::Browser::new(&srv);
+        assert_eq!(third.get(v["login_url"].as_str().unwrap()).await.headers()["location"], "/login");
         let none = cgi(&srv, &sso, &format!("service/get_login_url?userid=nobody@{d}"), None).await;
         assert_eq!(code(&none), 60111);
         // newcount counts a delivered mail, with and without dates.
@@ -224,7 +262,7 @@ backend_test! {
         assert_eq!(status["recvsum"], 1);
         let logins = cgi(&srv, &log, "log/login", Some(range(json!({"userid": format!("bo+x@{d}")})))).await;
         let kinds: Vec<i64> = logins["list"].as_array().unwrap().iter().map(|r| r["type"].as_i64().unwrap()).collect();
-        assert_eq!(kinds, [1, 4], "the SSO login, then the IMAP one");
+        assert_eq!(kinds, [1, 1, 4], "the password that authorized SSO, an SSO login, IMAP");
         srv.flush_oplog().await;
         let ops = cgi(&srv, &log, "log/operation", Some(range(json!({"type": 8})))).await;
         assert!(ops["list"].as_array().unwrap().iter().any(|r| r["type"] == 19));

@@ -23,6 +23,19 @@ CREATE TABLE corp_tokens (
 CREATE INDEX corp_tokens_app ON corp_tokens(tenant_id, app);
 CREATE INDEX corp_tokens_expiry ON corp_tokens(expires_ms);
 
+-- Single sign-on of the newer API (service/get_login_url): as on the real service, a member's first
+-- SSO login asks for their password once to authorize it (a tenant switch, on by default); a
+-- password change or a new SSO secret takes the authorization back. A burned ticket that still owes
+-- the password is held as a short-lived pending id (hashed, like every secret).
+ALTER TABLE tenants ADD COLUMN sso_confirm_password BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE members ADD COLUMN sso_authorized BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE sso_pending (
+    id_hash    BLOB    PRIMARY KEY,
+    tenant_id  INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    expires_ms INTEGER NOT NULL
+);
+
 -- Departments sort by (ord, id) in the newer API; members may be made to change their password at
 -- the next login (cpwd_login) and may be kept off IMAP/SMTP or POP/SMTP (useroption types 2, 3).
 ALTER TABLE departments ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;

@@ -53,7 +53,7 @@ impl Auth {
         agent: Option<&str>,
         user: &str,
         ticket: &str,
-    ) -> Result<Opened, Refused> {
+    ) -> Result<SsoOutcome, Refused> {
         let store = &self.store;
         let now = store::now_ms();
         let (tenant_id, member_id) =
@@ -86,7 +86,56 @@ impl Auth {
         if member.id != member_id || !member.enabled {
             return Err(Refused::BadTicket);
         }
-        Ok(self.open_session(tenant_id, member_id).await?)
+        // The newer API's login URL: a member's first SSO login confirms their password once.
+        if agent.is_none() {
+            let mut pooled = store.acquire().await?;
+            let owed =
+                store::directory::ids::sso_needs_password(&mut pooled.conn(), member_id).await?;
+            if owed {
+                let pending =
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+                let expires = now.saturating_add(PENDING_MS);
+                let who = (tenant_id, member_id);
+                store::secrets::insert_sso_pending(store, &token_hash(&pending), who, expires)
+                    .await?;
+                return Ok(SsoOutcome::ConfirmPassword {
+                    pending,
+                    address: member.address,
+                });
+            }
+        }
+        Ok(SsoOutcome::Opened(
+            self.open_session(tenant_id, member_id).await?,
+        ))
+    }
+
+    /// The address a pending SSO login is for, while it lives (to fill in the login form).
+    pub async fn sso_pending_address(&self, pending: &str) -> Result<Option<String>, StoreError> {
+        let store = &self.store;
+        let now = store::now_ms();
+        let Some((tenant_id, member_id)) =
+            store::secrets::sso_pending(store, &token_hash(pending), now).await?
+        else {
+            return Ok(None);
+        };
+        let mut pooled = store.acquire().await?;
+        let member = store::directory::member(&mut pooled.conn(), tenant_id, member_id).await?;
+        Ok(member.map(|m| m.address))
+    }
+
+    /// A member who owed their password to a pending SSO login signed in with it: their SSO is
+    /// authorized from now on. Only the pending login's own member counts; it is spent either way.
+    pub async fn confirm_sso(&self, pending: &str, member_id: i64) -> Result<bool, StoreError> {
+        let store = &self.store;
+        let hash = token_hash(pending);
+        let found = store::secrets::sso_pending(store, &hash, store::now_ms()).await?;
+        store::secrets::delete_sso_pending(store, &hash).await?;
+        if found.is_none_or(|(_, m)| m != member_id) {
+            return Ok(false);
+        }
+        let mut pooled = store.acquire().await?;
+        store::directory::ids::set_sso_authorized(&mut pooled.conn(), member_id, true).await?;
+        Ok(true)
     }
 
     /// Opens a web-mailbox session for a member whose identity was proven (a ticket, or a password and
@@ -151,6 +200,24 @@ impl Auth {
         let store = &self.store;
         store::secrets::delete_session(store, &token_hash(session_id)).await
     }
+}
+
+/// How long a burned SSO ticket waits for its member's password, in milliseconds.
+const PENDING_MS: i64 = 10 * 60 * 1000;
+
+/// What a good SSO ticket leads to.
+#[derive(Debug)]
+pub enum SsoOutcome {
+    /// A session is open.
+    Opened(Opened),
+    /// The member's first SSO login of the newer API: their password is owed once. `pending`
+    /// (for a cookie) names the burned ticket until then.
+    ConfirmPassword {
+        /// The pending login's id.
+        pending: String,
+        /// The member's address, to fill in the login form.
+        address: String,
+    },
 }
 
 /// Why a login was refused. The page says no more than "this link is not valid".

@@ -167,6 +167,8 @@ async fn modify(
     if let (Some(p), Some(h)) = (&f.password, password_hash) {
         new.password_hash = h;
         new.password_md5 = p.md5;
+        // A new password takes back the member's SSO authorization of the newer API.
+        db::ids::set_sso_authorized(conn, old.id, false).await?;
     }
     if let Some(o) = f.open_type {
         new.enabled = o == OpenType::Enabled;

@@ -175,6 +175,8 @@ pub struct Texts {
     pub link_invalid_detail: &'static str,
     /// A form sent without its anti-forgery token (or with a stale one).
     pub form_expired: &'static str,
+    /// Above the login form after a member's first single sign-on of the newer API.
+    pub sso_confirm_password: &'static str,
     /// Password login title.
     pub sign_in: &'static str,
     /// The address field.
@@ -248,6 +250,7 @@ pub static ZH: Texts = Texts {
     link_invalid: "此登录链接无效",
     link_invalid_detail: "链接可能已使用或已过期，请从贵公司的系统重新进入。",
     form_expired: "页面已过期，请返回后重试。",
+    sso_confirm_password: "首次通过单点登录进入邮箱，请输入一次邮箱密码以授权。以后将直接进入。",
     sign_in: "登录邮箱",
     address: "邮箱地址",
     password: "密码",
@@ -306,6 +309,7 @@ pub static EN: Texts = Texts {
     link_invalid: "This sign-in link is not valid",
     link_invalid_detail: "It may have been used already or have expired: open your mailbox again from your company's portal.",
     form_expired: "This page has expired. Go back and try again.",
+    sso_confirm_password: "This is your first single sign-on to your mailbox: enter your mailbox password once to allow it. Next time you will go straight in.",
     sign_in: "Sign in",
     address: "Email address",
     password: "Password",

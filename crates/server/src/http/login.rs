@@ -28,6 +28,8 @@ use serde::Deserialize;
 pub const FORM_COOKIE: &str = "bizmail_form";
 /// The cookie holding a half-finished login (password right, code owed).
 pub const CHALLENGE_COOKIE: &str = "bizmail_challenge";
+/// The cookie holding a first SSO login of the newer API that owes the member's password.
+pub const SSO_PENDING_COOKIE: &str = "bizmail_sso";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -36,6 +38,7 @@ struct LoginTemplate<'a> {
     csrf: &'a str,
     address: &'a str,
     error: &'a str,
+    notice: &'a str,
 }
 
 #[derive(Template)]
@@ -70,11 +73,18 @@ fn form_ok(jar: &CookieJar, sent: &str) -> bool {
 }
 
 fn login_page(t: &Texts, status: StatusCode, csrf: &str, address: &str, error: &str) -> Response {
+    login_view(t, status, csrf, (address, error, ""))
+}
+
+/// The login page with a filled-in address, an error and a notice (each may be empty).
+fn login_view(t: &Texts, status: StatusCode, csrf: &str, texts: (&str, &str, &str)) -> Response {
+    let (address, error, notice) = texts;
     let body = LoginTemplate {
         t,
         csrf,
         address,
         error,
+        notice,
     }
     .render()
     .unwrap_or_default();
@@ -110,7 +120,32 @@ pub async fn form(
     }
     let (jar, csrf) = form_token(jar, over_https(&state, &headers));
     let t = lang.texts();
-    (jar, login_page(t, StatusCode::OK, &csrf, "", "")).into_response()
+    // After a first SSO login of the newer API: the member's address, and why the password.
+    let pending = match jar.get(SSO_PENDING_COOKIE) {
+        Some(c) => match state.auth.sso_pending_address(c.value()).await {
+            Ok(a) => a,
+            Err(e) => return unavailable_page(t, "a pending SSO login", &e),
+        },
+        None => None,
+    };
+    let (address, notice) = match &pending {
+        Some(a) => (a.as_str(), t.sso_confirm_password),
+        None => ("", ""),
+    };
+    let page = login_view(t, StatusCode::OK, &csrf, (address, "", notice));
+    (jar, page).into_response()
+}
+
+/// Authorizes the member's SSO when this browser carries a pending first SSO login of theirs;
+/// the cookie is spent either way.
+async fn confirm_pending_sso(state: &AppState, jar: CookieJar, opened: &Opened) -> CookieJar {
+    let Some(pending) = jar.get(SSO_PENDING_COOKIE).map(|c| c.value().to_owned()) else {
+        return jar;
+    };
+    if let Err(e) = state.auth.confirm_sso(&pending, opened.member_id).await {
+        super::error::log_failure("authorizing a member's SSO", &e);
+    }
+    jar.remove(Cookie::build(SSO_PENDING_COOKIE).path("/"))
 }
 
 /// The password form.
@@ -181,6 +216,7 @@ pub async fn submit(
         Ok(Accepted::SignedIn(opened)) => {
             crate::telemetry::web_login("password", "ok");
             web_login_recorded(&state, &opened, ip).await;
+            let jar = confirm_pending_sso(&state, jar, &opened).await;
             (
                 jar.add(session_cookie(opened.session_id, secure)),
                 redirect::see_other("/mail/", "/mail/"),
@@ -293,6 +329,7 @@ pub async fn code_submit(
         Ok(opened) => {
             crate::telemetry::web_login("code", "ok");
             web_login_recorded(&state, &opened, ip).await;
+            let jar = confirm_pending_sso(&state, jar, &opened).await;
             let jar = jar
                 .remove(Cookie::build(CHALLENGE_COOKIE).path("/"))
                 .add(session_cookie(opened.session_id, secure));

@@ -8,8 +8,8 @@ use super::error::unavailable_page;
 use super::i18n::{Lang, Texts};
 use super::redirect;
 use super::request::ApiRequest;
-use super::webmail::{message, over_https, session_cookie};
-use crate::auth::tickets::Refused;
+use super::webmail::{cookie, message, over_https, session_cookie};
+use crate::auth::tickets::{Refused, SsoOutcome};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -47,7 +47,15 @@ pub async fn login(
         return refused(t, StatusCode::FORBIDDEN);
     }
     match state.auth.sso_login(agent.as_deref(), &user, &ticket).await {
-        Ok(opened) => {
+        Ok(SsoOutcome::ConfirmPassword { pending, .. }) => {
+            // The member's first SSO login of the newer API: the login form, their address filled
+            // in, asks for the password once (`login::submit` then authorizes their SSO).
+            crate::telemetry::web_login("sso", "confirm_password");
+            let secure = over_https(&state, &headers);
+            let jar = jar.add(cookie(super::login::SSO_PENDING_COOKIE, pending, secure));
+            (jar, redirect::see_other("/login", "/login")).into_response()
+        }
+        Ok(SsoOutcome::Opened(opened)) => {
             crate::telemetry::web_login("sso", "ok");
             super::login::web_login_recorded(&state, &opened, req.client_ip).await;
             let target = match params.get_nonempty("mailid") {

@@ -231,6 +231,55 @@ pub async fn delete_member_challenges(store: &Store, member_id: i64) -> StoreRes
     Ok(())
 }
 
+// ---- SSO logins that owe the member's password ---------------------------------------------
+
+/// Holds a burned ticket of the newer API whose member still has to confirm their password.
+pub async fn insert_sso_pending(
+    store: &Store,
+    hash: &[u8],
+    (tenant_id, member_id): (i64, i64),
+    expires_ms: i64,
+) -> StoreResult<()> {
+    sql::execute(
+        store,
+        "INSERT INTO sso_pending (id_hash, tenant_id, member_id, expires_ms) VALUES ($1, $2, $3, \
+         $4)",
+        &[
+            hash.into(),
+            tenant_id.into(),
+            member_id.into(),
+            expires_ms.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The live pending SSO login behind an id: `(tenant, member)`.
+pub async fn sso_pending(
+    store: &Store,
+    hash: &[u8],
+    now_ms: i64,
+) -> StoreResult<Option<(i64, i64)>> {
+    sql::optional(
+        store,
+        "SELECT tenant_id, member_id FROM sso_pending WHERE id_hash = $1 AND expires_ms > $2",
+        &[hash.into(), now_ms.into()],
+    )
+    .await
+}
+
+/// Ends a pending SSO login (its member confirmed their password, or it is spent).
+pub async fn delete_sso_pending(store: &Store, hash: &[u8]) -> StoreResult<()> {
+    sql::execute(
+        store,
+        "DELETE FROM sso_pending WHERE id_hash = $1",
+        &[hash.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 // ---- housekeeping ----------------------------------------------------------------------------
 
 /// How long sessions live, for [`purge`].
@@ -245,7 +294,7 @@ pub struct SessionLimits {
 /// Deletes every secret that can never be used again as of `now_ms`: expired tokens, used or
 /// expired tickets, sessions past either expiry, expired challenges. Returns how many.
 pub async fn purge(store: &Store, now_ms: i64, sessions: SessionLimits) -> StoreResult<u64> {
-    let statements: [(&'static str, Vec<Arg<'_>>); 4] = [
+    let statements: [(&'static str, Vec<Arg<'_>>); 5] = [
         (
             "DELETE FROM access_tokens WHERE expires_ms < $1",
             vec![now_ms.into()],
@@ -263,6 +312,10 @@ pub async fn purge(store: &Store, now_ms: i64, sessions: SessionLimits) -> Store
         ),
         (
             "DELETE FROM login_challenges WHERE expires_ms <= $1",
+            vec![now_ms.into()],
+        ),
+        (
+            "DELETE FROM sso_pending WHERE expires_ms <= $1",
             vec![now_ms.into()],
         ),
     ];

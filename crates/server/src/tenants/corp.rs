@@ -133,8 +133,22 @@ impl Admin {
             store::now_ms(),
         )
         .await?;
+        // A new SSO secret takes back every member's SSO authorization, as on the real service.
+        if app == App::Sso {
+            store::directory::ids::clear_sso_authorizations(&mut tx.conn(), tenant_id).await?;
+        }
         tx.commit().await?.no_events();
         Ok(secret)
+    }
+
+    /// Switches whether a member's first SSO login of the newer API asks for their password once
+    /// (on by default, as on the real service).
+    pub async fn corp_sso_confirm(&self, admin: &str, on: bool) -> Result<(), AdminError> {
+        let tenant_id = self.tenant_of(admin).await?;
+        let mut tx = self.store.begin().await?;
+        store::directory::ids::set_sso_confirm_password(&mut tx.conn(), tenant_id, on).await?;
+        tx.commit().await?.no_events();
+        Ok(())
     }
 
     /// Switches an application on or off; its tokens are refused while it is off.

@@ -169,6 +169,7 @@ pub async fn update(
     if let Some(v) = f.extid {
         new.ext_id = v;
     }
+    let new_password = password_hash.is_some();
     if let Some(h) = password_hash {
         new.password_hash = h;
         new.password_md5 = false;
@@ -179,6 +180,10 @@ pub async fn update(
     let mut changed = new != old_row;
     if changed {
         db::update_member(conn, &new, store::now_ms()).await?;
+    }
+    // A new password takes back the member's SSO authorization (it is asked for again).
+    if new_password {
+        ids::set_sso_authorized(conn, old_row.id, false).await?;
     }
     if let Some(slaves) = slaves {
         let current = db::aliases_of(conn, old_row.id).await?;

@@ -292,3 +292,52 @@ pub async fn unread_between(
     )
     .await
 }
+
+/// Whether a member's first SSO login of the newer API must confirm their password: the tenant's
+/// switch is on, the member has not authorized SSO yet, and has a password to confirm.
+pub async fn sso_needs_password(conn: &mut Conn<'_>, member_id: i64) -> StoreResult<bool> {
+    sql::value_in(
+        conn,
+        "SELECT t.sso_confirm_password AND NOT m.sso_authorized AND m.password_hash <> '' FROM \
+         members m JOIN tenants t ON t.id = m.tenant_id WHERE m.id = $1",
+        &[member_id.into()],
+    )
+    .await
+}
+
+/// Marks a member's SSO as authorized (true) or takes it back (false).
+pub async fn set_sso_authorized(conn: &mut Conn<'_>, member_id: i64, on: bool) -> StoreResult<()> {
+    sql::execute_in(
+        conn,
+        "UPDATE members SET sso_authorized = $1 WHERE id = $2",
+        &[on.into(), member_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes back every member's SSO authorization in a tenant (a new SSO secret).
+pub async fn clear_sso_authorizations(conn: &mut Conn<'_>, tenant_id: i64) -> StoreResult<()> {
+    sql::execute_in(
+        conn,
+        "UPDATE members SET sso_authorized = FALSE WHERE tenant_id = $1",
+        &[tenant_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Switches a tenant's "first SSO login confirms the password" on or off.
+pub async fn set_sso_confirm_password(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    on: bool,
+) -> StoreResult<()> {
+    sql::execute_in(
+        conn,
+        "UPDATE tenants SET sso_confirm_password = $1 WHERE id = $2",
+        &[on.into(), tenant_id.into()],
+    )
+    .await?;
+    Ok(())
+}
