@@ -174,6 +174,57 @@ backend_test! {
     }
 }
 
+/// Posts the login form as `address` and answers the response.
+async fn sign_in(b: &mut common::Browser, address: &str, password: &str) -> reqwest::Response {
+    let form = b.page("/login", 200).await;
+    let csrf = common::hidden_field(&form, "csrf");
+    b.post(
+        "/login",
+        &[
+            ("csrf", csrf.as_str()),
+            ("address", address),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+backend_test! {
+    async fn cpwd_login_asks_for_a_new_password_once(srv) {
+        let d = srv.tenant().domain.clone();
+        let dir = srv.corp_token("directory").await;
+        let address = format!("dee@{d}");
+        let user = json!({"userid": address, "name": "Dee", "department": [1], "password": "secret123", "cpwd_login": 1});
+        assert_eq!(code(&cgi(&srv, &dir, "user/create", Some(user)).await), 0);
+        let mut b = common::Browser::new(&srv);
+        let r = sign_in(&mut b, &address, "secret123").await;
+        assert_eq!(r.headers()["location"], "/login/password");
+        let page = b.page("/login/password", 200).await;
+        assert!(page.contains(&address), "{page}");
+        let csrf = common::hidden_field(&page, "csrf");
+        let post = |pw: &'static str, repeat: &'static str| {
+            [("csrf", csrf.clone()), ("password", pw.to_owned()), ("repeat", repeat.to_owned())]
+        };
+        let form = post("newsecret1", "newsecret2");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(b.post("/login/password", &fields).await.status(), 422);
+        let form = post("secret123", "secret123");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(b.post("/login/password", &fields).await.status(), 422, "the same password");
+        let form = post("newsecret1", "newsecret1");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = b.post("/login/password", &fields).await;
+        assert_eq!(done.headers()["location"], "/mail/");
+        b.page("/mail/", 200).await;
+        // Cleared, as on the real service; the new password opens the mailbox directly.
+        let got = cgi(&srv, &dir, &format!("user/get?userid={address}"), None).await;
+        assert_eq!(got["cpwd_login"], 0);
+        let mut again = common::Browser::new(&srv);
+        let r = sign_in(&mut again, &address, "newsecret1").await;
+        assert_eq!(r.headers()["location"], "/mail/");
+    }
+}
+
 backend_test! {
     async fn without_the_switch_sso_goes_straight_in(srv) {
         let t = srv.tenant().clone();

@@ -25,12 +25,15 @@ CREATE INDEX corp_tokens_expiry ON corp_tokens(expires_ms);
 
 -- Single sign-on of the newer API (service/get_login_url): as on the real service, a member's first
 -- SSO login asks for their password once to authorize it (a tenant switch, on by default); a
--- password change or a new SSO secret takes the authorization back. A burned ticket that still owes
--- the password is held as a short-lived pending id (hashed, like every secret).
+-- password change or a new SSO secret takes the authorization back.
 ALTER TABLE tenants ADD COLUMN sso_confirm_password BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE members ADD COLUMN sso_authorized BOOLEAN NOT NULL DEFAULT FALSE;
-CREATE TABLE sso_pending (
+-- Logins waiting for one more step, each a short-lived id held by the browser (hashed, like every
+-- secret): kind 'sso' (a burned SSO ticket that owes the member's password), 'password' (a right
+-- password whose member must choose a new one: cpwd_login).
+CREATE TABLE pending_logins (
     id_hash    BYTEA    PRIMARY KEY,
+    kind       TEXT    NOT NULL,
     tenant_id  BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     member_id  BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
     expires_ms BIGINT NOT NULL

@@ -62,6 +62,9 @@ pub enum Accepted {
     SignedIn(Opened),
     /// A second factor is owed: the challenge id to carry to the code page.
     CodeNeeded(String),
+    /// The member must choose a new password first (`cpwd_login`): the pending id to carry to
+    /// the new-password page.
+    NewPasswordNeeded(String),
 }
 
 /// The protocol a mail client logs in over, for the newer API's per-member switches.
@@ -92,8 +95,22 @@ impl Auth {
         challenge_secs: u64,
         allow: impl FnOnce(&str) -> bool,
     ) -> Result<Accepted, Failed> {
-        let store = &self.store;
         let member = self.verify_password(address, password, allow).await?;
+        // The newer API's `cpwd_login`: a new password before anything else.
+        if let Some(pending) = self.password_change_owed(&member).await? {
+            return Ok(Accepted::NewPasswordNeeded(pending));
+        }
+        self.after_password(&member, challenge_secs).await
+    }
+
+    /// What a proven password leads to: the second factor's challenge when it is forced, else a
+    /// session.
+    pub(crate) async fn after_password(
+        &self,
+        member: &store::directory::MemberRow,
+        challenge_secs: u64,
+    ) -> Result<Accepted, Failed> {
+        let store = &self.store;
         if member.second_factor {
             let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
             let expires = store::now_ms().saturating_add(store::secs_to_ms(challenge_secs));

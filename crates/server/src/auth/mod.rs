@@ -9,6 +9,7 @@ pub mod allow_list;
 pub mod app_passwords;
 pub mod corp;
 pub mod member_login;
+pub mod password_change;
 pub mod passwords;
 pub mod tickets;
 pub mod tokens;

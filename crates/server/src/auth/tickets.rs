@@ -96,7 +96,7 @@ impl Auth {
                     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
                 let expires = now.saturating_add(PENDING_MS);
                 let who = (tenant_id, member_id);
-                store::secrets::insert_sso_pending(store, &token_hash(&pending), who, expires)
+                store::secrets::insert_pending(store, "sso", &token_hash(&pending), who, expires)
                     .await?;
                 return Ok(SsoOutcome::ConfirmPassword {
                     pending,
@@ -114,7 +114,7 @@ impl Auth {
         let store = &self.store;
         let now = store::now_ms();
         let Some((tenant_id, member_id)) =
-            store::secrets::sso_pending(store, &token_hash(pending), now).await?
+            store::secrets::pending(store, "sso", &token_hash(pending), now).await?
         else {
             return Ok(None);
         };
@@ -128,8 +128,8 @@ impl Auth {
     pub async fn confirm_sso(&self, pending: &str, member_id: i64) -> Result<bool, StoreError> {
         let store = &self.store;
         let hash = token_hash(pending);
-        let found = store::secrets::sso_pending(store, &hash, store::now_ms()).await?;
-        store::secrets::delete_sso_pending(store, &hash).await?;
+        let found = store::secrets::pending(store, "sso", &hash, store::now_ms()).await?;
+        store::secrets::delete_pending(store, &hash).await?;
         if found.is_none_or(|(_, m)| m != member_id) {
             return Ok(false);
         }

@@ -177,6 +177,22 @@ pub struct Texts {
     pub form_expired: &'static str,
     /// Above the login form after a member's first single sign-on of the newer API.
     pub sso_confirm_password: &'static str,
+    /// The new-password page's title (`cpwd_login`).
+    pub new_password_title: &'static str,
+    /// Why the page asks.
+    pub new_password_intro: &'static str,
+    /// The first field.
+    pub new_password_label: &'static str,
+    /// The second field.
+    pub repeat_password_label: &'static str,
+    /// The button.
+    pub save_password_button: &'static str,
+    /// The two fields differ.
+    pub passwords_differ: &'static str,
+    /// The new password breaks the rules.
+    pub password_rules: &'static str,
+    /// The new password is the current one.
+    pub password_unchanged: &'static str,
     /// Password login title.
     pub sign_in: &'static str,
     /// The address field.
@@ -251,6 +267,14 @@ pub static ZH: Texts = Texts {
     link_invalid_detail: "链接可能已使用或已过期，请从贵公司的系统重新进入。",
     form_expired: "页面已过期，请返回后重试。",
     sso_confirm_password: "首次通过单点登录进入邮箱，请输入一次邮箱密码以授权。以后将直接进入。",
+    new_password_title: "设置新密码",
+    new_password_intro: "管理员要求您在进入邮箱前设置新密码。",
+    new_password_label: "新密码",
+    repeat_password_label: "再次输入新密码",
+    save_password_button: "保存并进入邮箱",
+    passwords_differ: "两次输入的密码不一致。",
+    password_rules: "密码长度须为 6 到 32 个字符。",
+    password_unchanged: "新密码不能与当前密码相同。",
     sign_in: "登录邮箱",
     address: "邮箱地址",
     password: "密码",
@@ -310,6 +334,14 @@ pub static EN: Texts = Texts {
     link_invalid_detail: "It may have been used already or have expired: open your mailbox again from your company's portal.",
     form_expired: "This page has expired. Go back and try again.",
     sso_confirm_password: "This is your first single sign-on to your mailbox: enter your mailbox password once to allow it. Next time you will go straight in.",
+    new_password_title: "Choose a new password",
+    new_password_intro: "Your administrator asks you to choose a new password before you go on.",
+    new_password_label: "New password",
+    repeat_password_label: "New password again",
+    save_password_button: "Save and open my mailbox",
+    passwords_differ: "The two passwords differ.",
+    password_rules: "A password has 6 to 32 characters.",
+    password_unchanged: "Choose a password other than your current one.",
     sign_in: "Sign in",
     address: "Email address",
     password: "Password",

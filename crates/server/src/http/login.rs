@@ -52,7 +52,7 @@ struct CodeTemplate<'a> {
 }
 
 /// The form token of this browser, made (and set as a cookie) when it has none.
-fn form_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+pub(super) fn form_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     match jar.get(FORM_COOKIE) {
         Some(c) if c.value().len() == 32 => {
             let token = c.value().to_owned();
@@ -67,7 +67,7 @@ fn form_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 }
 
 /// Whether a form repeated this browser's form token.
-fn form_ok(jar: &CookieJar, sent: &str) -> bool {
+pub(super) fn form_ok(jar: &CookieJar, sent: &str) -> bool {
     jar.get(FORM_COOKIE)
         .is_some_and(|c| secrets_equal(c.value().as_bytes(), sent.as_bytes()))
 }
@@ -138,7 +138,11 @@ pub async fn form(
 
 /// Authorizes the member's SSO when this browser carries a pending first SSO login of theirs;
 /// the cookie is spent either way.
-async fn confirm_pending_sso(state: &AppState, jar: CookieJar, opened: &Opened) -> CookieJar {
+pub(super) async fn confirm_pending_sso(
+    state: &AppState,
+    jar: CookieJar,
+    opened: &Opened,
+) -> CookieJar {
     let Some(pending) = jar.get(SSO_PENDING_COOKIE).map(|c| c.value().to_owned()) else {
         return jar;
     };
@@ -220,6 +224,14 @@ pub async fn submit(
             (
                 jar.add(session_cookie(opened.session_id, secure)),
                 redirect::see_other("/mail/", "/mail/"),
+            )
+                .into_response()
+        }
+        Ok(Accepted::NewPasswordNeeded(pending)) => {
+            crate::telemetry::web_login("password", "new_password_needed");
+            (
+                jar.add(cookie(super::password::PASSWORD_COOKIE, pending, secure)),
+                redirect::see_other("/login/password", "/login/"),
             )
                 .into_response()
         }

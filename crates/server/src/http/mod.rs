@@ -12,6 +12,7 @@ pub mod mailbox;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod password;
 pub mod redirect;
 pub mod reply;
 pub mod request;
@@ -146,6 +147,10 @@ pub fn build_router(state: AppState) -> Router {
         .route(
             "/login/code",
             get(login::code_form).post(login::code_submit),
+        )
+        .route(
+            "/login/password",
+            get(password::form).post(password::submit),
         )
         .route("/lang/{code}", get(i18n::switch))
         .route("/mail/", get(mailbox::folder))

@@ -231,21 +231,24 @@ pub async fn delete_member_challenges(store: &Store, member_id: i64) -> StoreRes
     Ok(())
 }
 
-// ---- SSO logins that owe the member's password ---------------------------------------------
+// ---- logins waiting for one more step -------------------------------------------------------
 
-/// Holds a burned ticket of the newer API whose member still has to confirm their password.
-pub async fn insert_sso_pending(
+/// Holds a login that waits for one more step (`kind`: `sso` owes the member's password, `password`
+/// owes a new password).
+pub async fn insert_pending(
     store: &Store,
+    kind: &str,
     hash: &[u8],
     (tenant_id, member_id): (i64, i64),
     expires_ms: i64,
 ) -> StoreResult<()> {
     sql::execute(
         store,
-        "INSERT INTO sso_pending (id_hash, tenant_id, member_id, expires_ms) VALUES ($1, $2, $3, \
-         $4)",
+        "INSERT INTO pending_logins (id_hash, kind, tenant_id, member_id, expires_ms) VALUES ($1, \
+         $2, $3, $4, $5)",
         &[
             hash.into(),
+            kind.into(),
             tenant_id.into(),
             member_id.into(),
             expires_ms.into(),
@@ -255,25 +258,27 @@ pub async fn insert_sso_pending(
     Ok(())
 }
 
-/// The live pending SSO login behind an id: `(tenant, member)`.
-pub async fn sso_pending(
+/// The live pending login of `kind` behind an id: `(tenant, member)`.
+pub async fn pending(
     store: &Store,
+    kind: &str,
     hash: &[u8],
     now_ms: i64,
 ) -> StoreResult<Option<(i64, i64)>> {
     sql::optional(
         store,
-        "SELECT tenant_id, member_id FROM sso_pending WHERE id_hash = $1 AND expires_ms > $2",
-        &[hash.into(), now_ms.into()],
+        "SELECT tenant_id, member_id FROM pending_logins WHERE id_hash = $1 AND kind = $2 AND \
+         expires_ms > $3",
+        &[hash.into(), kind.into(), now_ms.into()],
     )
     .await
 }
 
-/// Ends a pending SSO login (its member confirmed their password, or it is spent).
-pub async fn delete_sso_pending(store: &Store, hash: &[u8]) -> StoreResult<()> {
+/// Ends a pending login (its step was taken, or it is spent).
+pub async fn delete_pending(store: &Store, hash: &[u8]) -> StoreResult<()> {
     sql::execute(
         store,
-        "DELETE FROM sso_pending WHERE id_hash = $1",
+        "DELETE FROM pending_logins WHERE id_hash = $1",
         &[hash.into()],
     )
     .await?;
@@ -315,7 +320,7 @@ pub async fn purge(store: &Store, now_ms: i64, sessions: SessionLimits) -> Store
             vec![now_ms.into()],
         ),
         (
-            "DELETE FROM sso_pending WHERE expires_ms <= $1",
+            "DELETE FROM pending_logins WHERE expires_ms <= $1",
             vec![now_ms.into()],
         ),
     ];
