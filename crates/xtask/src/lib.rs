@@ -73,9 +73,17 @@ pub fn tidy(root: &Path) -> Vec<String> {
 /// the real mail clients the IMAP tests run (mbsync, offlineimap, fetchmail, getmail), and for
 /// sending: swaks (a real submission client), dkimpy (an independent DKIM verifier), rspamd and
 /// the redis it keeps its statistics in, and Postfix (a remote domain's MX, and the relay the
-/// sending benchmark compares with).
+/// sending benchmark compares with); and `python3 -m venv` working (the newer API's PyPI clients
+/// run from a virtual environment).
 pub fn missing_packages() -> Vec<&'static str> {
     let mut missing = Vec::new();
+    let has_venv = std::process::Command::new("python3")
+        .args(["-c", "import ensurepip, venv"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_venv {
+        missing.push("python3-venv");
+    }
     let has_initdb = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
         versions
             .flatten()

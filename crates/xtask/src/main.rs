@@ -8,9 +8,10 @@ usage: cargo xtask <task> [args…]
 
 tasks:
   test [args…]   install what the tests need (Debian's postgresql, chromium, chromium-driver,
-                 isync, offlineimap3, fetchmail, getmail6, swaks, python3-dkim, rspamd,
-                 redis-server, postfix; with apt-get, as root or through sudo) if it is
-                 missing, then run every test:
+                 isync, offlineimap3, fetchmail, getmail6, swaks, python3-dkim, python3-venv,
+                 rspamd, redis-server, postfix; with apt-get, as root or through sudo) if it
+                 is missing, then run every test (which fetch the newer API's PyPI clients
+                 into a virtual environment under target/):
                  `cargo test --workspace --locked [args…]`
   tidy           check that every Rust file opens with a `//!` doc and has at most 600 lines
 ";
