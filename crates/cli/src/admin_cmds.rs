@@ -54,10 +54,10 @@ pub enum OpenapiCommand {
 #[derive(Args)]
 pub struct AdminArg {
     #[command(flatten)]
-    store: StoreArgs,
-    /// The admin account (its tenant is the one changed).
+    pub(crate) store: StoreArgs,
+    /// The admin account (its tenant is the one shown or changed).
     #[arg(long, value_name = "NAME")]
-    admin: String,
+    pub(crate) admin: String,
 }
 
 /// Flags of `bizmail openapi reveal`.

@@ -2,7 +2,7 @@
 //! it (the receiver must pass the signed `echostr` check first), see what was delivered, dropped
 //! and is waiting, send a test notice, remove it.
 
-use crate::StoreArgs;
+use crate::admin_cmds::AdminArg as Who;
 use bizmail_server::callbacks::{CallbackSettings, Callbacks};
 use bizmail_server::tenants::Admin;
 use clap::{Args, Subcommand};
@@ -18,16 +18,6 @@ pub enum CallbackCommand {
     Test(TestArgs),
     /// Stop calling the receiver; waiting notices are dropped.
     Remove(Who),
-}
-
-/// The admin whose tenant is meant.
-#[derive(Args)]
-pub struct Who {
-    #[command(flatten)]
-    store: StoreArgs,
-    /// The admin account (its tenant is the one shown or changed).
-    #[arg(long, value_name = "NAME")]
-    admin: String,
 }
 
 /// Flags of `bizmail callback set`.

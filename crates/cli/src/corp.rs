@@ -3,6 +3,7 @@
 //! or switch on and off.
 
 use crate::StoreArgs;
+use crate::admin_cmds::AdminArg as Who;
 use bizmail_server::tenants::{Admin, CreatedTenant};
 use clap::{Args, Subcommand};
 use std::fmt::Write as _;
@@ -33,16 +34,6 @@ pub struct SsoConfirmArgs {
     /// `on` or `off`.
     #[arg(value_name = "on|off", value_parser = ["on", "off"])]
     state: String,
-}
-
-/// The admin to act as.
-#[derive(Args)]
-pub struct Who {
-    #[command(flatten)]
-    store: StoreArgs,
-    /// The admin account (its tenant is the one shown or changed).
-    #[arg(long, value_name = "NAME")]
-    admin: String,
 }
 
 /// An admin and one application.

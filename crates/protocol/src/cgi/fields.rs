@@ -115,7 +115,9 @@ impl Fields {
             if !out.is_empty() {
                 out.push('&');
             }
-            out.push_str(name);
+            // Nothing a caller sends may break a log line or a terminal: control characters
+            // become spaces, in names as in values.
+            out.extend(name.chars().take(64).map(printable));
             out.push('=');
             if matches!(
                 name.as_str(),
@@ -128,10 +130,14 @@ impl Fields {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            out.extend(text.chars().take(200));
+            out.extend(text.chars().take(200).map(printable));
         }
         out
     }
+}
+
+fn printable(c: char) -> char {
+    if c.is_control() { ' ' } else { c }
 }
 
 fn is_unset(v: &Value) -> bool {
@@ -217,6 +223,18 @@ mod tests {
         assert_eq!(f.text("gender").unwrap().as_deref(), Some("1"));
         assert_eq!(f.texts("l").unwrap(), Some(vec![]));
         assert_eq!(f.int("department").unwrap(), Some(1234));
+    }
+
+    #[test]
+    fn log_lines_hold_no_control_characters_and_no_secrets() {
+        let f = Fields::from_request(
+            Some("access_token=abc&userid=a%0Ab"),
+            br#"{"password":"pw","name":"x\u0007y"}"#,
+        )
+        .unwrap();
+        let line = f.to_log_line();
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        assert!(!line.contains("abc") && !line.contains("pw"), "{line}");
     }
 
     #[test]

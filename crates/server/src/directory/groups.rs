@@ -41,7 +41,7 @@ async fn group(conn: &mut Conn<'_>, scope: &Scope, address: &Address) -> DirResu
 }
 
 /// Whether `target` is reachable from `from` through nested groups (or is `from`).
-async fn contains(conn: &mut Conn<'_>, from: i64, target: i64) -> DirResult<bool> {
+pub(crate) async fn contains(conn: &mut Conn<'_>, from: i64, target: i64) -> DirResult<bool> {
     let mut seen = HashSet::new();
     let mut stack = vec![from];
     while let Some(g) = stack.pop() {

@@ -146,24 +146,14 @@ async fn modify(
     };
     let mut new = old.clone();
     // §7.1: MOD changes only the fields given non-empty.
-    if let Some(v) = f.name {
-        new.name = v;
-    }
-    if let Some(v) = f.gender {
-        new.gender = i64::from(v);
-    }
-    if let Some(v) = f.position {
-        new.position = v;
-    }
-    if let Some(v) = f.tel {
-        new.tel = v;
-    }
-    if let Some(v) = f.mobile {
-        new.mobile = v;
-    }
-    if let Some(v) = f.ext_id {
-        new.ext_id = v;
-    }
+    new.take_profile(db::Profile {
+        name: f.name,
+        gender: f.gender.map(i64::from),
+        position: f.position,
+        tel: f.tel,
+        mobile: f.mobile,
+        ext_id: f.ext_id,
+    });
     if let (Some(p), Some(h)) = (&f.password, password_hash) {
         new.password_hash = h;
         new.password_md5 = p.md5;

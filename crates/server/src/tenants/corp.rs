@@ -3,7 +3,7 @@
 //! after the admin's password, rotated (killing its tokens at once) and switched on or off.
 
 use super::{Admin, AdminError};
-use crate::auth::{self, passwords};
+use crate::auth;
 use crate::store::{self, Conn, corp};
 use bizmail_protocol::cgi::App;
 
@@ -101,13 +101,7 @@ impl Admin {
     ) -> Result<String, AdminError> {
         let app = app_named(app)?;
         let (row, tenant) = self.admin_and_tenant(admin).await?;
-        let (password, stored) = (password.to_owned(), row.password_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
-            .await
-            .unwrap_or(false);
-        if !ok {
-            return Err(AdminError::WrongPassword);
-        }
+        super::check_password(&row, password).await?;
         self.corp_show(admin).await?;
         let sealed = corp::apps(&self.store, tenant.id)
             .await?

@@ -238,13 +238,7 @@ impl Admin {
     pub async fn reveal(&self, admin: &str, password: &str) -> Result<String, AdminError> {
         let vault = &self.vault;
         let (row, tenant) = self.admin_and_tenant(admin).await?;
-        let (password, stored) = (password.to_owned(), row.password_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
-            .await
-            .unwrap_or(false);
-        if !ok {
-            return Err(AdminError::WrongPassword);
-        }
+        check_password(&row, password).await?;
         let sealed = tenant.openapi_key.ok_or(AdminError::NotApplied)?;
         Ok(vault.open(tenant.id, &sealed)?)
     }
@@ -455,6 +449,22 @@ impl Admin {
             .await?
             .ok_or_else(|| AdminError::UnknownAdmin(admin.to_owned()))?;
         Ok((row, tenant))
+    }
+}
+
+/// `WrongPassword` unless `password` is the admin's (argon2, on the blocking pool).
+pub(crate) async fn check_password(
+    row: &tenants::AdminRow,
+    password: &str,
+) -> Result<(), AdminError> {
+    let (password, stored) = (password.to_owned(), row.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
+        .await
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::WrongPassword)
     }
 }
 

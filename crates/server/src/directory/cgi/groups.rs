@@ -11,7 +11,6 @@ use bizmail_protocol::Address;
 use bizmail_protocol::cgi::Code;
 use bizmail_protocol::cgi::answers::Group;
 use bizmail_protocol::cgi::requests::{AllowType, GroupWrite};
-use std::collections::HashSet;
 
 async fn group_id(conn: &mut Conn<'_>, scope: &Scope, address: &Address) -> DirResult<i64> {
     if !scope.owns(address) {
@@ -56,7 +55,7 @@ async fn subgroups(
             .ok_or(Code::GroupGroupNotFound)?
             .id;
         if let Some(g) = group
-            && reaches(conn, sub, g).await?
+            && crate::directory::groups::contains(conn, sub, g).await?
         {
             return Err(Code::GroupCycle.into());
         }
@@ -65,20 +64,6 @@ async fn subgroups(
         }
     }
     Ok(out)
-}
-
-async fn reaches(conn: &mut Conn<'_>, from: i64, target: i64) -> DirResult<bool> {
-    let mut seen = HashSet::new();
-    let mut stack = vec![from];
-    while let Some(g) = stack.pop() {
-        if g == target {
-            return Ok(true);
-        }
-        if seen.insert(g) {
-            stack.extend(db::subgroups(conn, g).await?);
-        }
-    }
-    Ok(false)
 }
 
 /// Writes the lists a request gives, replacing the old ones.

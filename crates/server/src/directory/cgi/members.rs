@@ -151,24 +151,14 @@ pub async fn update(
         None => None,
     };
     let mut new = old_row.clone();
-    if let Some(v) = f.name {
-        new.name = v;
-    }
-    if let Some(v) = f.gender {
-        new.gender = i64::from(v);
-    }
-    if let Some(v) = f.position {
-        new.position = v;
-    }
-    if let Some(v) = f.tel {
-        new.tel = v;
-    }
-    if let Some(v) = f.mobile {
-        new.mobile = v;
-    }
-    if let Some(v) = f.extid {
-        new.ext_id = v;
-    }
+    new.take_profile(db::Profile {
+        name: f.name,
+        gender: f.gender.map(i64::from),
+        position: f.position,
+        tel: f.tel,
+        mobile: f.mobile,
+        ext_id: f.extid,
+    });
     let new_password = password_hash.is_some();
     if let Some(h) = password_hash {
         new.password_hash = h;

@@ -69,6 +69,45 @@ pub struct MemberRow {
     pub second_factor: bool,
 }
 
+/// The profile fields of a member write, each `None` when not given.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    /// Display name.
+    pub name: Option<String>,
+    /// 0, 1 or 2.
+    pub gender: Option<i64>,
+    /// Position.
+    pub position: Option<String>,
+    /// Telephone.
+    pub tel: Option<String>,
+    /// Mobile.
+    pub mobile: Option<String>,
+    /// External id.
+    pub ext_id: Option<String>,
+}
+
+impl MemberRow {
+    /// Takes the given profile fields, keeping the others (both APIs' updates change only what
+    /// they are given).
+    pub fn take_profile(&mut self, p: Profile) {
+        let fields = [
+            (&mut self.name, p.name),
+            (&mut self.position, p.position),
+            (&mut self.tel, p.tel),
+            (&mut self.mobile, p.mobile),
+            (&mut self.ext_id, p.ext_id),
+        ];
+        for (field, value) in fields {
+            if let Some(v) = value {
+                *field = v;
+            }
+        }
+        if let Some(g) = p.gender {
+            self.gender = g;
+        }
+    }
+}
+
 /// A mail group.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GroupRow {
