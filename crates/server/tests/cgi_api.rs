@@ -321,3 +321,31 @@ backend_test! {
         assert_eq!(code(&cgi(&srv, &log, "log/mailstatus", Some(range(json!({"domain": "other.test"})))).await), 601004);
     }
 }
+
+backend_test! {
+    config = |c| c.corp_token_requests_per_second = 1;
+    async fn gettoken_is_rate_limited_per_corp(srv) {
+        let t = srv.tenant().clone();
+        let url = srv.url(&format!(
+            "cgi-bin/gettoken?corpid={}&corpsecret={}",
+            t.corp_id,
+            t.corp_secret("log")
+        ));
+        let mut codes = Vec::new();
+        for _ in 0..3 {
+            let v: Value = srv.http.get(&url).send().await.unwrap().json().await.unwrap();
+            codes.push(code(&v));
+        }
+        assert_eq!(codes[0], 0);
+        assert!(codes[1..].contains(&45009), "{codes:?}");
+        // Another corp has its own allowance.
+        let other = srv.seed_tenant().await;
+        let url = srv.url(&format!(
+            "cgi-bin/gettoken?corpid={}&corpsecret={}",
+            other.corp_id,
+            other.corp_secret("log")
+        ));
+        let v: Value = srv.http.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(code(&v), 0);
+    }
+}

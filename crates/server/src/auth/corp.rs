@@ -53,13 +53,14 @@ impl Auth {
     /// `gettoken`: unknown corp id → 40013; empty secret → 40091; a secret of none of the
     /// tenant's applications → 40001 (compared in constant time against every one); that
     /// application switched off → 40091; the tenant's API switched off → 50005; a caller outside
-    /// the tenant's IP allow list → 602005.
+    /// the tenant's IP allow list → 602005; `allow` (the corp's rate) refusing the tenant → 45009,
+    /// before any token is made.
     pub async fn issue_corp_token(
         &self,
         corp_id: &str,
         secret: &str,
-        lifetime_secs: u64,
-        client_ip: IpAddr,
+        (lifetime_secs, client_ip): (u64, IpAddr),
+        allow: impl FnOnce(i64) -> bool,
     ) -> Result<CorpToken, CorpRefusal> {
         let apps = corp::apps_of_corp(&self.store, corp_id.trim()).await?;
         let Some(tenant_id) = apps.first().map(|(_, a)| a.tenant_id) else {
@@ -96,6 +97,9 @@ impl Auth {
         }
         if !ip_allowed(&app.ip_allow, client_ip) {
             return Err(refuse(Code::ApiUnauthorized));
+        }
+        if !allow(tenant_id) {
+            return Err(refuse(Code::ApiLimit));
         }
         let token = tokens::new_token();
         let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));

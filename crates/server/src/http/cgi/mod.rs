@@ -207,8 +207,8 @@ async fn issue(state: &AppState, req: &CgiRequest, row: &mut OplogEntry) -> Resu
         .issue_corp_token(
             &corp_id,
             &secret,
-            state.config.corp_token_lifetime_secs,
-            req.client_ip,
+            (state.config.corp_token_lifetime_secs, req.client_ip),
+            |tenant| state.limits.corp_token.check_key(&tenant).is_ok(),
         )
         .await;
     let issued = match issued {
@@ -221,14 +221,6 @@ async fn issue(state: &AppState, req: &CgiRequest, row: &mut OplogEntry) -> Resu
     };
     row.tenant_id = Some(issued.tenant_id);
     row.admin = "gettoken".into();
-    if state
-        .limits
-        .corp_token
-        .check_key(&issued.tenant_id)
-        .is_err()
-    {
-        return Err(Code::ApiLimit);
-    }
     answer(&bizmail_protocol::cgi::answers::Answer::ok(
         bizmail_protocol::cgi::answers::Token {
             access_token: issued.token,
