@@ -92,7 +92,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     say(&banner);
-    wait_for_signal().await;
+    wait_for_signal(&running).await;
     say("bizmail: shutting down\n");
     running.shutdown().await;
     Ok(())
@@ -136,23 +136,34 @@ Next: `bizmail init --domain yourcompany.com --admin you` creates your own tenan
     ));
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Waits for Ctrl-C or SIGTERM; SIGHUP meanwhile loads the HTTPS certificate again (a renewed
+/// certificate needs no restart: `systemctl reload bizmail`).
+async fn wait_for_signal(running: &bizmail_server::Running) {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return,
+                _ = term.recv() => return,
+                _ = hup.recv() => match running.reload_tls() {
+                    Ok(true) => say("bizmail: SIGHUP: the HTTPS certificate was loaded again\n"),
+                    Ok(false) => say("bizmail: SIGHUP: no HTTPS certificate to load\n"),
+                    Err(e) => say(&format!("bizmail: SIGHUP: {e}; the old certificate stays\n")),
+                },
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    {
+        let _ = running;
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

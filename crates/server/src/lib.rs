@@ -30,6 +30,7 @@ pub mod smtp;
 mod store;
 mod telemetry;
 pub mod tenants;
+mod tls;
 
 pub use config::Config;
 pub use server::{Running, Server, StartError};

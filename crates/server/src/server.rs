@@ -27,7 +27,7 @@ pub enum StartError {
     /// The key-encryption key file could not be read or created.
     #[error(transparent)]
     Vault(#[from] VaultError),
-    /// The SMTP TLS certificate could not be loaded.
+    /// A TLS certificate (SMTP or HTTP) could not be loaded.
     #[error(transparent)]
     Tls(#[from] crate::smtp::TlsError),
     /// The outbound settings are unusable (a malformed override or relay).
@@ -120,6 +120,7 @@ pub struct Running {
     pg_listener: Option<JoinHandle<()>>,
     oplog_task: JoinHandle<()>,
     housekeeping: JoinHandle<()>,
+    http_tls: Option<crate::tls::Reloadable>,
     callbacks: crate::callbacks::Callbacks,
     callback_worker: JoinHandle<()>,
 }
@@ -144,6 +145,13 @@ impl Server {
         let kick = crate::outbound::Kick::default();
         let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
         let smtp_settings = crate::smtp::SmtpSettings::from_config(&config)?;
+        // Certificates are loaded before anything starts, so a bad file stops the start cleanly.
+        let http_tls = if config.http_tls() {
+            let (cert, key) = (&config.http_tls_cert_file, &config.http_tls_key_file);
+            Some(crate::tls::Reloadable::load(cert, key).map_err(|e| e.of("HTTP"))?)
+        } else {
+            None
+        };
         // One rspamd client: the receiver scans with it, the mailboxes teach it.
         let spam = smtp_settings.spam.clone();
         let state = AppState::new(crate::http::Services {
@@ -272,6 +280,7 @@ impl Server {
             listener,
             build_router(state),
             crate::http::listener::HttpLimits::from_config(&config),
+            http_tls.clone(),
             stopped.clone(),
         ));
         let retention = Retention {
@@ -318,6 +327,7 @@ impl Server {
             smtp,
             oplog_task,
             housekeeping,
+            http_tls,
             callbacks,
             callback_worker,
         })
@@ -327,7 +337,22 @@ impl Server {
 impl Running {
     /// The base URL of the HTTP listener, e.g. `http://127.0.0.1:12211`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.http_addr)
+        let scheme = if self.http_tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.http_addr)
+    }
+
+    /// Loads the HTTP listener's certificate and key again from their files (`bizmail serve`
+    /// does it on SIGHUP); new connections use them, open ones keep theirs. On failure the old
+    /// certificate stays. Without HTTPS there is nothing to load.
+    pub fn reload_tls(&self) -> Result<bool, crate::tls::TlsError> {
+        match &self.http_tls {
+            Some(tls) => tls.reload().map_err(|e| e.of("HTTP")).map(|()| true),
+            None => Ok(false),
+        }
     }
 
     /// The admin side of the store this server serves (tenants, keys, the operation log).

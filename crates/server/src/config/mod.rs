@@ -116,6 +116,11 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Addresses or networks allowed to read `/metrics`; others get 404. Empty: nobody.
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// The HTTP listener's certificate chain (PEM): with it and `http_tls_key_file` the listener
+    /// speaks HTTPS only; `bizmail serve` loads both again on SIGHUP. Empty: plain HTTP.
+    pub http_tls_cert_file: PathBuf,
+    /// The HTTP listener's private key (PEM).
+    pub http_tls_key_file: PathBuf,
     /// Marks the mailbox's cookies `Secure`. Set it when bizmail is reached over HTTPS through a
     /// TLS-terminating proxy; a request with `X-Forwarded-Proto: https` gets them `Secure` anyway.
     pub cookie_secure: bool,
@@ -275,6 +280,8 @@ impl Default for Config {
                 ipnet::IpNet::from(std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST)),
                 ipnet::IpNet::from(std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)),
             ],
+            http_tls_cert_file: PathBuf::new(),
+            http_tls_key_file: PathBuf::new(),
             cookie_secure: false,
             listen_grace_secs: 120,
             event_retention_days: 7,
@@ -478,6 +485,14 @@ impl Config {
         {
             return bad("smtp_hostname", "must be a host name");
         }
+        if self.http_tls_cert_file.as_os_str().is_empty()
+            != self.http_tls_key_file.as_os_str().is_empty()
+        {
+            return bad(
+                "http_tls_cert_file",
+                "set both http_tls_cert_file and http_tls_key_file, or neither",
+            );
+        }
         if self.smtp_tls_cert_file.as_os_str().is_empty()
             != self.smtp_tls_key_file.as_os_str().is_empty()
         {
@@ -490,6 +505,11 @@ impl Config {
             return bad("db_max_connections", "must be at least 1");
         }
         Ok(())
+    }
+
+    /// Whether the HTTP listener speaks HTTPS itself (`http_tls_cert_file` is set).
+    pub fn http_tls(&self) -> bool {
+        !self.http_tls_cert_file.as_os_str().is_empty()
     }
 
     /// Which store backend the configuration selects.

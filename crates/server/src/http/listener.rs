@@ -62,11 +62,13 @@ impl HttpLimits {
 const FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 52\r\n\r\n{\"errcode\":\"1002\",\"error\":\"temporarily_unavailable\"}";
 
 /// Serves `router` on `listener` until `stopped`, then lets requests in flight finish (for at
-/// most ten seconds).
+/// most ten seconds). With `tls`, every connection is HTTPS: the TLS handshake must finish within
+/// the header timeout, with the certificate current when the connection came.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: HttpLimits,
+    tls: Option<crate::tls::Reloadable>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let places = ConnLimits::new(limits.max_connections, limits.max_connections_per_ip);
@@ -111,10 +113,35 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(request)
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let Some(tls) = &tls else {
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, %peer, "HTTP connection ended with an error");
+                }
+                drop(place);
+            });
+            continue;
+        };
+        // HTTPS: the handshake runs in the connection's own task, under the header timeout, so
+        // a client that never finishes it holds nothing but its own place.
+        let (acceptor, http, watcher) = (tls.acceptor(), http.clone(), graceful.watcher());
         tokio::spawn(async move {
+            let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream));
+            let stream = match handshake.await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let connection = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
             if let Err(e) = connection.await {
-                tracing::debug!(error = %e, %peer, "HTTP connection ended with an error");
+                tracing::debug!(error = %e, %peer, "HTTPS connection ended with an error");
             }
             drop(place);
         });

@@ -157,6 +157,7 @@ pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static
 /// (Trusting that header is safe here: it can only add `Secure` to a cookie, never remove it.)
 pub fn over_https(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
     state.config.cookie_secure
+        || state.config.http_tls()
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())

@@ -12,9 +12,6 @@ pub mod listener;
 pub mod session;
 
 use crate::config::Config;
-use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The limits and names a session works with (from [`Config`]).
@@ -52,10 +49,7 @@ pub struct SmtpSettings {
     pub spam: Option<std::sync::Arc<crate::mail::spam::Rspamd>>,
 }
 
-/// Why the TLS certificate could not be loaded.
-#[derive(Debug, thiserror::Error)]
-#[error("SMTP TLS: {0}")]
-pub struct TlsError(String);
+pub use crate::tls::TlsError;
 
 impl SmtpSettings {
     /// The SMTP settings of a configuration, loading the TLS certificate if one is configured.
@@ -63,7 +57,10 @@ impl SmtpSettings {
         let tls = if c.smtp_tls_cert_file.as_os_str().is_empty() {
             None
         } else {
-            Some(acceptor(&c.smtp_tls_cert_file, &c.smtp_tls_key_file)?)
+            Some(
+                crate::tls::acceptor(&c.smtp_tls_cert_file, &c.smtp_tls_key_file)
+                    .map_err(|e| e.of("SMTP"))?,
+            )
         };
         Ok(SmtpSettings {
             hostname: c.smtp_hostname.clone(),
@@ -87,26 +84,4 @@ impl SmtpSettings {
             spam: crate::mail::spam::Rspamd::from_config(c),
         })
     }
-}
-
-fn acceptor(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .and_then(|it| it.collect::<Result<_, _>>())
-        .map_err(|e| TlsError(format!("{}: {e}", cert.display())))?;
-    if certs.is_empty() {
-        return Err(TlsError(format!("{}: no certificate", cert.display())));
-    }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| TlsError(format!("{}: {e}", key.display())))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| TlsError(e.to_string()))?;
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
