@@ -66,7 +66,7 @@ async fn https_serves_and_reloads(backend: Backend) {
     let (new_cert, new_key, new_der) = self_signed(renewed.path());
     std::fs::copy(&new_cert, &cert).unwrap();
     std::fs::copy(&new_key, &key).unwrap();
-    assert_eq!(srv.running().reload_tls().unwrap(), true);
+    assert!(srv.running().reload_tls().unwrap());
     assert_eq!(healthz(&srv, &new_der).await, "HTTP/1.1 200 OK");
     // A broken file on reload leaves the renewed certificate in use.
     std::fs::write(&cert, "not a certificate").unwrap();
