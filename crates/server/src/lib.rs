@@ -14,6 +14,7 @@ mod accept;
 mod activity;
 mod auth;
 pub mod callbacks;
+pub mod check;
 mod clock;
 pub mod config;
 mod conn_limits;

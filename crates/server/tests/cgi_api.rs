@@ -273,6 +273,14 @@ backend_test! {
         let straight = other.get(&url).await;
         assert_eq!(straight.status(), 302);
         assert_eq!(straight.headers()["location"], "/mail/");
+        // A ticket opens only its own URL form: the old form cannot skip the first-login password.
+        let v = cgi(&srv, &sso, &format!("service/get_login_url?userid=bo+x@{d}"), None).await;
+        let authkey = v["login_url"].as_str().unwrap().rsplit("authkey=").next().unwrap().to_owned();
+        let old_form = format!(
+            "/cgi-bin/login?fun=bizopenssologin&method=bizauth&agent={}&user=bo%2Bx%40{d}&ticket={authkey}",
+            srv.tenant().admin
+        );
+        assert_eq!(common::Browser::new(&srv).get(&old_form).await.status(), 403);
         // A new password takes the authorization back.
         let pw = json!({"userid": format!("bo+x@{d}"), "password": "secret123"});
         assert_eq!(code(&cgi(&srv, &dir, "user/update", Some(pw)).await), 0);

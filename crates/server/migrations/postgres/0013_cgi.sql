@@ -28,6 +28,10 @@ CREATE INDEX corp_tokens_expiry ON corp_tokens(expires_ms);
 -- password change or a new SSO secret takes the authorization back.
 ALTER TABLE tenants ADD COLUMN sso_confirm_password BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE members ADD COLUMN sso_authorized BOOLEAN NOT NULL DEFAULT FALSE;
+-- Which API issued a ticket: 'bizauth' (the old mail/authkey) or 'openapi'
+-- (service/get_login_url). A ticket opens only its own URL form, so the newer API's first-login
+-- password cannot be skipped by presenting its ticket in the old form.
+ALTER TABLE sso_tickets ADD COLUMN kind TEXT NOT NULL DEFAULT 'bizauth';
 -- Logins waiting for one more step, each a short-lived id held by the browser (hashed, like every
 -- secret): kind 'sso' (a burned SSO ticket that owes the member's password), 'password' (a right
 -- password whose member must choose a new one: cpwd_login).

@@ -14,13 +14,14 @@ use base64::Engine as _;
 use bizmail_protocol::{Address, ErrorCode};
 
 impl Auth {
-    /// A new ticket for the member at `alias` (primary or alias). A disabled member gets
-    /// `user_not_found`, like an unknown one (§4).
+    /// A new ticket for the member at `alias` (primary or alias), for the URL form `kind`
+    /// ([`BIZAUTH`] of `mail/authkey`, [`OPENAPI`] of `service/get_login_url`). A disabled member
+    /// gets `user_not_found`, like an unknown one (§4).
     pub async fn issue_ticket(
         &self,
         scope: &Scope,
         alias: &Address,
-        lifetime_secs: u64,
+        (lifetime_secs, kind): (u64, &str),
     ) -> DirResult<String> {
         let store = &self.store;
         let member = {
@@ -34,7 +35,7 @@ impl Auth {
         let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
         store::secrets::insert_ticket(
             store,
-            &token_hash(&ticket),
+            (&token_hash(&ticket), kind),
             (scope.tenant_id, member.id),
             expires,
         )
@@ -56,8 +57,10 @@ impl Auth {
     ) -> Result<SsoOutcome, Refused> {
         let store = &self.store;
         let now = store::now_ms();
+        // A ticket opens only the URL form of the API that issued it.
+        let kind = if agent.is_some() { BIZAUTH } else { OPENAPI };
         let (tenant_id, member_id) =
-            store::secrets::burn_ticket(store, &token_hash(ticket.trim()), now)
+            store::secrets::burn_ticket(store, (&token_hash(ticket.trim()), kind), now)
                 .await?
                 .ok_or(Refused::BadTicket)?;
         if let Some(agent) = agent {
@@ -201,6 +204,11 @@ impl Auth {
         store::secrets::delete_session(store, &token_hash(session_id)).await
     }
 }
+
+/// The ticket kind of the old API's `mail/authkey` (`method=bizauth&agent&user&ticket`).
+pub const BIZAUTH: &str = "bizauth";
+/// The ticket kind of the newer API's `service/get_login_url` (`method=openapi&userid&authkey`).
+pub const OPENAPI: &str = "openapi";
 
 /// How long a burned SSO ticket waits for its member's password, in milliseconds.
 const PENDING_MS: i64 = 10 * 60 * 1000;

@@ -114,7 +114,14 @@ async fn dispatch(
         let scope = state.directory.scope(grant.tenant_id).await?;
         let ticket = state
             .auth
-            .issue_ticket(&scope, &alias, state.config.ticket_lifetime_secs)
+            .issue_ticket(
+                &scope,
+                &alias,
+                (
+                    state.config.ticket_lifetime_secs,
+                    crate::auth::tickets::BIZAUTH,
+                ),
+            )
             .await?;
         return Ok(Answer::Read(Reply::json(
             &bizmail_protocol::response::AuthKey {

@@ -19,6 +19,7 @@ pub mod folders;
 pub mod mail;
 pub mod oplog;
 pub mod outbound;
+pub mod schema;
 pub mod secrets;
 pub mod sql;
 mod sqlite_tx;

@@ -63,42 +63,47 @@ pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<TokenGrant>
 
 // ---- SSO tickets -----------------------------------------------------------------------------
 
-/// Stores a new ticket for a member.
+/// Stores a new ticket for a member; `kind` is the URL form it opens (`bizauth`, `openapi`).
 pub async fn insert_ticket(
     store: &Store,
-    hash: &[u8],
+    (hash, kind): (&[u8], &str),
     (tenant_id, member_id): (i64, i64),
     expires_ms: i64,
 ) -> StoreResult<()> {
     sql::execute(
         store,
-        "INSERT INTO sso_tickets (ticket_hash, tenant_id, member_id, expires_ms) VALUES ($1, $2, \
-         $3, $4)",
+        "INSERT INTO sso_tickets (ticket_hash, tenant_id, member_id, expires_ms, kind) VALUES ($1, \
+         $2, $3, $4, $5)",
         &[
             hash.into(),
             tenant_id.into(),
             member_id.into(),
             expires_ms.into(),
+            kind.into(),
         ],
     )
     .await?;
     Ok(())
 }
 
-/// Burns an unused, unexpired ticket and returns `(tenant, member)`; `None` when it is unknown,
-/// used or expired. One statement, so two logins racing with one ticket cannot both win.
+/// Burns an unused, unexpired ticket of `kind` and returns `(tenant, member)`; `None` when it is
+/// unknown, used, expired or of the other kind. One statement, so two logins racing with one
+/// ticket cannot both win. A ticket presented in the wrong form is burned all the same.
 pub async fn burn_ticket(
     store: &Store,
-    hash: &[u8],
+    (hash, kind): (&[u8], &str),
     now_ms: i64,
 ) -> StoreResult<Option<(i64, i64)>> {
-    sql::optional(
+    let burned: Option<(i64, i64, String)> = sql::optional(
         store,
         "UPDATE sso_tickets SET used = TRUE WHERE ticket_hash = $1 AND used = FALSE AND \
-         expires_ms > $2 RETURNING tenant_id, member_id",
+         expires_ms > $2 RETURNING tenant_id, member_id, kind",
         &[hash.into(), now_ms.into()],
     )
-    .await
+    .await?;
+    Ok(burned
+        .filter(|(_, _, k)| k == kind)
+        .map(|(tenant, member, _)| (tenant, member)))
 }
 
 // ---- web sessions ----------------------------------------------------------------------------

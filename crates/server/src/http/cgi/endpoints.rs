@@ -240,7 +240,7 @@ async fn login_url(ctx: &Ctx<'_>) -> Outcome {
     let lifetime = state.config.ticket_lifetime_secs;
     let ticket = state
         .auth
-        .issue_ticket(&scope, &userid, lifetime)
+        .issue_ticket(&scope, &userid, (lifetime, crate::auth::tickets::OPENAPI))
         .await
         .map_err(dir_code)?;
     let host = ctx.req.host.clone().unwrap_or_else(|| "localhost".into());
