@@ -81,6 +81,19 @@ backend_test! {
         // A second token does not end the first.
         let _again = srv.corp_token("directory").await;
         assert_eq!(code(&cgi(&srv, &directory, &user, None).await), 60111);
+        // A broken body with a good token is 40092, not 40014 (clients retry on 40014).
+        let log = srv.corp_token("log").await;
+        let r = srv
+            .http
+            .post(srv.url(&format!("cgi-bin/log/mail?access_token={log}")))
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(code(&v), 40092);
+        // A made-up endpoint is 40092, and names no log row or metric of its own.
+        assert_eq!(code(&cgi(&srv, &log, "log/%0Aevil", None).await), 40092);
         // Rotation ends them; switching the application off refuses them.
         let admin = srv.running().admin();
         admin.corp_rotate(&t.admin, "directory").await.unwrap();
@@ -96,6 +109,7 @@ backend_test! {
         srv.flush_oplog().await;
         let rows = admin.oplog(&t.admin, 100).await.unwrap();
         assert!(rows.iter().any(|r| r.endpoint == "cgi-bin/user/get" && r.errcode == 602005));
+        assert!(rows.iter().all(|r| !r.endpoint.contains('\n')));
     }
 }
 
@@ -159,6 +173,12 @@ backend_test! {
         let got = cgi(&srv, &tok, &format!("group/get?groupid=team@{d}"), None).await;
         assert_eq!((got["department"].clone(), got["allow_type"].clone()), (json!([id]), json!(1)));
         assert_eq!(api.check(&[&format!("team@{d}")]).await, [(format!("team@{d}"), 3)]);
+        // A group never contains itself, not even at its creation.
+        let selfish = json!({"groupid": format!("loop@{d}"), "groupname": "L", "allow_type": 0, "grouplist": [format!("loop@{d}")]});
+        assert_eq!(code(&cgi(&srv, &tok, "group/create", Some(selfish)).await), 600020);
+        // Tag ids stay below 2^31.
+        let huge = json!({"tagname": "huge", "tagid": 9_007_199_254_740_991_i64});
+        assert_eq!(code(&cgi(&srv, &tok, "tag/create", Some(huge)).await), 60201);
         // Tags, and X's tag.delete (a GET of tag/update) deleting nothing.
         let tag = cgi(&srv, &tok, "tag/create", Some(json!({"tagname": "vip"}))).await;
         let tagid = tag["tagid"].as_i64().unwrap();

@@ -112,6 +112,13 @@ impl Auth {
         }
         let hash = hash.map_err(|e| ChangeRefused::Unavailable(format!("hashing: {e}")))?;
         let store = &self.store;
+        // Taken in one statement: of two submits racing with one pending login, one goes on.
+        let taken =
+            store::secrets::take_pending(store, KIND, &token_hash(pending), store::now_ms())
+                .await?;
+        if taken.is_none_or(|(_, m)| m != member.id) {
+            return Err(ChangeRefused::Expired);
+        }
         let mut tx = store.begin().await?;
         {
             let conn = &mut tx.conn();
@@ -123,7 +130,6 @@ impl Auth {
             store::directory::ids::set_sso_authorized(conn, member.id, false).await?;
         }
         tx.commit().await?.no_events();
-        store::secrets::delete_pending(store, &token_hash(pending)).await?;
         Ok(self.after_password(&member, challenge_secs).await?)
     }
 }

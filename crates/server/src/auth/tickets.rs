@@ -130,9 +130,9 @@ impl Auth {
     /// authorized from now on. Only the pending login's own member counts; it is spent either way.
     pub async fn confirm_sso(&self, pending: &str, member_id: i64) -> Result<bool, StoreError> {
         let store = &self.store;
-        let hash = token_hash(pending);
-        let found = store::secrets::pending(store, "sso", &hash, store::now_ms()).await?;
-        store::secrets::delete_pending(store, &hash).await?;
+        let found =
+            store::secrets::take_pending(store, "sso", &token_hash(pending), store::now_ms())
+                .await?;
         if found.is_none_or(|(_, m)| m != member_id) {
             return Ok(false);
         }

@@ -279,15 +279,21 @@ pub async fn pending(
     .await
 }
 
-/// Ends a pending login (its step was taken, or it is spent).
-pub async fn delete_pending(store: &Store, hash: &[u8]) -> StoreResult<()> {
-    sql::execute(
+/// Takes a live pending login of `kind` (one statement: of two requests racing with one id, only
+/// one gets it): `(tenant, member)`.
+pub async fn take_pending(
+    store: &Store,
+    kind: &str,
+    hash: &[u8],
+    now_ms: i64,
+) -> StoreResult<Option<(i64, i64)>> {
+    sql::optional(
         store,
-        "DELETE FROM pending_logins WHERE id_hash = $1",
-        &[hash.into()],
+        "DELETE FROM pending_logins WHERE id_hash = $1 AND kind = $2 AND expires_ms > $3 \
+         RETURNING tenant_id, member_id",
+        &[hash.into(), kind.into(), now_ms.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 // ---- housekeeping ----------------------------------------------------------------------------

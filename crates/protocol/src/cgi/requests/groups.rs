@@ -131,17 +131,24 @@ impl GroupWrite {
     }
 }
 
-/// A tag id field: missing 60202, not a number or negative 60201.
+/// The largest tag id (2^31 − 1): ids stay exact for every client, JavaScript's included, and
+/// the next free id never overflows.
+pub const MAX_TAG_ID: i64 = i32::MAX as i64;
+
+/// A tag id field: missing 60202; not a number, negative or over [`MAX_TAG_ID`] 60201.
 pub fn tag_id(f: &Fields) -> Checked<i64> {
     typed(f.int("tagid"), Code::InvalidTagid)?
         .ok_or(Code::MissingTagid)
-        .and_then(|id| {
-            if id >= 0 {
-                Ok(id)
-            } else {
-                Err(Code::InvalidTagid)
-            }
-        })
+        .and_then(optional_tag_id)
+}
+
+/// A tag id within range (60201 otherwise).
+pub fn optional_tag_id(id: i64) -> Checked<i64> {
+    if (0..=MAX_TAG_ID).contains(&id) {
+        Ok(id)
+    } else {
+        Err(Code::InvalidTagid)
+    }
 }
 
 /// A tag name: 1–32 characters (60203).

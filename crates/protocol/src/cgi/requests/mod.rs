@@ -8,7 +8,8 @@ mod groups;
 
 pub use days::{Day, day_range, optional_day_range};
 pub use groups::{
-    AllowType, GroupWrite, TagMembers, option_types, option_values, tag_id, tag_name,
+    AllowType, GroupWrite, MAX_TAG_ID, TagMembers, option_types, option_values, optional_tag_id,
+    tag_id, tag_name,
 };
 
 use super::Code;

@@ -67,20 +67,14 @@ async fn subgroups(
 }
 
 /// Writes the lists a request gives, replacing the old ones.
-async fn write_lists(
-    conn: &mut Conn<'_>,
-    scope: &Scope,
-    id: i64,
-    g: &GroupWrite,
-    fresh: bool,
-) -> DirResult<()> {
+async fn write_lists(conn: &mut Conn<'_>, scope: &Scope, id: i64, g: &GroupWrite) -> DirResult<()> {
     // Resolve everything before anything is written, so a refusal leaves the group as it was.
     let members = match &g.userlist {
         Some(l) => Some(people(conn, scope, l).await?),
         None => None,
     };
     let subs = match &g.grouplist {
-        Some(l) => Some(subgroups(conn, scope, (!fresh).then_some(id), l).await?),
+        Some(l) => Some(subgroups(conn, scope, Some(id), l).await?),
         None => None,
     };
     let departments = match &g.department {
@@ -144,7 +138,7 @@ pub async fn create(
         0,
     )
     .await?;
-    write_lists(conn, scope, id, &g, true).await?;
+    write_lists(conn, scope, id, &g).await?;
     changes.touch();
     Ok(CgiOutcome::Done)
 }
@@ -172,7 +166,7 @@ pub async fn update(
     }
     let name = g.groupname.clone().unwrap_or(name);
     ids::update_group(conn, id, &name, allow_type.status()).await?;
-    write_lists(conn, scope, id, &g, false).await?;
+    write_lists(conn, scope, id, &g).await?;
     changes.touch();
     Ok(CgiOutcome::Done)
 }

@@ -14,6 +14,42 @@ use bizmail_protocol::cgi::answers::{
 use bizmail_protocol::cgi::requests as rq;
 use bizmail_protocol::cgi::{Code, Fields};
 
+/// Every endpoint served (EXMAIL_API.md §4); anything else is `other`.
+pub(super) const KNOWN: &[&str] = &[
+    "department/create",
+    "department/update",
+    "department/delete",
+    "department/list",
+    "department/search",
+    "user/create",
+    "user/update",
+    "user/delete",
+    "user/get",
+    "user/simplelist",
+    "user/list",
+    "user/batchcheck",
+    "group/create",
+    "group/update",
+    "group/delete",
+    "group/get",
+    "tag/create",
+    "tag/update",
+    "tag/delete",
+    "tag/get",
+    "tag/addtagusers",
+    "tag/deltagusers",
+    "tag/list",
+    "useroption/get",
+    "useroption/update",
+    "service/get_login_url",
+    "mail/newcount",
+    "log/mailstatus",
+    "log/mail",
+    "log/login",
+    "log/batchjob",
+    "log/operation",
+];
+
 /// What an endpoint works with.
 pub(super) struct Ctx<'a> {
     pub state: &'a AppState,
@@ -56,8 +92,8 @@ pub(super) async fn dispatch(ctx: Ctx<'_>, endpoint: &str) -> Outcome {
         "tag/create" => {
             let name = rq::tag_name(f)?;
             let id = match f.int("tagid") {
-                Ok(id) if id.is_none_or(|i| i >= 0) => id,
-                _ => return Err(Code::InvalidTagid),
+                Ok(id) => id.map(rq::optional_tag_id).transpose()?,
+                Err(_) => return Err(Code::InvalidTagid),
             };
             CgiChange::TagCreate(name, id)
         }

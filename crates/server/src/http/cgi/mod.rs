@@ -27,6 +27,9 @@ const JSON: &str = "application/json; charset=utf-8";
 pub struct CgiRequest {
     /// Query and body merged; `None` when the body is neither JSON nor a form (40092).
     pub fields: Option<Fields>,
+    /// `access_token` from the query alone, so that a call with a broken body is still told
+    /// 40092 rather than 40014 (clients refresh their token on 40014 and would retry forever).
+    pub query_token: Option<String>,
     /// The client's address.
     pub client_ip: IpAddr,
     /// The `Host` the client used, for URLs that must lead back here.
@@ -53,8 +56,11 @@ impl FromRequest<AppState> for CgiRequest {
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
             })
             .map(str::to_owned);
+        let query_token = Fields::from_request(parts.uri.query(), b"")
+            .and_then(|f| f.text("access_token").ok().flatten());
         Ok(CgiRequest {
             fields: Fields::from_request(parts.uri.query(), &body),
+            query_token,
             client_ip,
             host,
             https: super::webmail::over_https(state, &parts.headers),
@@ -235,11 +241,18 @@ pub async fn call(
     Path((area, verb)): Path<(String, String)>,
     req: CgiRequest,
 ) -> Response {
-    let endpoint = format!(
+    let named = format!(
         "{}/{}",
         area.to_ascii_lowercase(),
         verb.to_ascii_lowercase()
     );
+    // Only the endpoints that exist name metrics labels and log rows: a caller cannot fill either
+    // with made-up names (or control characters).
+    let endpoint = if endpoints::KNOWN.contains(&named.as_str()) {
+        named
+    } else {
+        "other".to_owned()
+    };
     let mut row = oplog_row(&req, &endpoint);
     let (outcome, logged) = guarded(&state, &endpoint, &req, &mut row).await;
     finish(&state, row, outcome, logged).await
@@ -257,7 +270,8 @@ async fn guarded(
     let token = req
         .fields
         .as_ref()
-        .and_then(|f| f.text("access_token").ok().flatten());
+        .and_then(|f| f.text("access_token").ok().flatten())
+        .or_else(|| req.query_token.clone());
     let grant = state
         .auth
         .authorize_corp(
