@@ -21,7 +21,7 @@ pub struct Activity {
     store: Store,
 }
 
-pub use activity::MailLogRow;
+pub use activity::{MailFilter, MailLogRow, Operations};
 
 impl Activity {
     /// The logs kept in `store`.
@@ -39,13 +39,24 @@ impl Activity {
         }
     }
 
-    /// The tenant's mails in a range of Unix milliseconds.
+    /// The tenant's mails in a range of Unix milliseconds, narrowed by `filter`.
     pub async fn mails(
         &self,
         tenant_id: i64,
         range: (i64, i64),
+        filter: &MailFilter<'_>,
     ) -> Result<Vec<MailLogRow>, StoreError> {
-        activity::mails(&self.store, tenant_id, range, MAX_ROWS).await
+        activity::mails(&self.store, tenant_id, range, filter, MAX_ROWS).await
+    }
+
+    /// Mails sent from and received by `domain` in a range: `(sent, received)`.
+    pub async fn mail_counts(
+        &self,
+        tenant_id: i64,
+        range: (i64, i64),
+        domain: &str,
+    ) -> Result<(i64, i64), StoreError> {
+        activity::mail_counts(&self.store, tenant_id, range, domain).await
     }
 
     /// A member's logins in a range: `(at_ms, ip, kind)`.
@@ -57,12 +68,14 @@ impl Activity {
         activity::logins(&self.store, member_id, range, MAX_ROWS).await
     }
 
-    /// The tenant's successful API calls in a range: `(at_ms, admin, endpoint, params)`.
+    /// The tenant's successful API calls of `which` kind in a range: `(at_ms, admin, endpoint,
+    /// params)`.
     pub async fn operations(
         &self,
         tenant_id: i64,
         range: (i64, i64),
+        which: Operations,
     ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
-        activity::operations(&self.store, tenant_id, range, MAX_ROWS).await
+        activity::operations(&self.store, tenant_id, range, which, MAX_ROWS).await
     }
 }

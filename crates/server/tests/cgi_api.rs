@@ -337,6 +337,12 @@ backend_test! {
         let mails = cgi(&srv, &log, "log/mail", Some(range(json!({"mailtype": 2, "userid": ""})))).await;
         assert_eq!(mails["list"][0]["receiver"], format!("bo+x@{d}"));
         assert_eq!(mails["list"][0]["status"], 13);
+        let by_subject = cgi(&srv, &log, "log/mail", Some(range(json!({"mailtype": 0, "subject": "ell"})))).await;
+        assert_eq!(by_subject["list"].as_array().unwrap().len(), 1);
+        let wildcard = cgi(&srv, &log, "log/mail", Some(range(json!({"mailtype": 0, "subject": "h_llo"})))).await;
+        assert_eq!(wildcard["list"], json!([]), "a subject filter is literal, not a pattern");
+        let sent = cgi(&srv, &log, "log/mail", Some(range(json!({"mailtype": 1})))).await;
+        assert_eq!(sent["list"], json!([]));
         let status = cgi(&srv, &log, "log/mailstatus", Some(range(json!({"domain": d})))).await;
         assert_eq!(status["recvsum"], 1);
         let logins = cgi(&srv, &log, "log/login", Some(range(json!({"userid": format!("bo+x@{d}")})))).await;

@@ -395,6 +395,9 @@ impl Config {
         if self.token_requests_per_minute == 0 {
             return bad("token_requests_per_minute", "must be at least 1");
         }
+        if self.log_retention_days == 0 {
+            return bad("log_retention_days", "must be at least 1");
+        }
         if self.corp_token_lifetime_secs < 7200 {
             return bad("corp_token_lifetime_secs", "must be at least 7200");
         }

@@ -119,7 +119,12 @@ pub async fn apps_of_corp(store: &Store, corp_id: &str) -> StoreResult<Vec<(Stri
         .collect())
 }
 
-/// Stores a new token's hash.
+/// Live tokens kept per application: the newest ones (a client calling gettoken in a loop, as one
+/// recorded client does, must not fill the table).
+pub const MAX_TOKENS_PER_APP: i64 = 1000;
+
+/// Stores a new token's hash; beyond [`MAX_TOKENS_PER_APP`] live tokens of the application, the
+/// oldest are dropped.
 pub async fn insert_token(
     store: &Store,
     hash: &[u8],
@@ -131,6 +136,14 @@ pub async fn insert_token(
         store,
         "INSERT INTO corp_tokens (token_hash, tenant_id, app, expires_ms) VALUES ($1, $2, $3, $4)",
         &[hash.into(), tenant_id.into(), app.into(), expires_ms.into()],
+    )
+    .await?;
+    sql::execute(
+        store,
+        "DELETE FROM corp_tokens WHERE tenant_id = $1 AND app = $2 AND token_hash NOT IN (SELECT \
+         token_hash FROM corp_tokens WHERE tenant_id = $1 AND app = $2 ORDER BY expires_ms DESC \
+         LIMIT $3)",
+        &[tenant_id.into(), app.into(), MAX_TOKENS_PER_APP.into()],
     )
     .await?;
     Ok(())

@@ -4,6 +4,7 @@
 
 use super::endpoints::Ctx;
 use super::{answer, dir_code};
+use crate::activity::{MailFilter, Operations};
 use bizmail_protocol::Address;
 use bizmail_protocol::cgi::answers::{
     Answer, BatchJobRow, LogList, LoginLogRow, MailLogRow, MailStatus, OperationRow,
@@ -31,10 +32,6 @@ fn range(f: &Fields, max_days: u32) -> Result<(i64, i64), Code> {
     Ok((from, to))
 }
 
-fn domain_of(a: &str) -> &str {
-    a.rsplit_once('@').map_or("", |(_, d)| d)
-}
-
 /// The operation-log type of a call (19/20/23 member add/delete/edit, 28–30 department, 32–34
 /// group, 39 interface: everything else), from its endpoint.
 fn operation_type(endpoint: &str) -> u8 {
@@ -52,16 +49,6 @@ fn operation_type(endpoint: &str) -> u8 {
         "group/delete" => 33,
         _ if e.starts_with("group/") => 34,
         _ => 39,
-    }
-}
-
-/// Which operation types a `log/operation` query `type` (1–10) asks for.
-fn wanted(query: i64, t: u8) -> bool {
-    match query {
-        1 => true,
-        2 => t == 39,
-        8 => (19..=34).contains(&t),
-        _ => false,
     }
 }
 
@@ -105,21 +92,12 @@ pub(super) async fn respond(ctx: &Ctx<'_>, endpoint: &str) -> Result<(Vec<u8>, b
             if !scope.domains.contains(&domain) {
                 return Err(Code::DomainNotFound);
             }
-            let rows = activity
-                .mails(tenant, range(f, max_days)?)
+            let span = range(f, max_days)?;
+            let (sendsum, recvsum) = activity
+                .mail_counts(tenant, span, &domain)
                 .await
                 .map_err(busy)?;
-            let count = |t: i64, addr: fn(&crate::activity::MailLogRow) -> &str| {
-                let n = rows
-                    .iter()
-                    .filter(|r| r.mailtype == t && domain_of(addr(r)) == domain)
-                    .count();
-                i64::try_from(n).unwrap_or(i64::MAX)
-            };
-            answer(&Answer::ok(MailStatus {
-                sendsum: count(1, |r| &r.sender),
-                recvsum: count(2, |r| &r.receiver),
-            }))?
+            answer(&Answer::ok(MailStatus { sendsum, recvsum }))?
         }
         "log/mail" => {
             let mailtype = match f.int("mailtype") {
@@ -133,19 +111,14 @@ pub(super) async fn respond(ctx: &Ctx<'_>, endpoint: &str) -> Result<(Vec<u8>, b
                 .flatten()
                 .map(|u| u.to_ascii_lowercase());
             let subject = f.text("subject").ok().flatten();
-            let rows = activity.mails(tenant, span).await.map_err(busy)?;
+            let filter = MailFilter {
+                mailtype: (mailtype != 0).then_some(mailtype),
+                user: user.as_deref(),
+                subject: subject.as_deref(),
+            };
+            let rows = activity.mails(tenant, span, &filter).await.map_err(busy)?;
             let list = rows
                 .into_iter()
-                .filter(|r| mailtype == 0 || r.mailtype == mailtype)
-                .filter(|r| {
-                    user.as_ref()
-                        .is_none_or(|u| r.sender == *u || r.receiver == *u)
-                })
-                .filter(|r| {
-                    subject
-                        .as_ref()
-                        .is_none_or(|s| r.subject.contains(s.as_str()))
-                })
                 .map(|r| MailLogRow {
                     mailtype: u8::try_from(r.mailtype).unwrap_or(0),
                     subject: r.subject,
@@ -192,20 +165,27 @@ pub(super) async fn respond(ctx: &Ctx<'_>, endpoint: &str) -> Result<(Vec<u8>, b
                 _ => return Err(Code::InvalidLogType),
             };
             let span = range(f, max_days)?;
+            let which = match query {
+                1 => Operations::All,
+                2 => Operations::Interface,
+                8 => Operations::Directory,
+                // Types bizmail records nothing of (mail settings, admins' sign-ins, …).
+                _ => {
+                    let none = LogList::<OperationRow> { list: Vec::new() };
+                    return Ok((answer(&Answer::ok(none))?, false));
+                }
+            };
             let list = activity
-                .operations(tenant, span)
+                .operations(tenant, span, which)
                 .await
                 .map_err(busy)?
                 .into_iter()
-                .filter_map(|(at, admin, endpoint, params)| {
-                    let kind = operation_type(&endpoint);
-                    wanted(query, kind).then(|| OperationRow {
-                        time: at / 1000,
-                        operator: admin,
-                        kind,
-                        operand: operand(&params),
-                        remark: endpoint,
-                    })
+                .map(|(at, admin, endpoint, params)| OperationRow {
+                    time: at / 1000,
+                    operator: admin,
+                    kind: operation_type(&endpoint),
+                    operand: operand(&params),
+                    remark: endpoint,
                 })
                 .collect();
             answer(&Answer::ok(LogList { list }))?
