@@ -383,3 +383,17 @@ backend_test! {
         assert_eq!(code(&v), 0);
     }
 }
+
+backend_test! {
+    config = |c| c.public_url = "https://mail.example.test/".into();
+    async fn login_urls_use_the_public_url(srv) {
+        let d = srv.tenant().domain.clone();
+        let dir = srv.corp_token("directory").await;
+        let user = json!({"userid": format!("eve@{d}"), "name": "Eve", "department": [1], "password": "secret123"});
+        assert_eq!(code(&cgi(&srv, &dir, "user/create", Some(user)).await), 0);
+        let sso = srv.corp_token("sso").await;
+        let v = cgi(&srv, &sso, &format!("service/get_login_url?userid=eve@{d}"), None).await;
+        let url = v["login_url"].as_str().unwrap();
+        assert!(url.starts_with("https://mail.example.test/cgi-bin/login?fun=bizopenssologin&method=openapi&userid=eve%40"), "{url}");
+    }
+}

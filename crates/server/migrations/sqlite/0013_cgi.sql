@@ -100,8 +100,9 @@ CREATE TABLE login_log (
 );
 CREATE INDEX login_log_member ON login_log(member_id, at_ms);
 
--- The new-mail callback (§4.7): a tenant's receiver, its Token and EncodingAESKey (sealed), and
--- how far into the event log notices have been copied to the outbox. The outbox holds each
+-- The new-mail callback (§4.7): a tenant's receiver, its Token (sealed, as base64 text) and
+-- EncodingAESKey (sealed), and how far into the event log notices have been copied to the
+-- outbox. The outbox holds each
 -- notice's plaintext until a receiver answers 2xx or its last retry fails; a node takes a row for
 -- a while by writing lease_ms with a compare-and-set.
 CREATE TABLE callbacks (

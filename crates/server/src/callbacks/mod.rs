@@ -15,6 +15,7 @@ mod worker;
 
 use crate::auth::vault::{Vault, VaultError};
 use crate::store::{self, Store, StoreError};
+use base64::Engine as _;
 use bizmail_protocol::cgi::crypto::{self, CallbackKey};
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,11 +191,14 @@ impl Callbacks {
         self.verify(&target).await?;
         let head = store::events::head_event(&self.store, tenant_id).await?;
         let sealed = self.vault.seal(tenant_id, encoding_aes_key);
+        // The Token signs every notice: sealed like the key, kept as base64 text.
+        let token_sealed =
+            base64::engine::general_purpose::STANDARD.encode(self.vault.seal(tenant_id, token));
         store::callbacks::put(
             &self.store,
             tenant_id,
             target.url.as_str(),
-            token,
+            &token_sealed,
             &sealed,
             head,
         )
@@ -269,7 +273,7 @@ impl Callbacks {
             .map_err(CallbackError::NotDelivered)
     }
 
-    /// The receiver of a stored setting, its key unsealed.
+    /// The receiver of a stored setting, its Token and key unsealed.
     async fn target(
         &self,
         tenant_id: i64,
@@ -278,6 +282,10 @@ impl Callbacks {
         key_sealed: &[u8],
     ) -> Result<Target, CallbackError> {
         let url = reqwest::Url::parse(url).map_err(|_| CallbackError::InvalidUrl)?;
+        let token_sealed = base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .map_err(|_| CallbackError::InvalidToken)?;
+        let token = self.vault.open(tenant_id, &token_sealed)?;
         let key = self.vault.open(tenant_id, key_sealed)?;
         let key =
             CallbackKey::from_encoding_aes_key(&key).map_err(|_| CallbackError::InvalidKey)?;
@@ -286,7 +294,7 @@ impl Callbacks {
             .ok_or(CallbackError::NoCorpId)?;
         Ok(Target {
             url,
-            token: token.to_owned(),
+            token,
             key,
             corp_id,
         })

@@ -21,6 +21,11 @@ use tokio::time::MissedTickBehavior;
 
 /// Events read from the log per copy (a backlog is copied batch after batch in one poll).
 const BATCH: usize = 100;
+/// How old an event must be before it is copied on PostgreSQL, in milliseconds (see
+/// `copy_tenant`).
+const SETTLE_MS: i64 = 2_000;
+/// How long a notice may wait in the outbox at most, in milliseconds (six hours).
+const MAX_AGE_MS: i64 = 6 * 3_600_000;
 /// Notices in flight at once, over all tenants.
 const PARALLEL: usize = 16;
 
@@ -53,6 +58,14 @@ pub(crate) fn spawn(callbacks: Callbacks, mut stopped: watch::Receiver<bool>) ->
 /// Copies every watching tenant's new events into the outbox; a failure is logged and retried at
 /// the next poll (the cursor has not moved).
 async fn copy_all(cb: &Callbacks) {
+    // Notices no retry delivered within MAX_AGE_MS (a receiver down for hours, a backlog behind
+    // it) are dropped and counted, so the outbox stays bounded in time as in size.
+    let cutoff = store::now_ms() - MAX_AGE_MS;
+    match store::callbacks::drop_older(&cb.store, cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(dropped = n, "callback notices too old to send were dropped"),
+        Err(e) => tracing::warn!(error = %e, "could not drop old callback notices"),
+    }
     let watched = match store::callbacks::behind(&cb.store).await {
         Ok(w) => w,
         Err(e) => {
@@ -76,14 +89,26 @@ async fn copy_all(cb: &Callbacks) {
 async fn copy_tenant(cb: &Callbacks, w: Watched) -> Result<(), StoreError> {
     let mut cursor = w.event_cursor;
     let mut corp_id = None;
+    // On PostgreSQL event ids are handed out before their transactions commit, so an event may
+    // appear after one with a higher id. Copying stops at the first event younger than SETTLE:
+    // by then the lower ids of its time have committed, and the cursor never jumps past one.
+    let settle = match cb.store.backend() {
+        crate::config::Backend::Postgres => SETTLE_MS,
+        crate::config::Backend::Sqlite => 0,
+    };
     loop {
-        let events = store::callbacks::events_after(
+        let mut events = store::callbacks::events_after(
             &cb.store,
             w.tenant_id,
             cursor,
             i64::try_from(BATCH).unwrap_or(i64::MAX),
         )
         .await?;
+        let fetched = events.len();
+        let cutoff = store::now_ms() - settle;
+        if let Some(young) = events.iter().position(|e| e.at_ms > cutoff) {
+            events.truncate(young);
+        }
         let Some(last) = events.last().map(|e| e.id) else {
             return Ok(());
         };
@@ -107,7 +132,7 @@ async fn copy_tenant(cb: &Callbacks, w: Watched) -> Result<(), StoreError> {
             // Another node copied them first.
             return Ok(());
         }
-        if events.len() < BATCH {
+        if fetched < BATCH || events.len() < fetched {
             return Ok(());
         }
         cursor = last;

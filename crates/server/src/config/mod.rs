@@ -116,6 +116,10 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Addresses or networks allowed to read `/metrics`; others get 404. Empty: nobody.
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// The address people and integrations reach this server by (`https://mail.example.com`),
+    /// for the links it hands out (the newer API's SSO login URLs). Empty: the `Host` the caller
+    /// used.
+    pub public_url: String,
     /// The HTTP listener's certificate chain (PEM): with it and `http_tls_key_file` the listener
     /// speaks HTTPS only; `bizmail serve` loads both again on SIGHUP. Empty: plain HTTP.
     pub http_tls_cert_file: PathBuf,
@@ -280,6 +284,7 @@ impl Default for Config {
                 ipnet::IpNet::from(std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST)),
                 ipnet::IpNet::from(std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)),
             ],
+            public_url: String::new(),
             http_tls_cert_file: PathBuf::new(),
             http_tls_key_file: PathBuf::new(),
             cookie_secure: false,
@@ -394,6 +399,11 @@ impl Config {
         }
         if self.token_requests_per_minute == 0 {
             return bad("token_requests_per_minute", "must be at least 1");
+        }
+        let public = self.public_url.trim();
+        if !public.is_empty() && !(public.starts_with("http://") || public.starts_with("https://"))
+        {
+            return bad("public_url", "must start with http:// or https://");
         }
         if self.log_retention_days == 0 {
             return bad("log_retention_days", "must be at least 1");

@@ -157,6 +157,34 @@ pub async fn events_after(
     .await
 }
 
+/// The most notices one tenant's outbox holds; more are dropped and counted.
+pub const MAX_PENDING: i64 = 10_000;
+
+/// Drops (and counts) every notice made before `before_ms`, whatever its retries: a notice that
+/// old tells a receiver nothing useful any more.
+pub async fn drop_older(store: &Store, before_ms: i64) -> StoreResult<u64> {
+    let now = crate::store::now_ms();
+    let mut tx = store.begin().await?;
+    let conn = &mut tx.conn();
+    sql::execute_in(
+        conn,
+        "UPDATE callbacks SET dropped = dropped + (SELECT COUNT(*) FROM callback_outbox o WHERE \
+         o.tenant_id = callbacks.tenant_id AND o.created_ms < $1 AND o.lease_ms < $2) WHERE \
+         tenant_id IN (SELECT tenant_id FROM callback_outbox WHERE created_ms < $1 AND lease_ms \
+         < $2)",
+        &[before_ms.into(), now.into()],
+    )
+    .await?;
+    let n = sql::execute_in(
+        conn,
+        "DELETE FROM callback_outbox WHERE created_ms < $1 AND lease_ms < $2",
+        &[before_ms.into(), now.into()],
+    )
+    .await?;
+    tx.commit().await?.no_events();
+    Ok(n)
+}
+
 /// Puts notices (`(event_id, plaintext)`) in the outbox and moves the tenant's cursor from `from`
 /// to `to`, in one transaction. The cursor moves by compare-and-set: when another node moved it
 /// first, nothing is written and this returns false (that node copied the same events).
@@ -182,7 +210,28 @@ pub async fn enqueue(
         // Dropped uncommitted: rolled back.
         return Ok(false);
     }
-    for (event_id, plaintext) in notices {
+    // A receiver that is down must not make the outbox grow without end: past MAX_PENDING
+    // waiting notices, new ones are dropped and counted.
+    let pending: i64 = sql::value_in(
+        conn,
+        "SELECT COUNT(*) FROM callback_outbox WHERE tenant_id = $1",
+        &[tenant_id.into()],
+    )
+    .await?;
+    let room = usize::try_from(MAX_PENDING.saturating_sub(pending)).unwrap_or(0);
+    let over = notices.len().saturating_sub(room);
+    if over > 0 {
+        sql::execute_in(
+            conn,
+            "UPDATE callbacks SET dropped = dropped + $1 WHERE tenant_id = $2",
+            &[
+                i64::try_from(over).unwrap_or(i64::MAX).into(),
+                tenant_id.into(),
+            ],
+        )
+        .await?;
+    }
+    for (event_id, plaintext) in notices.iter().take(room) {
         sql::execute_in(
             conn,
             "INSERT INTO callback_outbox (tenant_id, event_id, plaintext, next_ms, created_ms) \

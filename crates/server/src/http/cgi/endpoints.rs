@@ -261,7 +261,7 @@ const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUM
     .remove(b'~');
 
 /// `service/get_login_url`: a single-use ticket from the same store as the old API's
-/// `mail/authkey`, as a URL on the host the client called.
+/// `mail/authkey`, as a URL on `public_url`, or else on the host the client called.
 async fn login_url(ctx: &Ctx<'_>) -> Outcome {
     let userid = rq::userid(ctx.fields)?;
     let state = ctx.state;
@@ -279,10 +279,16 @@ async fn login_url(ctx: &Ctx<'_>) -> Outcome {
         .issue_ticket(&scope, &userid, (lifetime, crate::auth::tickets::OPENAPI))
         .await
         .map_err(dir_code)?;
-    let host = ctx.req.host.clone().unwrap_or_else(|| "localhost".into());
-    let scheme = if ctx.req.https { "https" } else { "http" };
+    let public = state.config.public_url.trim().trim_end_matches('/');
+    let base = if public.is_empty() {
+        let host = ctx.req.host.clone().unwrap_or_else(|| "localhost".into());
+        let scheme = if ctx.req.https { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    } else {
+        public.to_owned()
+    };
     let login_url = format!(
-        "{scheme}://{host}/cgi-bin/login?fun=bizopenssologin&method=openapi&userid={}&authkey={ticket}",
+        "{base}/cgi-bin/login?fun=bizopenssologin&method=openapi&userid={}&authkey={ticket}",
         percent_encoding::utf8_percent_encode(userid.as_str(), QUERY_VALUE)
     );
     read(LoginUrl {
