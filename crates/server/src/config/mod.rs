@@ -401,8 +401,7 @@ impl Config {
             return bad("token_requests_per_minute", "must be at least 1");
         }
         let public = self.public_url.trim();
-        if !public.is_empty() && !(public.starts_with("http://") || public.starts_with("https://"))
-        {
+        if !(public.is_empty() || public.starts_with("http://") || public.starts_with("https://")) {
             return bad("public_url", "must start with http:// or https://");
         }
         if self.log_retention_days == 0 {
