@@ -7,6 +7,7 @@
 mod admin_cmds;
 mod backup;
 mod callback;
+mod check_config;
 mod corp;
 mod import;
 mod remote;
@@ -39,6 +40,9 @@ struct Cli {
 enum Command {
     /// Run the server (HTTP on 127.0.0.1:12211 and SQLite in ./bizmail-data unless told otherwise).
     Serve(serve::ServeArgs),
+    /// Check a configuration without starting: the data folder and key file, the database and its
+    /// migrations, the TLS files, the listen addresses. Exit 1 on a problem.
+    CheckConfig(check_config::CheckConfigArgs),
     /// Create a tenant non-interactively (for scripts and integrators' CI); prints generated secrets once.
     Init(admin_cmds::InitArgs),
     /// The admin side of the OpenApi: apply, reveal, rotate, enable, disable, the IP allow list.
@@ -129,6 +133,7 @@ async fn main() -> std::process::ExitCode {
         Command::Init(a) => admin_cmds::init(a).await,
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Corp(c) => corp::corp(c).await,
+        Command::CheckConfig(a) => check_config::check_config(a).await,
         Command::Callback(c) => callback::callback(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,
         Command::Member(c) => admin_cmds::member(c).await,
