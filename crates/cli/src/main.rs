@@ -13,6 +13,7 @@ mod import;
 mod remote;
 mod sending;
 mod serve;
+mod tenant;
 
 use bizmail_server::Config;
 use clap::{Args, Parser, Subcommand};
@@ -55,6 +56,9 @@ enum Command {
     /// The newer API's new-mail callback: set (after a signed check), status, test, remove.
     #[command(subcommand)]
     Callback(callback::CallbackCommand),
+    /// The operator's commands: list tenants, create one, disable or enable a whole tenant.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
     /// Show a tenant's operation log (every OpenApi call), newest first.
     Oplog(admin_cmds::OplogArgs),
     /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
@@ -133,6 +137,7 @@ async fn main() -> std::process::ExitCode {
         Command::Init(a) => admin_cmds::init(a).await,
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Corp(c) => corp::corp(c).await,
+        Command::Tenant(c) => tenant::tenant(c).await,
         Command::CheckConfig(a) => check_config::check_config(a).await,
         Command::Callback(c) => callback::callback(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,

@@ -2,7 +2,7 @@
 //! corp id and the secrets of the newer API once; `show` lists the applications, `reveal` needs
 //! the admin password, `rotate` ends the old secret's tokens at once, `disable-app` refuses the
 //! application's `gettoken`; `init` prints a new tenant's credentials; `callback set` keeps no
-//! receiver that fails its check.
+//! receiver that fails its check; `tenant list|disable|enable` switch a whole tenant.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
@@ -162,6 +162,37 @@ async fn corp_credentials(store: Vec<String>) {
         &flags,
     );
     assert_eq!(status.trim(), "no callback is set");
+
+    // The operator: list the tenants, disable one (its gettoken answers 50005), enable it.
+    let listed = bizmail(dir.path(), &["tenant", "list"], &flags);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("enabled") && l.contains("example.com")),
+        "{listed}"
+    );
+    let off = ["tenant", "disable", "--domain", "example.com"];
+    bizmail(dir.path(), &off, &flags);
+    assert_eq!(
+        gettoken(&node.base, &corp_id, &new_secret).await["errcode"],
+        50005
+    );
+    let listed = bizmail(dir.path(), &["tenant", "list"], &flags);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("disabled") && l.contains("example.com")),
+        "{listed}"
+    );
+    bizmail(
+        dir.path(),
+        &["tenant", "enable", "--domain", "example.com"],
+        &flags,
+    );
+    assert_eq!(
+        gettoken(&node.base, &corp_id, &new_secret).await["errcode"],
+        0
+    );
 
     // init prints a new tenant's corp id and five secrets.
     let init = bizmail(

@@ -3,6 +3,9 @@
 -- with the vault because an admin must be able to reveal it; tokens are scoped to (tenant, app)
 -- and stored as SHA-256 hashes like every other token.
 ALTER TABLE tenants ADD COLUMN corp_id TEXT;
+-- The operator's switch (bizmail tenant disable): a disabled tenant's APIs, logins and inbound
+-- mail are refused; nothing of it is deleted.
+ALTER TABLE tenants ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE UNIQUE INDEX tenants_corp_id ON tenants(corp_id);
 
 CREATE TABLE corp_apps (

@@ -141,7 +141,18 @@ impl Auth {
         let member = match Address::parse(address) {
             Some(a) => {
                 let mut pooled = store.acquire().await?;
-                store::directory::member_by_address(&mut pooled.conn(), a.as_str()).await?
+                let conn = &mut pooled.conn();
+                let found = store::directory::member_by_address(conn, a.as_str()).await?;
+                // A member of a tenant the operator disabled signs in nowhere: as if disabled.
+                match found {
+                    Some(mut m) => {
+                        if store::tenants::is_disabled(conn, m.tenant_id).await? {
+                            m.enabled = false;
+                        }
+                        Some(m)
+                    }
+                    None => None,
+                }
             }
             None => None,
         };
@@ -209,7 +220,11 @@ impl Auth {
         let member = match Address::parse(address) {
             Some(a) => {
                 let mut pooled = self.store.acquire().await?;
-                store::directory::member_by_address(&mut pooled.conn(), a.as_str()).await?
+                let conn = &mut pooled.conn();
+                match store::directory::member_by_address(conn, a.as_str()).await? {
+                    Some(m) if !store::tenants::is_disabled(conn, m.tenant_id).await? => Some(m),
+                    _ => None,
+                }
             }
             None => None,
         };

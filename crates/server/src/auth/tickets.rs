@@ -89,6 +89,12 @@ impl Auth {
         if member.id != member_id || !member.enabled {
             return Err(Refused::BadTicket);
         }
+        {
+            let mut pooled = store.acquire().await?;
+            if store::tenants::is_disabled(&mut pooled.conn(), tenant_id).await? {
+                return Err(Refused::BadTicket);
+            }
+        }
         // The newer API's login URL: a member's first SSO login confirms their password once.
         if agent.is_none() {
             let mut pooled = store.acquire().await?;
@@ -183,11 +189,11 @@ impl Auth {
             return Ok(None);
         };
         let mut pooled = store.acquire().await?;
-        let Some(m) = store::directory::member(&mut pooled.conn(), tenant_id, member_id).await?
-        else {
+        let conn = &mut pooled.conn();
+        let Some(m) = store::directory::member(conn, tenant_id, member_id).await? else {
             return Ok(None);
         };
-        if !m.enabled {
+        if !m.enabled || store::tenants::is_disabled(conn, tenant_id).await? {
             return Ok(None);
         }
         Ok(Some(Session {

@@ -57,6 +57,10 @@ pub async fn resolve(
     let tenant_id = store::mail::tenant_of_domain(conn, rcpt.domain())
         .await?
         .ok_or(Refusal::NotHosted)?;
+    // A tenant the operator disabled receives nothing: its addresses are unknown (550).
+    if store::tenants::is_disabled(conn, tenant_id).await? {
+        return Err(Refusal::Unknown);
+    }
     let row = db::find_address(conn, rcpt.as_str())
         .await?
         .filter(|r| r.tenant_id == tenant_id)

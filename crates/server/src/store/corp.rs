@@ -95,7 +95,8 @@ pub async fn apps(store: &Store, tenant_id: i64) -> StoreResult<Vec<(String, Vec
 pub async fn apps_of_corp(store: &Store, corp_id: &str) -> StoreResult<Vec<(String, CorpApp)>> {
     let rows: Vec<(String, i64, Vec<u8>, bool, bool, String)> = sql::all(
         store,
-        "SELECT a.app, t.id, a.secret_sealed, a.enabled, t.openapi_enabled, t.ip_allow FROM \
+        "SELECT a.app, t.id, a.secret_sealed, a.enabled, t.openapi_enabled AND NOT t.disabled, \
+         t.ip_allow FROM \
          tenants t JOIN corp_apps a ON a.tenant_id = t.id WHERE t.corp_id = $1 ORDER BY a.app",
         &[corp_id.into()],
     )
@@ -173,7 +174,8 @@ pub struct CorpGrant {
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<CorpGrant>> {
     sql::optional(
         store,
-        "SELECT k.tenant_id, k.app, k.expires_ms, a.enabled, t.openapi_enabled, t.ip_allow, \
+        "SELECT k.tenant_id, k.app, k.expires_ms, a.enabled, t.openapi_enabled AND NOT t.disabled \
+         AS openapi_enabled, t.ip_allow, \
          t.corp_id FROM corp_tokens k JOIN corp_apps a ON a.tenant_id = k.tenant_id AND a.app = \
          k.app JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
         &[hash.into()],

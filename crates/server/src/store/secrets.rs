@@ -53,7 +53,8 @@ pub async fn insert_token(
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<TokenGrant>> {
     sql::optional(
         store,
-        "SELECT t.tenant_id, t.admin_id, a.name AS admin_name, t.expires_ms, n.openapi_enabled, \
+        "SELECT t.tenant_id, t.admin_id, a.name AS admin_name, t.expires_ms, n.openapi_enabled AND \
+         NOT n.disabled AS openapi_enabled, \
          n.ip_allow FROM access_tokens t JOIN admins a ON a.id = t.admin_id JOIN tenants n ON \
          n.id = t.tenant_id WHERE t.token_hash = $1",
         &[hash.into()],

@@ -1,7 +1,7 @@
 //! Tenants, their mail domains and admin accounts, the interface key and the OpenApi switches.
 
 use super::sql;
-use super::{Committed, Store, StoreResult, Tx};
+use super::{Committed, Conn, Store, StoreResult, Tx};
 
 /// One tenant's OpenApi settings as the token endpoint and the API guard need them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -86,8 +86,52 @@ pub async fn find_admin(store: &Store, name: &str) -> StoreResult<Option<AdminRo
 pub async fn find_tenant(store: &Store, id: i64) -> StoreResult<Option<TenantRow>> {
     sql::optional(
         store,
-        "SELECT id, openapi_key, openapi_enabled, ip_allow FROM tenants WHERE id = $1",
+        "SELECT id, openapi_key, openapi_enabled AND NOT disabled AS openapi_enabled, ip_allow FROM \
+         tenants WHERE id = $1",
         &[id.into()],
+    )
+    .await
+}
+
+/// Whether the operator has disabled a tenant (`bizmail tenant disable`).
+pub async fn is_disabled(conn: &mut Conn<'_>, tenant_id: i64) -> StoreResult<bool> {
+    sql::value_in(
+        conn,
+        "SELECT disabled FROM tenants WHERE id = $1",
+        &[tenant_id.into()],
+    )
+    .await
+}
+
+/// Disables or enables a tenant; false when there is no such tenant.
+pub async fn set_disabled(store: &Store, tenant_id: i64, disabled: bool) -> StoreResult<bool> {
+    let n = sql::execute(
+        store,
+        "UPDATE tenants SET disabled = $1 WHERE id = $2",
+        &[disabled.into(), tenant_id.into()],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// One tenant as the operator lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantSummary {
+    /// The tenant's id.
+    pub id: i64,
+    /// Whether the operator disabled it.
+    pub disabled: bool,
+    /// How many members it has.
+    pub members: i64,
+}
+
+/// Every tenant, oldest first, with its member count.
+pub async fn summaries(store: &Store) -> StoreResult<Vec<TenantSummary>> {
+    sql::all(
+        store,
+        "SELECT t.id, t.disabled, (SELECT COUNT(*) FROM members m WHERE m.tenant_id = t.id) \
+         AS members FROM tenants t ORDER BY t.id",
+        &[],
     )
     .await
 }

@@ -6,6 +6,7 @@
 //! ever sees either.
 
 pub mod corp;
+pub mod operator;
 pub mod oplog;
 mod sending;
 
