@@ -23,20 +23,23 @@ pub struct Activity {
 
 pub use activity::{MailFilter, MailLogRow, Operations};
 
+/// Records a mailbox login of `(tenant, member)` now. A failure is logged, never fatal: the
+/// login itself succeeded.
+pub(crate) async fn record_login(store: &Store, who: (i64, i64), ip: &str, kind: i64) {
+    if let Err(e) = activity::insert_login(store, who, store::now_ms(), ip, kind).await {
+        tracing::warn!(error = %e, "could not record a login");
+    }
+}
+
 impl Activity {
     /// The logs kept in `store`.
     pub fn new(store: Store) -> Activity {
         Activity { store }
     }
 
-    /// Records a mailbox login. A failure is logged, never fatal: the login itself succeeded.
+    /// Records a mailbox login (see [`record_login`]).
     pub async fn record_login(&self, tenant_id: i64, member_id: i64, ip: &str, kind: i64) {
-        let at = store::now_ms();
-        if let Err(e) =
-            activity::insert_login(&self.store, (tenant_id, member_id), at, ip, kind).await
-        {
-            tracing::warn!(error = %e, "could not record a login");
-        }
+        record_login(&self.store, (tenant_id, member_id), ip, kind).await;
     }
 
     /// The tenant's mails in a range of Unix milliseconds, narrowed by `filter`.

@@ -173,6 +173,11 @@ async fn signed(backend: Backend) {
     let rows = srv.running().queue().list(None, 10).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].state.as_str(), rows[0].attempts), ("sent", 1));
+    // The newer API's log/mail: queued (1), then settled by the queue as sent (3).
+    eventually("the mail log says sent", async || {
+        common::mail_log(&srv, 1).await == [(carol.clone(), 3)]
+    })
+    .await;
     // The Sent copy is signed too, as sent.
     let mut imap = ImapRaw::login(&srv, &bob, "secret123").await;
     imap.cmd("SELECT Sent").await;
@@ -393,6 +398,10 @@ async fn given_up(backend: Backend) {
     assert!(notice.contains("gave up after 1 attempts"), "{notice}");
     let rows = srv.running().queue().list(None, 10).await.unwrap();
     assert_eq!(rows[0].state, "failed");
+    eventually("the mail log says failed", async || {
+        common::mail_log(&srv, 1).await == [("someone@gone.test".to_owned(), 4)]
+    })
+    .await;
 }
 
 /// Two nodes on one PostgreSQL, both running the queue: every recipient arrives exactly once.

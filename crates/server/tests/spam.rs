@@ -72,6 +72,11 @@ async fn scenario(backend: Backend) {
     let carol = api.add_member("carol", &[]).await;
     let gtube = send(&srv, &carol, &format!("Subject: test\r\n\r\n{GTUBE}\r\n")).await;
     assert!(gtube.starts_with("550 5.7.1"), "{gtube}");
+    assert_eq!(
+        common::mail_log(&srv, 2).await,
+        [(carol.clone(), 11)],
+        "logged as blocked"
+    );
     assert!(send(&srv, &carol, &ordinary(1)).await.starts_with("250"));
     assert_eq!(api.new_count(&carol).await, "1");
     let mut imap = ImapRaw::login(&srv, &carol, "secret123").await;

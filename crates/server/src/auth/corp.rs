@@ -63,7 +63,7 @@ impl Auth {
         allow: impl FnOnce(i64) -> bool,
     ) -> Result<CorpToken, CorpRefusal> {
         let apps = corp::apps_of_corp(&self.store, corp_id.trim()).await?;
-        let Some(tenant_id) = apps.first().map(|(_, a)| a.tenant_id) else {
+        let Some(tenant_id) = apps.first().map(|a| a.tenant_id) else {
             let _ = self.vault.open(0, &DECOY_SEALED);
             return Err(CorpRefusal::Refused(Code::InvalidCorpid, None));
         };
@@ -75,20 +75,21 @@ impl Auth {
         // Every application's secret is opened and compared, so the time taken does not say
         // which one matched or whether one did.
         let mut matched = None;
-        for (name, app) in &apps {
+        for app in &apps {
             let clear = self
                 .vault
                 .open(tenant_id, &app.secret_sealed)
                 .map_err(|e| {
                     CorpRefusal::Failed(format!(
-                        "the {name} secret of tenant {tenant_id} does not open: {e}"
+                        "the {} secret of tenant {tenant_id} does not open: {e}",
+                        app.app
                     ))
                 })?;
             if secrets_equal(clear.as_bytes(), secret.as_bytes()) {
-                matched = Some((name.clone(), app));
+                matched = Some(app);
             }
         }
-        let (name, app) = matched.ok_or_else(|| refuse(Code::InvalidCredential))?;
+        let app = matched.ok_or_else(|| refuse(Code::InvalidCredential))?;
         if !app.enabled {
             return Err(refuse(Code::InvalidSecret));
         }
@@ -107,7 +108,7 @@ impl Auth {
             &self.store,
             &tokens::token_hash(&token),
             tenant_id,
-            &name,
+            &app.app,
             expires,
         )
         .await?;

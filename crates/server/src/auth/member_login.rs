@@ -199,14 +199,9 @@ impl Auth {
         let found = |m: store::directory::MemberRow| (m.tenant_id, m.id, m.address);
         let found = async |m: store::directory::MemberRow| -> Result<_, Failed> {
             self.client_may(m.id, via).await?;
-            let at = store::now_ms();
-            let who = (m.tenant_id, m.id);
             let kind = crate::activity::login_kind::MAIL_CLIENT;
-            if let Err(e) =
-                store::activity::insert_login(&self.store, who, at, &ip.to_string(), kind).await
-            {
-                tracing::warn!(error = %e, "could not record a login");
-            }
+            let who = (m.tenant_id, m.id);
+            crate::activity::record_login(&self.store, who, &ip.to_string(), kind).await;
             Ok(found(m))
         };
         match self.verify_password(address, password, allow).await {

@@ -193,7 +193,7 @@ async fn modify(
 
 /// Aliases must be in the tenant's domains, not the member's own address (the callers have
 /// dropped it already), and free (or already this member's aliases).
-async fn check_slaves(
+pub(crate) async fn check_slaves(
     conn: &mut Conn<'_>,
     scope: &Scope,
     primary: &Address,

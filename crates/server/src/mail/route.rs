@@ -54,11 +54,11 @@ pub async fn resolve(
     let rcpt = Address::parse(rcpt).ok_or(Refusal::BadSyntax)?;
     let mut pooled = store.acquire().await?;
     let conn = &mut pooled.conn();
-    let tenant_id = store::mail::tenant_of_domain(conn, rcpt.domain())
+    let (tenant_id, disabled) = store::mail::domain_tenant(conn, rcpt.domain())
         .await?
         .ok_or(Refusal::NotHosted)?;
     // A tenant the operator disabled receives nothing: its addresses are unknown (550).
-    if store::tenants::is_disabled(conn, tenant_id).await? {
+    if disabled {
         return Err(Refusal::Unknown);
     }
     let row = db::find_address(conn, rcpt.as_str())

@@ -7,6 +7,8 @@ use super::{Conn, Store, StoreResult};
 /// What `gettoken` needs of a corp id's tenant and one of its applications.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CorpApp {
+    /// The application's name.
+    pub app: String,
     /// The tenant.
     pub tenant_id: i64,
     /// The application's sealed secret.
@@ -92,32 +94,15 @@ pub async fn apps(store: &Store, tenant_id: i64) -> StoreResult<Vec<(String, Vec
 }
 
 /// Every application of the tenant behind a corp id (gettoken tries the secret against each).
-pub async fn apps_of_corp(store: &Store, corp_id: &str) -> StoreResult<Vec<(String, CorpApp)>> {
-    let rows: Vec<(String, i64, Vec<u8>, bool, bool, String)> = sql::all(
+pub async fn apps_of_corp(store: &Store, corp_id: &str) -> StoreResult<Vec<CorpApp>> {
+    sql::all(
         store,
-        "SELECT a.app, t.id, a.secret_sealed, a.enabled, t.openapi_enabled AND NOT t.disabled, \
-         t.ip_allow FROM \
-         tenants t JOIN corp_apps a ON a.tenant_id = t.id WHERE t.corp_id = $1 ORDER BY a.app",
+        "SELECT a.app, t.id AS tenant_id, a.secret_sealed, a.enabled, t.openapi_enabled AND NOT \
+         t.disabled AS openapi_enabled, t.ip_allow FROM tenants t JOIN corp_apps a ON \
+         a.tenant_id = t.id WHERE t.corp_id = $1 ORDER BY a.app",
         &[corp_id.into()],
     )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(app, tenant_id, secret_sealed, enabled, openapi_enabled, ip_allow)| {
-                (
-                    app,
-                    CorpApp {
-                        tenant_id,
-                        secret_sealed,
-                        enabled,
-                        openapi_enabled,
-                        ip_allow,
-                    },
-                )
-            },
-        )
-        .collect())
+    .await
 }
 
 /// Live tokens kept per application: the newest ones (a client calling gettoken in a loop, as one

@@ -24,6 +24,18 @@ pub struct NewMessage {
     pub summary: String,
 }
 
+/// The tenant hosting `domain` and whether the operator disabled it, in one query (every
+/// recipient of every mail asks).
+pub async fn domain_tenant(conn: &mut Conn<'_>, domain: &str) -> StoreResult<Option<(i64, bool)>> {
+    sql::optional_in(
+        conn,
+        "SELECT d.tenant_id, t.disabled FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE \
+         d.name = $1",
+        &[domain.into()],
+    )
+    .await
+}
+
 /// The tenant that hosts a mail domain.
 pub async fn tenant_of_domain(conn: &mut Conn<'_>, domain: &str) -> StoreResult<Option<i64>> {
     sql::scalar_in::<i64>(

@@ -144,8 +144,8 @@ pub async fn session(
 ) -> StoreResult<Option<(i64, i64, String)>> {
     let row: Option<(i64, i64, String, i64, i64)> = sql::optional(
         store,
-        "SELECT tenant_id, member_id, csrf, created_ms, last_ms FROM web_sessions WHERE id_hash = \
-         $1",
+        "SELECT s.tenant_id, s.member_id, s.csrf, s.created_ms, s.last_ms FROM web_sessions s \
+         JOIN tenants t ON t.id = s.tenant_id WHERE s.id_hash = $1 AND NOT t.disabled",
         &[hash.into()],
     )
     .await?;

@@ -159,6 +159,33 @@ impl<'a> Api<'a> {
     }
 }
 
+/// The seeded tenant's mail log of `mailtype` (0 all, 1 sent, 2 received) through the newer API's
+/// `log/mail`, every day: the rows as `(receiver, status)`.
+pub async fn mail_log(srv: &TestServer, mailtype: i64) -> Vec<(String, i64)> {
+    let token = srv.corp_token("log").await;
+    let body = serde_json::json!({"begin_date": "2020-01-01", "end_date": "2099-12-31", "mailtype": mailtype});
+    let v: serde_json::Value = srv
+        .http
+        .post(srv.url(&format!("cgi-bin/log/mail?access_token={token}")))
+        .json(&body)
+        .send()
+        .await
+        .expect("log/mail answers")
+        .json()
+        .await
+        .expect("log/mail is JSON");
+    assert_eq!(v["errcode"], 0, "{v}");
+    v["list"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| {
+            let receiver = r["receiver"].as_str().unwrap_or_default().to_owned();
+            (receiver, r["status"].as_i64().unwrap_or(-1))
+        })
+        .collect()
+}
+
 /// Delivers one message (`headers\r\n\r\nbody`) over SMTP and asserts it got `250`.
 pub async fn deliver(srv: &TestServer, to: &str, message: &str) {
     let s = tokio::net::TcpStream::connect(srv.smtp_addr())

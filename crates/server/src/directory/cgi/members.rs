@@ -7,11 +7,11 @@ use crate::auth::passwords;
 use crate::directory::{ChangeSet, DirError, DirResult, Scope, members as old};
 use crate::store::directory::{self as db, MemberRow, ids, kind};
 use crate::store::{self, Conn};
-use bizmail_protocol::Address;
 use bizmail_protocol::cgi::Code;
 use bizmail_protocol::cgi::answers::{Checked, User};
 use bizmail_protocol::cgi::requests::{UserFields, UserListing};
 use bizmail_protocol::directory::Action;
+use bizmail_protocol::{Address, ErrorCode};
 use std::collections::HashMap;
 
 /// A member write with its password already hashed (argon2id runs on the blocking pool before
@@ -44,8 +44,9 @@ pub async fn prepare(userid: Address, fields: UserFields) -> DirResult<Prepared>
     })
 }
 
-/// Aliases must be the tenant's (600004) and free or already this member's (600005); the
-/// member's own address among them is ignored, as the old API does.
+/// Aliases must be the tenant's (600004) and free or already this member's (600005): the old
+/// API's rules with the newer codes. The member's own address among them is ignored, as the old
+/// API does.
 async fn check_slaves(
     conn: &mut Conn<'_>,
     scope: &Scope,
@@ -53,19 +54,14 @@ async fn check_slaves(
     member_id: Option<i64>,
     slaves: &[Address],
 ) -> DirResult<Vec<Address>> {
-    let mut kept = Vec::with_capacity(slaves.len());
-    for s in slaves.iter().filter(|s| *s != primary) {
-        if !scope.owns(s) {
-            return Err(Code::InvalidSlave.into());
-        }
-        match db::find_address(conn, s.as_str()).await? {
-            None => {}
-            Some(r) if r.kind == kind::ALIAS && member_id.is_some() && r.member_id == member_id => {
-            }
-            Some(_) => return Err(Code::SlaveTaken.into()),
-        }
-        kept.push(s.clone());
-    }
+    let kept: Vec<Address> = slaves.iter().filter(|s| *s != primary).cloned().collect();
+    old::check_slaves(conn, scope, primary, member_id, &kept)
+        .await
+        .map_err(|e| match e {
+            DirError::Refused(ErrorCode::InvalidAlias) => Code::InvalidSlave.into(),
+            DirError::Refused(ErrorCode::AliasExists) => Code::SlaveTaken.into(),
+            other => other,
+        })?;
     Ok(kept)
 }
 

@@ -27,8 +27,9 @@ const JSON: &str = "application/json; charset=utf-8";
 pub struct CgiRequest {
     /// Query and body merged; `None` when the body is neither JSON nor a form (40092).
     pub fields: Option<Fields>,
-    /// `access_token` from the query alone, so that a call with a broken body is still told
-    /// 40092 rather than 40014 (clients refresh their token on 40014 and would retry forever).
+    /// When `fields` is `None`: `access_token` from the query alone, so that a call with a broken
+    /// body is still told 40092 rather than 40014 (clients refresh their token on 40014 and would
+    /// retry forever).
     pub query_token: Option<String>,
     /// The client's address.
     pub client_ip: IpAddr,
@@ -56,10 +57,15 @@ impl FromRequest<AppState> for CgiRequest {
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
             })
             .map(str::to_owned);
-        let query_token = Fields::from_request(parts.uri.query(), b"")
-            .and_then(|f| f.text("access_token").ok().flatten());
+        let fields = Fields::from_request(parts.uri.query(), &body);
+        // Only a request whose fields did not parse needs the query read again, alone.
+        let query_token = match &fields {
+            Some(_) => None,
+            None => Fields::from_request(parts.uri.query(), b"")
+                .and_then(|f| f.text("access_token").ok().flatten()),
+        };
         Ok(CgiRequest {
-            fields: Fields::from_request(parts.uri.query(), &body),
+            fields,
             query_token,
             client_ip,
             host,
