@@ -8,6 +8,7 @@ mod admin_cmds;
 mod backup;
 mod callback;
 mod check_config;
+mod console;
 mod corp;
 mod import;
 mod remote;
@@ -59,6 +60,12 @@ enum Command {
     /// The operator's commands: list tenants, create one, disable or enable a whole tenant.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// A tenant admin's web console (/admin/): forget a lost console authenticator.
+    #[command(subcommand)]
+    Admin(console::AdminCommand),
+    /// Operator accounts of the web console (/admin/operator/): add, list, reset-totp.
+    #[command(subcommand)]
+    Operator(console::OperatorCommand),
     /// Show a tenant's operation log (every OpenApi call), newest first.
     Oplog(admin_cmds::OplogArgs),
     /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
@@ -138,6 +145,8 @@ async fn main() -> std::process::ExitCode {
         Command::Openapi(c) => admin_cmds::openapi(c).await,
         Command::Corp(c) => corp::corp(c).await,
         Command::Tenant(c) => tenant::tenant(c).await,
+        Command::Admin(c) => console::admin(c).await,
+        Command::Operator(c) => console::operator(c).await,
         Command::CheckConfig(a) => check_config::check_config(a).await,
         Command::Callback(c) => callback::callback(c).await,
         Command::Oplog(a) => admin_cmds::oplog(a).await,

@@ -167,6 +167,7 @@ impl Server {
             health: Health(store.clone()),
             activity: crate::activity::Activity::new(store.clone()),
             cgi_in_flight: crate::http::cgi::InFlight::default(),
+            admin: admin.clone(),
             sender: crate::mail::submit::Sender::new(
                 store.clone(),
                 hub.clone(),
@@ -515,6 +516,10 @@ async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now:
         Ok(n) if n > 0 => tracing::debug!(purged = n, "dead secrets deleted"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not purge dead secrets"),
+    }
+    let console = (retention.session_idle_ms, retention.session_max_ms);
+    if let Err(e) = store::console::purge(store, now, console).await {
+        tracing::warn!(error = %e, "could not purge the console's dead sign-ins");
     }
     // Versions look like Unix milliseconds (§1), so "older than N days" is a version cutoff.
     if let Err(e) = store::changes::prune_changes(store, now - retention.changelog_ms).await {

@@ -15,20 +15,13 @@
 use super::Auth;
 use crate::auth::tickets::Opened;
 use crate::auth::vault::Vault;
-use crate::auth::{passwords, random_bytes, secrets_equal, tokens::token_hash};
+use crate::auth::{passwords, random_bytes, tokens::token_hash};
 use crate::store::{self, Store, StoreError};
 use base64::Engine as _;
 use bizmail_protocol::Address;
 use md5::{Digest as _, Md5};
 use std::sync::LazyLock;
-use totp_rs::{Algorithm, TOTP};
-
-/// Seconds a TOTP code covers (RFC 6238's default, which every authenticator app uses).
-const STEP_SECS: u64 = 30;
-/// Steps either side of now that are still accepted, for clocks a little apart.
-const SKEW_STEPS: i64 = 1;
-/// Bytes of a new TOTP secret: 160 bits, RFC 4226's recommendation.
-const SECRET_BYTES: usize = 20;
+use totp_rs::TOTP;
 
 /// Why a login step failed. The pages say no more than "wrong address or password", "wrong code"
 /// or "start again".
@@ -80,7 +73,7 @@ pub enum Via {
 
 /// A hash to verify against when there is no member, so that a refusal costs the same time
 /// whether or not the address exists.
-static DECOY_HASH: LazyLock<String> =
+pub(crate) static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| passwords::hash(&hex::encode(random_bytes::<16>())).unwrap_or_default());
 
 impl Auth {
@@ -261,9 +254,7 @@ impl Auth {
         let enrolment = match enrolment {
             Some(e) => e,
             None => {
-                let secret =
-                    totp_rs::Secret::Raw(random_bytes::<SECRET_BYTES>().to_vec()).to_encoded();
-                let sealed = vault.seal(tenant_id, &secret.to_string());
+                let sealed = vault.seal(tenant_id, &super::totp::new_secret());
                 store::totp::start_totp(store, member.id, &sealed).await?;
                 // Re-read: a second tab may have started it first, and its secret is the one kept.
                 store::totp::totp(store, member.id)
@@ -275,12 +266,7 @@ impl Auth {
             None
         } else {
             let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
-            Some(Enrolment {
-                secret_base32: totp.get_secret_base32(),
-                qr_png_base64: totp
-                    .get_qr_base64()
-                    .map_err(|e| Failed::Unavailable(format!("drawing a TOTP QR code: {e}")))?,
-            })
+            Some(super::totp::enrolment(&totp)?)
         };
         Ok(CodePage {
             address: member.address,
@@ -303,14 +289,7 @@ impl Auth {
             .await?
             .ok_or(Failed::Expired)?;
         let totp = totp_for(vault, tenant_id, &enrolment.secret_sealed, &member.address)?;
-        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        let now_step = i64::try_from(unix_secs() / STEP_SECS).unwrap_or(i64::MAX);
-        let step = (now_step - SKEW_STEPS..=now_step + SKEW_STEPS)
-            .find(|&s| {
-                let at = u64::try_from(s).unwrap_or(0).saturating_mul(STEP_SECS);
-                secrets_equal(totp.generate(at).as_bytes(), code.as_bytes())
-            })
-            .ok_or(Failed::Code)?;
+        let step = super::totp::matching_step(&totp, code)?;
         if !store::totp::accept_step(store, member.id, step).await? {
             return Err(Failed::Code);
         }
@@ -356,29 +335,5 @@ async fn live_challenge(
 
 /// The TOTP of a sealed secret, labelled for an authenticator app as `bizmail (address)`.
 fn totp_for(vault: &Vault, tenant_id: i64, sealed: &[u8], address: &str) -> Result<TOTP, Failed> {
-    let secret = vault.open(tenant_id, sealed).map_err(|e| {
-        Failed::Unavailable(format!(
-            "a TOTP secret does not open with this key file: {e}"
-        ))
-    })?;
-    let bytes = totp_rs::Secret::Encoded(secret)
-        .to_bytes()
-        .map_err(|e| Failed::Unavailable(format!("a stored TOTP secret: {e:?}")))?;
-    TOTP::new(
-        Algorithm::SHA1,
-        6,
-        1,
-        STEP_SECS,
-        bytes,
-        Some("bizmail".to_owned()),
-        address.to_owned(),
-    )
-    .map_err(|e| Failed::Unavailable(format!("a stored TOTP secret is unusable: {e}")))
-}
-
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    super::totp::totp_for(vault, tenant_id, sealed, ("bizmail", address))
 }

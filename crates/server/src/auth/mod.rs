@@ -7,12 +7,14 @@
 pub mod access;
 pub mod allow_list;
 pub mod app_passwords;
+pub mod console;
 pub mod corp;
 pub mod member_login;
 pub mod password_change;
 pub mod passwords;
 pub mod tickets;
 pub mod tokens;
+mod totp;
 pub mod vault;
 
 use crate::store::Store;

@@ -3,6 +3,7 @@
 
 pub mod cgi;
 pub mod compose;
+pub mod console;
 pub mod error;
 pub mod health;
 pub mod i18n;
@@ -73,6 +74,8 @@ pub struct Services {
     pub health: crate::server::Health,
     /// The mail, login and operation logs the newer API's `log/*` reads.
     pub activity: crate::activity::Activity,
+    /// The admin side, for the web console (`/admin/`).
+    pub admin: crate::tenants::Admin,
     /// The newer API's calls in flight per corp.
     pub cgi_in_flight: cgi::InFlight,
 }
@@ -175,6 +178,7 @@ pub fn build_router(state: AppState) -> Router {
             axum::routing::post(mailbox::act),
         )
         .route("/mail/logout", axum::routing::post(webmail::logout))
+        .merge(console::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

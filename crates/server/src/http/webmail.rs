@@ -73,7 +73,7 @@ struct ReadTemplate<'a> {
 
 /// The headers every mailbox response carries: its Content-Security-Policy, who may frame it,
 /// no MIME sniffing, no referrer, no caching.
-fn harden(h: &mut axum::http::HeaderMap, csp: &str, frame_options: &'static str) {
+pub(super) fn harden(h: &mut axum::http::HeaderMap, csp: &str, frame_options: &'static str) {
     if let Ok(v) = HeaderValue::from_str(csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }

@@ -12,6 +12,7 @@ pub mod app_passwords;
 pub mod backup;
 pub mod callbacks;
 pub mod changes;
+pub mod console;
 pub mod corp;
 pub mod directory;
 pub mod events;

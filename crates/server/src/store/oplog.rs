@@ -63,3 +63,62 @@ pub async fn recent(store: &Store, tenant_id: i64, limit: i64) -> StoreResult<Ve
     )
     .await
 }
+
+/// What the console's log page asks for: one tenant's rows in `[from_ms, to_ms)`, optionally only
+/// endpoints containing `endpoint`, one `outcome` (`any`, `ok` or `failed`) and one client address.
+#[derive(Debug, Clone, Copy)]
+pub struct Search<'a> {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// From (inclusive), Unix milliseconds.
+    pub from_ms: i64,
+    /// To (exclusive), Unix milliseconds.
+    pub to_ms: i64,
+    /// A part of the endpoint; empty for any.
+    pub endpoint: &'a str,
+    /// `any`, `ok` or `failed`.
+    pub outcome: &'a str,
+    /// An exact client address; empty for any.
+    pub client_ip: &'a str,
+}
+
+/// The rows `search` finds, newest first, `limit` of them after skipping `offset`.
+pub async fn search(
+    store: &Store,
+    search: &Search<'_>,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<Vec<OplogEntry>> {
+    let pattern = format!("%{}%", like_escape(search.endpoint));
+    sql::all(
+        store,
+        "SELECT tenant_id, at_ms, client_ip, admin, endpoint, params, errcode FROM oplog WHERE \
+         tenant_id = $1 AND at_ms >= $2 AND at_ms < $3 AND ($4 = '' OR endpoint LIKE $5 ESCAPE \
+         '\\') AND ($6 = 'any' OR ($6 = 'ok' AND errcode = 0) OR ($6 = 'failed' AND errcode <> \
+         0)) AND ($7 = '' OR client_ip = $7) ORDER BY id DESC LIMIT $8 OFFSET $9",
+        &[
+            search.tenant_id.into(),
+            search.from_ms.into(),
+            search.to_ms.into(),
+            search.endpoint.into(),
+            pattern.as_str().into(),
+            search.outcome.into(),
+            search.client_ip.into(),
+            limit.into(),
+            offset.into(),
+        ],
+    )
+    .await
+}
+
+/// `text` with LIKE's wildcards (and the escape character) escaped by a backslash.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

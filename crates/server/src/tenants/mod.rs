@@ -5,6 +5,7 @@
 //! reachable through the OpenApi. It owns the store and the vault, so nothing outside the server
 //! ever sees either.
 
+pub mod console;
 pub mod corp;
 pub mod operator;
 pub mod oplog;
