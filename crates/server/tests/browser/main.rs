@@ -13,6 +13,9 @@ mod common;
 
 mod chrome;
 mod compose;
+mod console;
+mod console_directory;
+mod console_mail;
 mod corpus;
 
 use bizmail_testkit::{TestServer, backend_test};

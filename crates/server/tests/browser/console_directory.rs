@@ -1,0 +1,1 @@
+//! The console in Chromium: console_directory (being written).
