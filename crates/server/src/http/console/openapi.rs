@@ -98,6 +98,14 @@ pub async fn act(
         return r;
     }
     let (admin, entry) = (signed.name().to_owned(), f.entry.trim().to_owned());
+    // Typing the password again is a password check like a sign-in: the same allowance per
+    // account, so a stolen session cannot be used to guess the password.
+    let limits = &state.limits.login_account;
+    if action == "reveal" && limits.check_key(&format!("admin:{admin}")).is_err() {
+        let mut r = show(&state, &signed, None, ("", ct.too_many_attempts)).await;
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return r;
+    }
     let (outcome, params): (Result<Done, AdminError>, String) = match action.as_str() {
         "apply" => (
             state
