@@ -12,12 +12,14 @@ use crate::config::Backend;
 use std::path::Path;
 
 /// The tables of live credentials and client state, emptied after a restore.
-const LIVE_STATE: [&str; 5] = [
+const LIVE_STATE: [&str; 7] = [
     "DELETE FROM access_tokens",
     "DELETE FROM sso_tickets",
     "DELETE FROM web_sessions",
     "DELETE FROM login_challenges",
     "DELETE FROM listen_cursors",
+    "DELETE FROM console_sessions",
+    "DELETE FROM console_challenges",
 ];
 
 fn io(e: std::io::Error) -> StoreError {

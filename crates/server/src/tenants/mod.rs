@@ -7,6 +7,8 @@
 
 pub mod console;
 pub mod corp;
+pub mod mail_console;
+pub mod directory_console;
 pub mod operator;
 pub mod oplog;
 mod sending;
@@ -127,8 +129,8 @@ impl Admin {
     }
 
     /// Puts the backup in `file` back as the database `config` names, replacing what is there
-    /// (with SQLite, stop the server first), and empties every access token, SSO ticket, web
-    /// session, login challenge and listen cursor it held.
+    /// (with SQLite, stop the server first), and empties every access token, SSO ticket, web and
+    /// console session, login challenge and listen cursor it held.
     pub async fn restore(config: &Config, file: &std::path::Path) -> Result<(), AdminError> {
         let settings = store::StoreSettings::from_config(config);
         Ok(store::backup::restore(&settings, file).await?)

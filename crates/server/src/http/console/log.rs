@@ -285,3 +285,38 @@ fn cell(text: &str) -> std::borrow::Cow<'_, str> {
         text.into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_text() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(cell(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(cell("Alias=a@b.c"), "Alias=a@b.c");
+        assert_eq!(cell(""), "");
+    }
+
+    #[test]
+    fn filters_are_tidied_and_days_are_utc() {
+        let q = LogQuery {
+            from: " 2026-12-06 ".into(),
+            to: "2026-12-06".into(),
+            outcome: "weird".into(),
+            ..LogQuery::default()
+        }
+        .tidy();
+        assert_eq!(q.outcome, "any");
+        assert_eq!(q.range(), Some((1_796_515_200_000, 1_796_601_600_000)));
+        let bad = LogQuery {
+            from: "06/12/2026".into(),
+            ..LogQuery::default()
+        };
+        assert_eq!(bad.range(), None);
+        assert_eq!(LogQuery::default().range(), Some((0, i64::MAX)));
+        assert!(q.to_query(Some(2)).ends_with("&page=2"));
+    }
+}
