@@ -2,6 +2,7 @@
 //! enrolment, the challenges waiting on a code, and the signed-in browsers. A console account is
 //! `(kind, id)`: an `admins` row (`admin`) or an `operators` row (`operator`).
 
+use super::secrets::{self, Freshness};
 use super::totp::TotpRow;
 use super::{Store, StoreResult, sql};
 
@@ -193,18 +194,20 @@ pub async fn session(
     let Some((kind, id, csrf, created, last)) = row else {
         return Ok(None);
     };
-    if now_ms - last > idle_ms || now_ms - created > max_ms {
-        delete_session(store, hash).await?;
-        return Ok(None);
-    }
-    // As for the mailbox's sessions: touched now and then, not on every page.
-    if now_ms - last >= (idle_ms / 10).min(60_000) {
-        sql::execute(
-            store,
-            "UPDATE console_sessions SET last_ms = $1 WHERE id_hash = $2",
-            &[now_ms.into(), hash.into()],
-        )
-        .await?;
+    match secrets::freshness(now_ms, (created, last), (idle_ms, max_ms)) {
+        Freshness::Expired => {
+            delete_session(store, hash).await?;
+            return Ok(None);
+        }
+        Freshness::Touch => {
+            sql::execute(
+                store,
+                "UPDATE console_sessions SET last_ms = $1 WHERE id_hash = $2",
+                &[now_ms.into(), hash.into()],
+            )
+            .await?;
+        }
+        Freshness::Fresh => {}
     }
     Ok(Some((kind, id, csrf)))
 }

@@ -133,6 +133,35 @@ pub async fn insert_session(
     Ok(())
 }
 
+/// What a session's times say at `now_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Freshness {
+    /// Past its idle or absolute expiry: delete it.
+    Expired,
+    /// Alive, and its last use should be written down.
+    Touch,
+    /// Alive, touched recently enough.
+    Fresh,
+}
+
+/// Whether a session created at `created` and last touched at `last` is alive, and whether to
+/// touch it. Touching is a write; a session in use needs it only now and then (every tenth of
+/// the idle time, at most a minute apart), not on every page, or every click would queue on
+/// SQLite's single writer. The idle expiry is that much less exact.
+pub(super) fn freshness(
+    now_ms: i64,
+    (created, last): (i64, i64),
+    (idle_ms, max_ms): (i64, i64),
+) -> Freshness {
+    if now_ms - last > idle_ms || now_ms - created > max_ms {
+        Freshness::Expired
+    } else if now_ms - last >= (idle_ms / 10).min(60_000) {
+        Freshness::Touch
+    } else {
+        Freshness::Fresh
+    }
+}
+
 /// A live session: `(tenant, member, csrf)`, touched now. `None` when unknown or past its idle or
 /// absolute expiry (such a session is deleted).
 pub async fn session(
@@ -152,20 +181,20 @@ pub async fn session(
     let Some((tenant, member, csrf, created, last)) = row else {
         return Ok(None);
     };
-    if now_ms - last > idle_ms || now_ms - created > max_ms {
-        delete_session(store, hash).await?;
-        return Ok(None);
-    }
-    // Touching is a write; a session in use needs it only now and then (every tenth of the idle
-    // time, at most a minute apart), not on every page, or every click would queue on SQLite's
-    // single writer. The idle expiry is that much less exact.
-    if now_ms - last >= (idle_ms / 10).min(60_000) {
-        sql::execute(
-            store,
-            "UPDATE web_sessions SET last_ms = $1 WHERE id_hash = $2",
-            &[now_ms.into(), hash.into()],
-        )
-        .await?;
+    match freshness(now_ms, (created, last), (idle_ms, max_ms)) {
+        Freshness::Expired => {
+            delete_session(store, hash).await?;
+            return Ok(None);
+        }
+        Freshness::Touch => {
+            sql::execute(
+                store,
+                "UPDATE web_sessions SET last_ms = $1 WHERE id_hash = $2",
+                &[now_ms.into(), hash.into()],
+            )
+            .await?;
+        }
+        Freshness::Fresh => {}
     }
     Ok(Some((tenant, member, csrf)))
 }
