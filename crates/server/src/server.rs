@@ -534,6 +534,9 @@ async fn housekeep(store: &Store, limits: &Limiters, retention: &Retention, now:
     if let Err(e) = store::activity::prune(store, now - retention.activity_ms).await {
         tracing::warn!(error = %e, "could not prune the mail and login logs");
     }
+    if let Err(e) = store::callbacks::prune_attempts(store, now - retention.activity_ms).await {
+        tracing::warn!(error = %e, "could not prune the callback delivery log");
+    }
     // The newer API's tokens past their expiry and its grace period.
     if let Err(e) = store::corp::purge_tokens(store, now - retention.corp_grace_ms).await {
         tracing::warn!(error = %e, "could not purge the newer API's tokens");

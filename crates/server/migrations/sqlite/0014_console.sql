@@ -37,3 +37,19 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_account ON console_sessions(kind, account_id);
 CREATE INDEX oplog_tenant_time ON oplog(tenant_id, at_ms);
+
+-- The newer API's callback deliveries, one row per attempt (delivered, to be retried, dropped),
+-- for the console's delivery log; kept `log_retention_days` like the mail and login logs.
+CREATE TABLE callback_attempts (
+    id        INTEGER PRIMARY KEY,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    at_ms     INTEGER NOT NULL,
+    -- the notice's MsgType (Mail, UnRead) and the member it is about
+    kind      TEXT    NOT NULL,
+    member    TEXT    NOT NULL,
+    -- 'delivered', 'retry' or 'dropped', and why an attempt failed
+    outcome   TEXT    NOT NULL,
+    detail    TEXT    NOT NULL
+);
+CREATE INDEX callback_attempts_tenant ON callback_attempts(tenant_id, id);
+CREATE INDEX callback_attempts_time ON callback_attempts(at_ms);

@@ -11,6 +11,7 @@
 //! Delivery is at least once: a node that stops between the receiver's 2xx and recording it sends
 //! that notice again once its lease runs out. Receivers see the same `MailID` then.
 
+mod waiting;
 mod worker;
 
 use crate::auth::vault::{Vault, VaultError};
@@ -20,6 +21,7 @@ use bizmail_protocol::cgi::crypto::{self, CallbackKey};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use waiting::WaitingNotice;
 pub(crate) use worker::spawn;
 
 /// The most of a receiver's answer to the URL check that is read: the echo is 18 digits.

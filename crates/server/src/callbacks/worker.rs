@@ -257,16 +257,26 @@ async fn attempt(cb: &Callbacks, row: Due, lease: i64) {
         Err(e) => Err(e.to_string()),
     };
     let (id, tenant_id) = (row.id, row.tenant_id);
+    let mut logged = store::callbacks::Attempt {
+        at_ms: store::now_ms(),
+        kind: super::waiting::cdata(&row.plaintext, "MsgType"),
+        member: super::waiting::notice_member(&row.plaintext),
+        outcome: "delivered".to_owned(),
+        detail: String::new(),
+    };
     let recorded = match outcome {
         Ok(()) => {
             tracing::debug!(id, tenant_id, "callback notice delivered");
             store::callbacks::delivered(&cb.store, id, tenant_id, lease).await
         }
         Err(why) => {
+            // What the receiver did, for the delivery log (bounded: a receiver's text can be long).
+            logged.detail = why.chars().take(300).collect();
             let tried = usize::try_from(row.attempts).unwrap_or(usize::MAX);
             match cb.settings.retry_delays.get(tried) {
                 Some(&wait) => {
                     tracing::debug!(id, tenant_id, %why, ?wait, "callback notice will be retried");
+                    logged.outcome = "retry".to_owned();
                     let next = store::now_ms() + millis(wait);
                     store::callbacks::reschedule(&cb.store, id, lease, next).await
                 }
@@ -278,11 +288,15 @@ async fn attempt(cb: &Callbacks, row: Due, lease: i64) {
                         %why,
                         "callback notice dropped after its last retry"
                     );
+                    logged.outcome = "dropped".to_owned();
                     store::callbacks::dropped(&cb.store, id, tenant_id, lease).await
                 }
             }
         }
     };
+    if let Err(e) = store::callbacks::record_attempt(&cb.store, tenant_id, &logged).await {
+        tracing::warn!(id, tenant_id, error = %e, "could not write a callback attempt to its log");
+    }
     match recorded {
         Ok(true) => {}
         // The callback was removed meanwhile (its outbox with it), or the lease ran out.

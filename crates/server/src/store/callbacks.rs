@@ -353,3 +353,84 @@ pub async fn status(store: &Store, tenant_id: i64) -> StoreResult<Option<Status>
     )
     .await
 }
+
+/// A notice in a tenant's outbox, as the console shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Waiting {
+    /// The notice's plaintext XML.
+    pub plaintext: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due (Unix ms).
+    pub next_ms: i64,
+    /// Until when a node holds it for an attempt (Unix ms; 0 or past: nobody).
+    pub lease_ms: i64,
+    /// When it was put in the outbox (Unix ms).
+    pub created_ms: i64,
+}
+
+/// A tenant's waiting notices, newest first, at most `limit`.
+pub async fn waiting(store: &Store, tenant_id: i64, limit: i64) -> StoreResult<Vec<Waiting>> {
+    sql::all(
+        store,
+        "SELECT plaintext, attempts, next_ms, lease_ms, created_ms FROM callback_outbox WHERE \
+         tenant_id = $1 ORDER BY id DESC LIMIT $2",
+        &[tenant_id.into(), limit.into()],
+    )
+    .await
+}
+
+/// One delivery attempt, as the delivery log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attempt {
+    /// When it ended (Unix ms).
+    pub at_ms: i64,
+    /// The notice's `MsgType`.
+    pub kind: String,
+    /// The member it was about.
+    pub member: String,
+    /// `delivered`, `retry` or `dropped`.
+    pub outcome: String,
+    /// Why it failed; empty when delivered.
+    pub detail: String,
+}
+
+/// Writes an attempt to a tenant's delivery log.
+pub async fn record_attempt(store: &Store, tenant_id: i64, a: &Attempt) -> StoreResult<()> {
+    sql::execute(
+        store,
+        "INSERT INTO callback_attempts (tenant_id, at_ms, kind, member, outcome, detail) VALUES \
+         ($1, $2, $3, $4, $5, $6)",
+        &[
+            tenant_id.into(),
+            a.at_ms.into(),
+            a.kind.as_str().into(),
+            a.member.as_str().into(),
+            a.outcome.as_str().into(),
+            a.detail.as_str().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A tenant's newest attempts, newest first, at most `limit`.
+pub async fn attempts(store: &Store, tenant_id: i64, limit: i64) -> StoreResult<Vec<Attempt>> {
+    sql::all(
+        store,
+        "SELECT at_ms, kind, member, outcome, detail FROM callback_attempts WHERE tenant_id = $1 \
+         ORDER BY id DESC LIMIT $2",
+        &[tenant_id.into(), limit.into()],
+    )
+    .await
+}
+
+/// Deletes attempts older than `before_ms` (retention); returns how many.
+pub async fn prune_attempts(store: &Store, before_ms: i64) -> StoreResult<u64> {
+    sql::execute(
+        store,
+        "DELETE FROM callback_attempts WHERE at_ms < $1",
+        &[before_ms.into()],
+    )
+    .await
+}

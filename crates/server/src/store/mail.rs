@@ -317,3 +317,64 @@ pub async fn set_quota(
     .await?;
     Ok(())
 }
+
+/// A member as the console's quota table shows them: own quota (`None`: the server's default)
+/// and bytes stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuotaRow {
+    /// The primary address.
+    pub address: String,
+    /// The display name.
+    pub name: String,
+    /// Their own quota in bytes; `None`: the server's default.
+    pub quota_bytes: Option<i64>,
+    /// Bytes stored, every copy counted.
+    pub used_bytes: i64,
+}
+
+/// A page of a tenant's members by address with their quota and usage: those whose address or
+/// name contains `filter` (any case; empty for all), `limit` after skipping `offset`.
+pub async fn quota_page(
+    store: &super::Store,
+    tenant_id: i64,
+    filter: &str,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<Vec<QuotaRow>> {
+    let mut pattern = String::from("%");
+    for c in filter.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    sql::all(
+        store,
+        "SELECT mb.address, mb.name, mb.quota_bytes, CAST(COALESCE((SELECT SUM(m.size) FROM \
+         mailbox b JOIN messages m ON m.id = b.message_id WHERE b.member_id = mb.id), 0) AS \
+         BIGINT) AS used_bytes FROM members mb WHERE mb.tenant_id = $1 AND ($2 = '' OR \
+         LOWER(mb.address) LIKE $3 ESCAPE '\\' OR LOWER(mb.name) LIKE $3 ESCAPE '\\') ORDER BY \
+         mb.address LIMIT $4 OFFSET $5",
+        &[
+            tenant_id.into(),
+            filter.into(),
+            pattern.as_str().into(),
+            limit.into(),
+            offset.into(),
+        ],
+    )
+    .await
+}
+
+/// Whether a tenant's members confirm their password on their first SSO login of the newer API
+/// (the switch `corp_sso_confirm` sets; read here for the console, beside the quotas it shows).
+pub async fn sso_confirm_password(store: &super::Store, tenant_id: i64) -> StoreResult<bool> {
+    Ok(sql::scalar::<bool>(
+        store,
+        "SELECT sso_confirm_password FROM tenants WHERE id = $1",
+        &[tenant_id.into()],
+    )
+    .await?
+    .unwrap_or(true))
+}
