@@ -113,6 +113,14 @@ impl Importer {
         }
     }
 
+    /// The same import with its operation-log rows written under `endpoint` from `client_ip`
+    /// (the console's uploads), instead of `bizmail/import` from `local`.
+    pub fn logged_as(mut self, endpoint: &str, client_ip: &str) -> Importer {
+        endpoint.clone_into(&mut self.oplog.endpoint);
+        client_ip.clone_into(&mut self.oplog.client_ip);
+        self
+    }
+
     /// Creates every department the rows name (and their ancestors) in one transaction. Paths
     /// that are not valid are skipped here; their rows are refused with the path's error later.
     pub async fn ensure_departments(&self, rows: &[ImportRow]) -> Result<(), DirError> {

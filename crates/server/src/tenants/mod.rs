@@ -7,8 +7,8 @@
 
 pub mod console;
 pub mod corp;
-pub mod mail_console;
 pub mod directory_console;
+pub mod mail_console;
 pub mod operator;
 pub mod oplog;
 mod sending;

@@ -243,7 +243,9 @@ impl Chrome {
     pub async fn fill(&self, name: &str, value: &str) {
         let input = self
             .client
-            .find(Locator::Css(&format!("[name=\"{name}\"]:not([type=hidden])")))
+            .find(Locator::Css(&format!(
+                "[name=\"{name}\"]:not([type=hidden])"
+            )))
             .await
             .unwrap_or_else(|e| panic!("no input {name}: {e}"));
         input.clear().await.expect("clear");

@@ -20,7 +20,9 @@ pub struct Authenticator {
 
 impl Authenticator {
     fn from_secret(secret: &str) -> Authenticator {
-        let bytes = Secret::Encoded(secret.trim().to_owned()).to_bytes().unwrap();
+        let bytes = Secret::Encoded(secret.trim().to_owned())
+            .to_bytes()
+            .unwrap();
         Authenticator {
             totp: TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()),
             ahead: 0,
@@ -51,15 +53,29 @@ pub async fn sign_in(
     chrome.fill("name", name).await;
     chrome.fill("password", password).await;
     chrome.click_button("登录").await;
-    assert_eq!(chrome.path().await, "/admin/login/code", "{}", chrome.text().await);
+    assert_eq!(
+        chrome.path().await,
+        "/admin/login/code",
+        "{}",
+        chrome.text().await
+    );
     let mut auth = match chrome.client.find(Locator::Id("totp-secret")).await {
         Ok(e) => Authenticator::from_secret(&e.text().await.unwrap()),
         Err(_) => known.expect("an enrolled authenticator"),
     };
     chrome.fill("code", &auth.code()).await;
     chrome.click_button("验证").await;
-    assert!(chrome.path().await.starts_with("/admin/"), "{}", chrome.text().await);
-    assert_ne!(chrome.path().await, "/admin/login/code", "{}", chrome.text().await);
+    assert!(
+        chrome.path().await.starts_with("/admin/"),
+        "{}",
+        chrome.text().await
+    );
+    assert_ne!(
+        chrome.path().await,
+        "/admin/login/code",
+        "{}",
+        chrome.text().await
+    );
     auth
 }
 

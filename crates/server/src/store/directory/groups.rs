@@ -152,3 +152,18 @@ pub async fn remove_allowed(conn: &mut Conn<'_>, group_id: i64, address: &str) -
     .await?;
     Ok(())
 }
+
+/// A tenant's groups as the console lists them, by address: `(address, name, status, entries)`,
+/// `entries` counting the people and nested groups placed in each directly.
+pub async fn tenant_groups(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+) -> StoreResult<Vec<(String, String, String, i64)>> {
+    sql::all_in::<(String, String, String, i64)>(
+        conn,
+        "SELECT g.address, g.name, g.status, (SELECT COUNT(*) FROM group_members m WHERE \
+         m.group_id = g.id) FROM mail_groups g WHERE g.tenant_id = $1 ORDER BY g.address",
+        &[tenant_id.into()],
+    )
+    .await
+}

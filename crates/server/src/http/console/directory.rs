@@ -1,9 +1,0 @@
-//! The console's directory pages (being built).
-
-use crate::http::AppState;
-use axum::Router;
-
-/// The routes of this area.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-}

@@ -1,1 +1,0 @@
-//! The console in Chromium: console_directory (being written).
