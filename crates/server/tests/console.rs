@@ -184,6 +184,30 @@ backend_test! {
         let row = csv.lines().find(|l| l.contains("openapi/user/get")).unwrap();
         // The parameter (quotes and all) is one CSV field, quoted, its quotes doubled.
         assert!(row.contains("HYPERLINK(\"\"http://evil.example\"\")"), "{row}");
+        // The newer API's log/operation: the console's actions among all operations (type 1),
+        // not among interface calls (type 2).
+        let page = theirs.page("/admin/openapi", 200).await;
+        let csrf = hidden_field(&page, "csrf");
+        assert_eq!(theirs.post("/admin/openapi/enable", &[("csrf", csrf.as_str())]).await.status().as_u16(), 200);
+        let log_token = srv.corp_token("log").await;
+        // The newer API's days are China's (UTC+8): a day either side of today covers now.
+        let now = i64::try_from(now_secs()).unwrap();
+        let day = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).unwrap().format("%Y-%m-%d").to_string();
+        let (from, to) = (day(now - 86_400), day(now + 86_400));
+        let remarks = |v: serde_json::Value| -> Vec<String> {
+            v["list"].as_array().unwrap().iter().map(|r| r["remark"].as_str().unwrap().to_owned()).collect()
+        };
+        let mut by_type = Vec::new();
+        for kind in [1, 2] {
+            let body = serde_json::json!({"begin_date": from, "end_date": to, "type": kind});
+            let url = srv.url(&format!("cgi-bin/log/operation?access_token={log_token}"));
+            let v: serde_json::Value = srv.http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+            by_type.push(remarks(v));
+        }
+        assert!(by_type[0].iter().any(|r| r == "console/openapi/enable"), "{by_type:?}");
+        assert!(by_type[1].iter().all(|r| !r.starts_with("console/")), "{by_type:?}");
+        assert!(by_type[1].iter().any(|r| r == "cgi-bin/token"), "{by_type:?}");
+
         // Filters: an address that made no call, paging past the end, a bad date.
         assert!(theirs.page("/admin/log?ip=192.0.2.77", 200).await.contains("没有符合条件的记录"));
         assert!(theirs.page("/admin/log?page=999", 200).await.contains("没有符合条件的记录"));

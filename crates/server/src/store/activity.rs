@@ -216,9 +216,10 @@ pub const DIRECTORY_WRITES: [&str; 20] = [
 pub enum Operations {
     /// Every successful call.
     All,
-    /// Changes to members, departments and groups ([`DIRECTORY_WRITES`]).
+    /// Changes to members, departments and groups ([`DIRECTORY_WRITES`], and the console's
+    /// directory pages).
     Directory,
-    /// Every other call (interface calls).
+    /// Every other call of the APIs (interface calls; not the console's actions).
     Interface,
 }
 
@@ -240,8 +241,14 @@ pub async fn operations(
         let order = "ORDER BY at_ms, id LIMIT $4";
         [
             format!("{base} {order}"),
-            format!("{base} AND endpoint IN ({list}) {order}"),
-            format!("{base} AND endpoint NOT IN ({list}) {order}"),
+            // The console's directory pages change the directory too; its other pages are the
+            // admin's own actions, not interface calls.
+            format!(
+                "{base} AND (endpoint IN ({list}) OR endpoint LIKE 'console/directory/%') {order}"
+            ),
+            format!(
+                "{base} AND endpoint NOT IN ({list}) AND endpoint NOT LIKE 'console/%' {order}"
+            ),
         ]
     });
     let sql = match which {

@@ -366,15 +366,3 @@ pub async fn quota_page(
     )
     .await
 }
-
-/// Whether a tenant's members confirm their password on their first SSO login of the newer API
-/// (the switch `corp_sso_confirm` sets; read here for the console, beside the quotas it shows).
-pub async fn sso_confirm_password(store: &super::Store, tenant_id: i64) -> StoreResult<bool> {
-    Ok(sql::scalar::<bool>(
-        store,
-        "SELECT sso_confirm_password FROM tenants WHERE id = $1",
-        &[tenant_id.into()],
-    )
-    .await?
-    .unwrap_or(true))
-}

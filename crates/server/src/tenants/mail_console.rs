@@ -80,6 +80,6 @@ impl Admin {
     /// the newer API (what [`Admin::corp_sso_confirm`] switches).
     pub async fn corp_sso_confirm_state(&self, admin: &str) -> Result<bool, AdminError> {
         let tenant_id = self.tenant_of(admin).await?;
-        Ok(store::mail::sso_confirm_password(&self.store, tenant_id).await?)
+        Ok(store::directory::ids::sso_confirm_password(&self.store, tenant_id).await?)
     }
 }

@@ -33,8 +33,25 @@ fn range(f: &Fields, max_days: u32) -> Result<(i64, i64), Code> {
 }
 
 /// The operation-log type of a call (19/20/23 member add/delete/edit, 28–30 department, 32–34
-/// group, 39 interface: everything else), from its endpoint.
+/// group, 39 interface: everything else), from its endpoint; the console's directory changes
+/// count as what they change.
 fn operation_type(endpoint: &str) -> u8 {
+    // The web console's directory pages: `console/directory/<area>/<action>`, and `import`
+    // (members added or changed).
+    if let Some(c) = endpoint.strip_prefix("console/directory/") {
+        return match c.split_once('/') {
+            Some(("member", "create")) => 19,
+            Some(("member", "delete")) => 20,
+            Some(("member", _)) => 23,
+            Some(("department", "create")) => 28,
+            Some(("department", "delete")) => 30,
+            Some(("department", _)) => 29,
+            Some(("group", "create")) => 32,
+            Some(("group", "delete")) => 33,
+            Some(("group", _)) => 34,
+            _ => 19,
+        };
+    }
     let e = endpoint
         .trim_start_matches("openapi/")
         .trim_start_matches("cgi-bin/");
@@ -193,4 +210,21 @@ pub(super) async fn respond(ctx: &Ctx<'_>, endpoint: &str) -> Result<(Vec<u8>, b
         _ => return Err(Code::InvalidParameter),
     };
     Ok((body, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operation_type;
+
+    #[test]
+    fn console_directory_changes_have_their_apis_types() {
+        assert_eq!(operation_type("openapi/user/sync"), 19);
+        assert_eq!(operation_type("cgi-bin/group/update"), 34);
+        assert_eq!(operation_type("console/directory/member/create"), 19);
+        assert_eq!(operation_type("console/directory/member/password"), 23);
+        assert_eq!(operation_type("console/directory/department/move"), 29);
+        assert_eq!(operation_type("console/directory/group/delete"), 33);
+        assert_eq!(operation_type("console/directory/import"), 19);
+        assert_eq!(operation_type("console/openapi/rotate"), 39);
+    }
 }

@@ -3,7 +3,7 @@
 //! of a member (`cpwd_login`, the IMAP/SMTP and POP/SMTP switches), a group's departments, name and
 //! type.
 
-use crate::store::{Conn, StoreResult, sql};
+use crate::store::{Conn, Store, StoreResult, sql};
 
 /// One department.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -325,6 +325,18 @@ pub async fn clear_sso_authorizations(conn: &mut Conn<'_>, tenant_id: i64) -> St
     )
     .await?;
     Ok(())
+}
+
+/// Whether a tenant's members confirm their password on their first SSO login of the newer API
+/// (the switch [`set_sso_confirm_password`] sets).
+pub async fn sso_confirm_password(store: &Store, tenant_id: i64) -> StoreResult<bool> {
+    Ok(sql::scalar::<bool>(
+        store,
+        "SELECT sso_confirm_password FROM tenants WHERE id = $1",
+        &[tenant_id.into()],
+    )
+    .await?
+    .unwrap_or(true))
 }
 
 /// Switches a tenant's "first SSO login confirms the password" on or off.
