@@ -281,6 +281,10 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
         ),
     }
     print!("{}", crate::corp::created_lines(&created, ""));
+    println!(
+        "console         /admin/ on the server: sign in as {} (an authenticator app is needed)",
+        created.admin
+    );
     admin.close().await;
     Ok(())
 }

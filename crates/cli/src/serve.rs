@@ -125,6 +125,9 @@ The newer Exmail API: a corp id and one secret per application.
 Get a token of the newer API (here for the directory):
   curl -s '{base}/cgi-bin/gettoken?corpid={corp_id}&corpsecret=<directory secret>'
 
+The admin console (the open protocol, the operation log, the directory, …):
+  {base}/admin/   sign in as {admin}; the first sign-in enrols an authenticator app.
+
 Next: `bizmail init --domain yourcompany.com --admin you` creates your own tenant;
 `bizmail openapi reveal --admin {admin}` shows the key again after the admin password,
 `bizmail corp reveal --admin {admin} --app directory` a secret of the newer API.
