@@ -92,8 +92,12 @@ async fn token_answer(srv: &TestServer, admin: &str, key: &str) -> String {
     .await
 }
 
-/// The key shown after revealing it with the password.
+/// The key shown after revealing it as the seed documents say: 查看明文, the admin password, 确定.
+/// (After a wrong password the prompt is already there.)
 async fn reveal(chrome: &Chrome, password: &str) -> String {
+    if chrome.client.find(Locator::Id("reveal")).await.is_err() {
+        chrome.click_button("查看明文").await;
+    }
     chrome.fill("password", password).await;
     chrome.click_button("确定").await;
     let key = chrome.client.find(Locator::Id("interface-key")).await;
@@ -157,9 +161,12 @@ backend_test! {
 
         // Reveal (查看明文): the wrong password shows nothing; the right one shows the key,
         // which the real token endpoint takes.
+        assert!(chrome.client.find(Locator::Id("reveal")).await.is_err(), "no prompt before 查看明文");
+        chrome.click_button("查看明文").await;
         chrome.fill("password", "wrong-password").await;
         chrome.click_button("确定").await;
         assert!(chrome.text().await.contains("管理员密码错误"));
+        assert!(chrome.client.find(Locator::Id("reveal")).await.is_ok(), "asked again");
         assert!(chrome.client.find(Locator::Id("interface-key")).await.is_err());
         let key = reveal(&chrome, &password).await;
         assert_eq!(key.len(), 32, "{key}");

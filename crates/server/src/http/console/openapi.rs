@@ -12,7 +12,7 @@ use crate::http::request::ClientIp;
 use crate::tenants::AdminError;
 use crate::tenants::console::OpenApiState;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -26,17 +26,24 @@ struct OpenApiTemplate<'a> {
     admin: &'a str,
     st: &'a OpenApiState,
     key: Option<&'a str>,
+    /// Whether the admin asked to see the key (查看明文): the password prompt is shown.
+    asking: bool,
     notice: &'a str,
     error: &'a str,
 }
 
-/// The page as it is now, with a revealed key, a notice or an error.
+/// The page as it is now, with a revealed key (or the password prompt when `key` is `Err`), a
+/// notice or an error.
 async fn show(
     state: &AppState,
     signed: &Signed,
-    key: Option<&str>,
+    key: Result<Option<&str>, Asking>,
     (notice, error): (&str, &str),
 ) -> Response {
+    let (key, asking) = match key {
+        Ok(key) => (key, false),
+        Err(Asking) => (None, true),
+    };
     let st = match state.admin.openapi_state(signed.name()).await {
         Ok(st) => st,
         Err(e) => return unavailable(signed.lang, "reading the open protocol's state", &e),
@@ -47,6 +54,7 @@ async fn show(
         admin: signed.name(),
         st: &st,
         key,
+        asking,
         notice,
         error,
     }
@@ -55,15 +63,32 @@ async fn show(
     signed.page(signed.ct().nav_openapi, "/admin/openapi", &body)
 }
 
+/// The password prompt of 查看明文 is on the page.
+pub struct Asking;
+
+/// `GET /admin/openapi[?reveal=1]`: with `reveal`, the admin clicked 查看明文 and is asked for the
+/// password (the seed documents' three steps: 查看明文, the password and 确定, the key).
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    reveal: Option<String>,
+}
+
 /// `GET /admin/openapi`.
 pub async fn page(
     State(state): State<AppState>,
     lang: Lang,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
+    Query(q): Query<PageQuery>,
 ) -> Response {
+    let key = if q.reveal.is_some() {
+        Err(Asking)
+    } else {
+        Ok(None)
+    };
     match Signed::require(&state, &jar, (lang, ip), Kind::Admin).await {
-        Ok(signed) => show(&state, &signed, None, ("", "")).await,
+        Ok(signed) => show(&state, &signed, key, ("", "")).await,
         Err(r) => r,
     }
 }
@@ -93,7 +118,7 @@ pub async fn act(
     };
     let ct = signed.ct();
     if !signed.csrf_ok(&f.csrf) {
-        let mut r = show(&state, &signed, None, ("", ct.form_expired)).await;
+        let mut r = show(&state, &signed, Ok(None), ("", ct.form_expired)).await;
         *r.status_mut() = StatusCode::FORBIDDEN;
         return r;
     }
@@ -102,7 +127,7 @@ pub async fn act(
     // account, so a stolen session cannot be used to guess the password.
     let limits = &state.limits.login_account;
     if action == "reveal" && limits.check_key(&format!("admin:{admin}")).is_err() {
-        let mut r = show(&state, &signed, None, ("", ct.too_many_attempts)).await;
+        let mut r = show(&state, &signed, Err(Asking), ("", ct.too_many_attempts)).await;
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return r;
     }
@@ -155,8 +180,8 @@ pub async fn act(
         Ok(done) => {
             signed.record(&state, &endpoint, &params, 0).await;
             match done {
-                Done::Key(key) => show(&state, &signed, Some(&key), ("", "")).await,
-                Done::Notice(n) => show(&state, &signed, None, (n, "")).await,
+                Done::Key(key) => show(&state, &signed, Ok(Some(&key)), ("", "")).await,
+                Done::Notice(n) => show(&state, &signed, Ok(None), (n, "")).await,
             }
         }
         Err(e @ (AdminError::Store(_) | AdminError::Vault(_))) => {
@@ -177,7 +202,13 @@ pub async fn act(
                 AdminError::WrongPassword => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::BAD_REQUEST,
             };
-            let mut r = show(&state, &signed, None, ("", &error)).await;
+            // A wrong password asks again.
+            let key = if action == "reveal" {
+                Err(Asking)
+            } else {
+                Ok(None)
+            };
+            let mut r = show(&state, &signed, key, ("", &error)).await;
             *r.status_mut() = status;
             r.into_response()
         }
