@@ -128,9 +128,13 @@ async fn main() -> anyhow::Result<()> {
         "{:<12} {:<9} {:>9} {:>11} {:>10} {:>10} {:>8} {:>8}",
         "scenario", "backend", "requests", "req/s", "median ms", "p99 ms", "errors", "RSS MB"
     );
+    // `held-polls` and `push-fanout` hold that many connections from 127.0.0.1 at once.
+    let held = args.polls.max(args.clients) + 1024;
     for backend in backends {
         let srv = TestServer::builder(backend)
-            .with_config(|c| {
+            .with_config(move |c| {
+                c.http_max_connections = c.http_max_connections.max(held);
+                c.http_max_connections_per_ip = c.http_max_connections_per_ip.max(held);
                 c.token_requests_per_minute = u32::MAX;
                 c.api_requests_per_second = 0;
                 c.db_max_connections = std::env::var("BENCH_DB_CONNS")
