@@ -3,25 +3,11 @@
 use crate::StoreArgs;
 use anyhow::Context as _;
 use bizmail_server::directory::import::{BatchReport, ImportRow};
+use bizmail_server::directory::import_csv::{CsvProblem, parse_csv};
 use bizmail_server::tenants::Admin;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
-
-/// The columns a file may have, documented in `--help`.
-const COLUMNS: [&str; 11] = [
-    "alias",
-    "name",
-    "departments",
-    "aliases",
-    "position",
-    "tel",
-    "mobile",
-    "extid",
-    "gender",
-    "password",
-    "md5",
-];
 
 /// Flags of `bizmail import`.
 #[derive(Args)]
@@ -103,60 +89,13 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<bool> {
     Ok(total.refused.is_empty())
 }
 
+/// The rows of the file, read by the directory's own reader (the console's upload uses it too).
+/// A file without rows is nothing to do, not an error.
 fn read_rows(path: &std::path::Path) -> anyhow::Result<Vec<ImportRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let headers: Vec<String> = reader
-        .headers()?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    for h in &headers {
-        anyhow::ensure!(
-            COLUMNS.contains(&h.as_str()),
-            "unknown column {h:?}; known: {}",
-            COLUMNS.join(", ")
-        );
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    match parse_csv(&bytes, usize::MAX) {
+        Ok(rows) => Ok(rows),
+        Err(CsvProblem::Empty) => Ok(Vec::new()),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
     }
-    anyhow::ensure!(
-        headers.iter().any(|h| h == "alias"),
-        "the file needs an `alias` column"
-    );
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let split = |s: &str| -> Vec<String> {
-        s.split(';')
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.context("malformed CSV")?;
-        let line = record.position().map_or(0, csv::Position::line);
-        let get = |name: &str| {
-            col(name)
-                .and_then(|i| record.get(i))
-                .unwrap_or_default()
-                .to_owned()
-        };
-        rows.push(ImportRow {
-            line,
-            alias: get("alias"),
-            name: get("name"),
-            departments: split(&get("departments")),
-            aliases: split(&get("aliases")),
-            position: get("position"),
-            tel: get("tel"),
-            mobile: get("mobile"),
-            ext_id: get("extid"),
-            gender: get("gender"),
-            password: get("password"),
-            md5: get("md5"),
-        });
-    }
-    Ok(rows)
 }

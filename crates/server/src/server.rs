@@ -154,6 +154,12 @@ impl Server {
         };
         // One rspamd client: the receiver scans with it, the mailboxes teach it.
         let spam = smtp_settings.spam.clone();
+        // One set of callbacks (one HTTP client) for the worker and the console's page.
+        let callbacks = crate::callbacks::Callbacks::new(
+            store.clone(),
+            vault.clone(),
+            crate::callbacks::CallbackSettings::from_config(&config),
+        );
         let state = AppState::new(crate::http::Services {
             config: config.clone(),
             oplog: oplog.clone(),
@@ -168,6 +174,7 @@ impl Server {
             activity: crate::activity::Activity::new(store.clone()),
             cgi_in_flight: crate::http::cgi::InFlight::default(),
             admin: admin.clone(),
+            callbacks: callbacks.clone(),
             sender: crate::mail::submit::Sender::new(
                 store.clone(),
                 hub.clone(),
@@ -270,11 +277,6 @@ impl Server {
             crate::smtp::listener::Kind::Receiver,
             stopped.clone(),
         ));
-        let callbacks = crate::callbacks::Callbacks::new(
-            store.clone(),
-            vault.clone(),
-            crate::callbacks::CallbackSettings::from_config(&config),
-        );
         let callback_worker = crate::callbacks::spawn(callbacks.clone(), stopped.clone());
         let pg_listener = hub.spawn_listener(&store, stopped.clone());
         let http = tokio::spawn(crate::http::listener::serve(

@@ -10,6 +10,7 @@ pub(crate) mod cgi;
 pub(crate) mod departments;
 pub(crate) mod groups;
 pub mod import;
+pub mod import_csv;
 pub(crate) mod members;
 pub(crate) mod reads;
 

@@ -76,6 +76,8 @@ pub struct Services {
     pub activity: crate::activity::Activity,
     /// The admin side, for the web console (`/admin/`).
     pub admin: crate::tenants::Admin,
+    /// The new-mail callbacks (the console's newer-API page sets, tests and reads them).
+    pub callbacks: crate::callbacks::Callbacks,
     /// The newer API's calls in flight per corp.
     pub cgi_in_flight: cgi::InFlight,
 }

@@ -6,7 +6,7 @@
 
 use super::apps_texts::{self, AppsTexts};
 use super::{AppsForm, Done, Refusal};
-use crate::callbacks::{CallbackError, CallbackSettings, CallbackStatus, Callbacks};
+use crate::callbacks::{CallbackError, CallbackStatus};
 use crate::http::AppState;
 use crate::http::console::{Signed, unavailable};
 use crate::store::oplog::Search;
@@ -56,13 +56,6 @@ pub(super) struct HistoryRow {
     pub(super) ok: bool,
 }
 
-/// The callbacks with this server's delivery settings.
-fn callbacks(state: &AppState) -> Callbacks {
-    state
-        .admin
-        .callbacks(CallbackSettings::from_config(&state.config))
-}
-
 /// A time as the page shows it: `2026-12-06 16:40:12` (UTC, as the operation log).
 fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -77,7 +70,7 @@ pub(super) async fn view(
     tenant_id: i64,
 ) -> Result<CallbackView, Response> {
     let at = apps_texts::at(signed.lang);
-    let cb = callbacks(state);
+    let cb = &state.callbacks;
     let fail = |e: &dyn std::fmt::Display| unavailable(signed.lang, "reading the callback", e);
     let status = cb.status(tenant_id).await.map_err(|e| fail(&e))?;
     let event = |kind: &str| {
@@ -171,7 +164,7 @@ pub(super) async fn act(
         Ok(t) => t,
         Err(e) => return Some((Err(Refusal::Failed(Box::new(e))), String::new())),
     };
-    let cb = callbacks(state);
+    let cb = &state.callbacks;
     Some(match action {
         "callback-set" => {
             let mut params = format!("url={}; token=***; aes_key=***", masked_url(&f.url));

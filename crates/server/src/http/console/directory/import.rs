@@ -401,7 +401,7 @@ pub async fn upload(
     };
     let rows = match problem {
         Some(p) => Err(p),
-        None => parse_csv(&up.bytes).map_err(|p| p.text(dt)),
+        None => parse_csv(&up.bytes, dt),
     };
     let rows = match rows {
         Ok(rows) => rows,
