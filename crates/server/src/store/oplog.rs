@@ -31,10 +31,60 @@ pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()>
         return Ok(());
     }
     let mut tx = store.begin().await?;
-    for r in rows {
-        insert(&mut tx.conn(), r).await?;
+    for chunk in rows.chunks(CHUNK) {
+        let mut args: Vec<sql::Arg<'_>> = Vec::with_capacity(chunk.len() * 7);
+        for r in chunk {
+            let row: [sql::Arg<'_>; 7] = [
+                r.tenant_id.into(),
+                r.at_ms.into(),
+                (&r.client_ip).into(),
+                (&r.admin).into(),
+                (&r.endpoint).into(),
+                (&r.params).into(),
+                r.errcode.into(),
+            ];
+            args.extend(row);
+        }
+        let mut conn = tx.conn();
+        let statements = match conn {
+            Conn::Sqlite(_) => &SQLITE_ROWS,
+            Conn::Postgres(_) => &PG_ROWS,
+        };
+        sql::execute_in(&mut conn, statements[chunk.len() - 1].as_str(), &args).await?;
     }
     tx.commit().await.map(Committed::no_events)
+}
+
+/// Rows per multi-row `INSERT`: one statement (one round trip) for many rows, well inside both
+/// backends' limits on bound parameters.
+const CHUNK: usize = 64;
+
+/// `INSERT INTO oplog … VALUES (…), (…), …` for 1 to [`CHUNK`] rows, built once; each is a
+/// prepared statement the connection keeps. SQLite's are written with anonymous `?` placeholders:
+/// for numbered ones, the driver's lookup of each parameter's name scans them all (quadratic in a
+/// statement of hundreds).
+static PG_ROWS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| multi_row(|n| format!("${n}")));
+/// The same for SQLite.
+static SQLITE_ROWS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| multi_row(|_| "?".to_owned()));
+
+fn multi_row(placeholder: fn(usize) -> String) -> Vec<String> {
+    (1..=CHUNK)
+        .map(|n| {
+            let rows: Vec<String> = (0..n)
+                .map(|i| {
+                    let p: Vec<String> = (1..=7).map(|c| placeholder(i * 7 + c)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            format!(
+                "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, \
+                 errcode) VALUES {}",
+                rows.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// Writes one row on its own.
