@@ -44,16 +44,18 @@ pub fn new_mail_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::auth::random_bytes::<18>())
 }
 
-/// Prepends a `Received:` header (RFC 5321 §4.4) to the message as received.
-pub fn with_received_header(env: &Envelope, data: &[u8], id: &str) -> Vec<u8> {
+/// Prepends a `Received:` header (RFC 5321 §4.4) to the message as received. Its `for` clause
+/// names the recipient (the mailbox's address), and only when there is one: the copy stored for
+/// several mailboxes must not tell each of them who else received it (Postfix does the same).
+pub fn with_received_header(env: &Envelope, data: &[u8], id: &str, rcpt: Option<&str>) -> Vec<u8> {
     let date = httpdate::fmt_http_date(std::time::SystemTime::now()).replace(" GMT", " +0000");
     let header = format!(
-        "Received: from {helo} ([{ip}])\r\n\tby {host} (bizmail) with ESMTP id {id}\r\n\tfor <{sender}>; {date}\r\n",
+        "Received: from {helo} ([{ip}])\r\n\tby {host} (bizmail) with ESMTP id {id}{rcpt};\r\n\t{date}\r\n",
         // What a client said at EHLO goes into a header line: nothing that could end or fold it.
         helo = shown(&env.helo),
         ip = env.client_ip,
         host = env.hostname,
-        sender = shown(&env.sender),
+        rcpt = rcpt.map_or(String::new(), |r| format!("\r\n\tfor <{}>", shown(r))),
     );
     let mut out = Vec::with_capacity(header.len() + data.len());
     out.extend_from_slice(header.as_bytes());
@@ -134,7 +136,11 @@ pub async fn deliver_to(
     data: &[u8],
     folder_of: FolderOf<'_>,
 ) -> Result<Vec<Delivered>, StoreError> {
-    let raw = with_received_header(env, data, &new_mail_id());
+    let only = match mailboxes {
+        [one] => Some(one.address.as_str()),
+        _ => None,
+    };
+    let raw = with_received_header(env, data, &new_mail_id(), only);
     let mut tx = store.begin().await?;
     let out = deliver_in(&mut tx, &raw, mailboxes, folder_of, store::now_ms()).await?;
     crate::push::publish(hub, tx.commit().await?);
@@ -289,9 +295,15 @@ Hello =E4=BD=A0=E5=A5=BD\r\n"
             hostname: "mx.example.com".into(),
             sender: "a@b.c".into(),
         };
-        let out = with_received_header(&env, b"Subject: x\r\n\r\nbody", "ID1");
+        let out = with_received_header(&env, b"Subject: x\r\n\r\nbody", "ID1", Some("to@x.y"));
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("Received: from client.example ([127.0.0.1])\r\n\tby mx.example.com (bizmail) with ESMTP id ID1"), "{text}");
+        assert!(text.starts_with("Received: from client.example ([127.0.0.1])\r\n\tby mx.example.com (bizmail) with ESMTP id ID1\r\n\tfor <to@x.y>;\r\n\t"), "{text}");
+        assert!(
+            !text.contains("a@b.c"),
+            "the sender is not the FOR clause: {text}"
+        );
         assert!(text.ends_with("Subject: x\r\n\r\nbody"));
+        let many = with_received_header(&env, b"\r\n", "ID2", None);
+        assert!(!String::from_utf8(many).unwrap().contains("for <"));
     }
 }
