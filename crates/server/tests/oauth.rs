@@ -150,6 +150,8 @@ backend_test! {
     async fn sync_switched_off_refuses_tokens_and_calls(srv) {
         let t = srv.tenant().clone();
         let token = srv.token().await;
+        // Used once, so its grant is cached: the switch must still take effect on the next call.
+        assert!(ping_ok(&srv, &token).await);
         let admin_side = srv.running().admin();
         admin_side.set_enabled(&t.admin, false).await.unwrap();
         let body = srv.form("cgi-bin/token", &[
@@ -231,6 +233,7 @@ backend_test! {
     async fn rotating_the_key_kills_old_tokens_and_the_old_key(srv) {
         let t = srv.tenant().clone();
         let old_token = srv.token().await;
+        assert!(ping_ok(&srv, &old_token).await, "used once: its grant is cached");
         let running = srv.running();
         let new_key = running.admin().rotate(&t.admin).await.unwrap();
         assert_ne!(new_key, t.key);
@@ -400,5 +403,51 @@ backend_test! {
         let token = srv.token().await;
         srv.running().admin().allow_ips(&t.admin, &["203.0.113.0/24".into()]).await.unwrap();
         assert_eq!(errcode(&ping_from(&srv, &token, "203.0.113.9").await), "10001");
+    }
+}
+
+/// The errcode a ping with `token` gets, asked again every 10 ms for up to two seconds until it
+/// is `code` (empty: success); returns how many asks that took.
+async fn asks_until(srv: &TestServer, token: &str, code: &str) -> usize {
+    for ask in 1..=200 {
+        let (_, body) = srv.call(token, "openapi/bizmail/ping", &[]).await;
+        if (code.is_empty() && body.is_empty()) || (!body.is_empty() && errcode(&body) == code) {
+            return ask;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{code} never came");
+}
+
+backend_test! {
+    async fn changes_made_by_another_process_reach_cached_grants(srv) {
+        // Another process on the same database (the CLI; on PostgreSQL, another node's admin
+        // side): its own store, its own cache. A grant this server cached before each change
+        // must not outlive it. On SQLite the next call sees it (the stamp file is read on every
+        // call); on PostgreSQL within one NOTIFY's delivery (docs/PERFORMANCE.md).
+        let t = srv.tenant().clone();
+        let token = srv.token().await;
+        let other = admin::Admin::open(&srv.config).await.unwrap();
+        let strict = srv.config.backend() != Some(bizmail_server::config::Backend::Postgres);
+        let within = |asks: usize, what: &str| {
+            if strict {
+                assert_eq!(asks, 1, "{what}: the very next call");
+            } else {
+                assert!(asks <= 50, "{what}: took {asks} asks");
+            }
+        };
+        assert!(ping_ok(&srv, &token).await);
+        other.set_enabled(&t.admin, false).await.unwrap();
+        within(asks_until(&srv, &token, "1102").await, "sync off");
+        other.set_enabled(&t.admin, true).await.unwrap();
+        within(asks_until(&srv, &token, "").await, "sync on");
+        assert!(ping_ok(&srv, &token).await);
+        other.allow_ips(&t.admin, &["203.0.113.0/24".into()]).await.unwrap();
+        within(asks_until(&srv, &token, "10001").await, "allow list");
+        other.deny_ips(&t.admin, &["203.0.113.0/24".into()]).await.unwrap();
+        within(asks_until(&srv, &token, "").await, "allow list emptied");
+        other.rotate(&t.admin).await.unwrap();
+        within(asks_until(&srv, &token, "1200").await, "rotation");
+        other.close().await;
     }
 }

@@ -119,6 +119,7 @@ impl Hub {
                 match heard {
                     Heard::Tenant(tenant) => hub.wake(tenant),
                     Heard::Everyone => hub.wake_all(),
+                    Heard::Grants => {}
                 }
             }
         }))

@@ -48,7 +48,7 @@ impl Store {
             Store::Sqlite { .. } => sql::execute(self, "VACUUM INTO $1", &[path.as_str().into()])
                 .await
                 .map(drop),
-            Store::Postgres(_) => {
+            Store::Postgres { .. } => {
                 run(
                     "pg_dump",
                     &[
@@ -124,12 +124,14 @@ pub async fn restore(settings: &StoreSettings, file: &Path) -> StoreResult<()> {
     for statement in LIVE_STATE {
         sql::execute(&store, statement, &[]).await?;
     }
+    // Servers still running on a PostgreSQL database forget the grants they cached.
+    store.auth_changed().await;
     store.close().await;
     Ok(())
 }
 
 /// The file of a `sqlite://…` URL (query string dropped).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+pub(super) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -43,6 +43,7 @@ pub async fn set_corp_id(conn: &mut Conn<'_>, tenant_id: i64, corp_id: &str) -> 
 }
 
 /// Stores (or replaces) an application's sealed secret; a replaced secret's tokens die with it.
+/// Inside a transaction: the caller says [`Store::auth_changed`] after its commit.
 pub async fn put_app(
     conn: &mut Conn<'_>,
     tenant_id: i64,
@@ -80,6 +81,7 @@ pub async fn set_app_enabled(
         &[enabled.into(), tenant_id.into(), app.into()],
     )
     .await?;
+    store.auth_changed().await;
     Ok(n == 1)
 }
 
@@ -124,7 +126,7 @@ pub async fn insert_token(
         &[hash.into(), tenant_id.into(), app.into(), expires_ms.into()],
     )
     .await?;
-    sql::execute(
+    let dropped = sql::execute(
         store,
         "DELETE FROM corp_tokens WHERE tenant_id = $1 AND app = $2 AND token_hash NOT IN (SELECT \
          token_hash FROM corp_tokens WHERE tenant_id = $1 AND app = $2 ORDER BY expires_ms DESC \
@@ -132,6 +134,9 @@ pub async fn insert_token(
         &[tenant_id.into(), app.into(), MAX_TOKENS_PER_APP.into()],
     )
     .await?;
+    if dropped > 0 {
+        store.auth_changed().await;
+    }
     Ok(())
 }
 
@@ -156,8 +161,14 @@ pub struct CorpGrant {
 }
 
 /// The grant behind a token hash, expired or not.
+/// Served from the grants cache while nothing it depends on changed (see [`super::auth_cache`]).
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<CorpGrant>> {
-    sql::optional(
+    let cache = store.auth_cache();
+    let stamp = cache.stamp();
+    if let Some(hit) = stamp.and_then(|s| cache.corp(hash, s)) {
+        return Ok(Some(hit));
+    }
+    let grant: Option<CorpGrant> = sql::optional(
         store,
         "SELECT k.tenant_id, k.app, k.expires_ms, a.enabled, t.openapi_enabled AND NOT t.disabled \
          AS openapi_enabled, t.ip_allow, \
@@ -165,7 +176,11 @@ pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<CorpGrant>>
          k.app JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
         &[hash.into()],
     )
-    .await
+    .await?;
+    if let (Some(g), Some(s)) = (&grant, stamp) {
+        cache.keep_corp(hash, s, g);
+    }
+    Ok(grant)
 }
 
 /// Deletes tokens past their expiry and grace.

@@ -175,6 +175,8 @@ pub enum Heard {
     Tenant(i64),
     /// Notifications may have been missed (a new or lost connection): every poll should look.
     Everyone,
+    /// Access grants changed on another node (already forgotten here; see `auth_cache`).
+    Grants,
 }
 
 /// The other nodes' commits, as `LISTEN bizmail_events` hears them (the `pg_notify` of
@@ -182,6 +184,8 @@ pub enum Heard {
 /// it fails. PostgreSQL only: on SQLite one process owns the file and there is no one to hear.
 pub struct Wakeups {
     pool: sqlx::PgPool,
+    /// Told whether this node hears the others, and what they changed in access grants.
+    grants: std::sync::Arc<super::auth_cache::AuthCache>,
     listener: Option<sqlx::postgres::PgListener>,
     backoff: Duration,
 }
@@ -190,8 +194,9 @@ impl Store {
     /// The cross-node wake-ups of this database; `None` on SQLite.
     pub fn wakeups(&self) -> Option<Wakeups> {
         match self {
-            Store::Postgres(pool) => Some(Wakeups {
+            Store::Postgres { pool, auth } => Some(Wakeups {
                 pool: pool.clone(),
+                grants: auth.clone(),
                 listener: None,
                 backoff: RETRY_MIN,
             }),
@@ -207,13 +212,17 @@ impl Wakeups {
         loop {
             let Some(listener) = &mut self.listener else {
                 let connected = match sqlx::postgres::PgListener::connect_with(&self.pool).await {
-                    Ok(mut l) => l.listen("bizmail_events").await.map(|()| l),
+                    Ok(mut l) => l
+                        .listen_all(["bizmail_events", "bizmail_auth"])
+                        .await
+                        .map(|()| l),
                     Err(e) => Err(e),
                 };
                 match connected {
                     Ok(l) => {
                         self.listener = Some(l);
                         self.backoff = RETRY_MIN;
+                        self.grants.set_hearing(true);
                         return Heard::Everyone;
                     }
                     Err(e) => {
@@ -227,12 +236,22 @@ impl Wakeups {
                 }
             };
             return match listener.try_recv().await {
+                Ok(Some(n)) if n.channel() == "bizmail_auth" => {
+                    self.grants.forget();
+                    Heard::Grants
+                }
                 Ok(Some(n)) => n.payload().parse().map_or(Heard::Everyone, Heard::Tenant),
-                // The connection dropped and PgListener will reconnect on the next call:
-                // whatever was sent meanwhile is gone.
-                Ok(None) => Heard::Everyone,
+                // The connection dropped: whatever was sent meanwhile is gone, grants' notices
+                // included. It is made again by the path above, which says when it hears again
+                // (PgListener would reconnect by itself, but without telling us when).
+                Ok(None) => {
+                    self.grants.set_hearing(false);
+                    self.listener = None;
+                    Heard::Everyone
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "LISTEN connection lost");
+                    self.grants.set_hearing(false);
                     self.listener = None;
                     // A connection that keeps dropping right after LISTEN is not retried in a
                     // loop.

@@ -9,9 +9,11 @@
 
 pub mod activity;
 pub mod app_passwords;
+pub mod auth_cache;
 pub mod backup;
 pub mod callbacks;
 pub mod changes;
+mod checkpoint;
 pub mod console;
 pub mod corp;
 pub mod directory;
@@ -28,6 +30,7 @@ pub mod tenants;
 pub mod totp;
 
 use crate::config::{Backend, Config};
+use auth_cache::AuthCache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
@@ -122,9 +125,16 @@ pub enum Store {
         /// concurrent writers spin in SQLite's busy handler, whose growing sleeps put a long tail
         /// on latency. Writers in other processes (the CLI) still wait on the busy timeout.
         writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+        /// The grants behind access tokens, kept until a change (see [`auth_cache`]).
+        auth: std::sync::Arc<AuthCache>,
     },
     /// A PostgreSQL server.
-    Postgres(PgPool),
+    Postgres {
+        /// The connections.
+        pool: PgPool,
+        /// The grants behind access tokens, kept until a change (see [`auth_cache`]).
+        auth: std::sync::Arc<AuthCache>,
+    },
 }
 
 /// An open write transaction on either backend; dropped without [`Tx::commit`], it rolls back.
@@ -207,7 +217,10 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Store::Postgres(pool)
+                Store::Postgres {
+                    pool,
+                    auth: std::sync::Arc::new(AuthCache::postgres()),
+                }
             }
             Backend::Sqlite => {
                 if let Some(dir) = &settings.private_dir {
@@ -221,15 +234,23 @@ impl Store {
                     // never lose it.
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Checkpoints run in a task of their own, not inside a commit (see
+                    // `checkpoint`).
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("journal_size_limit", checkpoint::WAL_SIZE_LIMIT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
+                checkpoint::spawn(pool.clone());
                 Store::Sqlite {
                     pool,
                     writer: std::sync::Arc::default(),
+                    auth: std::sync::Arc::new(AuthCache::sqlite(backup::sqlite_file(
+                        &settings.url,
+                    ))),
                 }
             }
         };
@@ -241,27 +262,36 @@ impl Store {
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
             Store::Sqlite { pool, .. } => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Store::Postgres { pool: p, .. } => {
+                sqlx::migrate!("./migrations/postgres").run(p).await?
+            }
         }
         Ok(())
+    }
+
+    /// The grants cache shared by this store's clones.
+    pub fn auth_cache(&self) -> &AuthCache {
+        match self {
+            Store::Sqlite { auth, .. } | Store::Postgres { auth, .. } => auth,
+        }
     }
 
     /// Which backend this store runs on.
     pub fn backend(&self) -> Backend {
         match self {
             Store::Sqlite { .. } => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
+            Store::Postgres { .. } => Backend::Postgres,
         }
     }
 
     /// Begins a write transaction.
     pub async fn begin(&self) -> StoreResult<Tx> {
         let inner = match self {
-            Store::Sqlite { pool, writer } => {
+            Store::Sqlite { pool, writer, .. } => {
                 let slot = writer.clone().lock_owned().await;
                 TxInner::Sqlite(sqlite_tx::SqliteTx::begin(pool, slot).await?)
             }
-            Store::Postgres(p) => TxInner::Postgres(p.begin().await?),
+            Store::Postgres { pool: p, .. } => TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx {
             inner,
@@ -273,20 +303,22 @@ impl Store {
     pub async fn acquire(&self) -> StoreResult<PoolConn> {
         Ok(match self {
             Store::Sqlite { pool, .. } => PoolConn::Sqlite(pool.acquire().await?),
-            Store::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
+            Store::Postgres { pool: p, .. } => PoolConn::Postgres(p.acquire().await?),
         })
     }
 
     /// A cheap round trip, for `/healthz`.
     pub async fn ping(&self) -> StoreResult<()> {
-        sql::execute(self, "SELECT 1", &[]).await.map(drop)
+        sql::value::<i64>(self, "SELECT CAST(1 AS BIGINT)", &[])
+            .await
+            .map(drop)
     }
 
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
         match self {
             Store::Sqlite { pool, .. } => pool.close().await,
-            Store::Postgres(pool) => pool.close().await,
+            Store::Postgres { pool, .. } => pool.close().await,
         }
     }
 }

@@ -50,8 +50,14 @@ pub async fn insert_token(
 }
 
 /// The grant behind a token hash, expired or not (the caller compares `expires_ms`).
+/// Served from the grants cache while nothing it depends on changed (see [`super::auth_cache`]).
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<TokenGrant>> {
-    sql::optional(
+    let cache = store.auth_cache();
+    let stamp = cache.stamp();
+    if let Some(hit) = stamp.and_then(|s| cache.token(hash, s)) {
+        return Ok(Some(hit));
+    }
+    let grant: Option<TokenGrant> = sql::optional(
         store,
         "SELECT t.tenant_id, t.admin_id, a.name AS admin_name, t.expires_ms, n.openapi_enabled AND \
          NOT n.disabled AS openapi_enabled, \
@@ -59,7 +65,11 @@ pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<TokenGrant>
          n.id = t.tenant_id WHERE t.token_hash = $1",
         &[hash.into()],
     )
-    .await
+    .await?;
+    if let (Some(g), Some(s)) = (&grant, stamp) {
+        cache.keep_token(hash, s, g);
+    }
+    Ok(grant)
 }
 
 // ---- SSO tickets -----------------------------------------------------------------------------

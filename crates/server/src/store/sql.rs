@@ -153,7 +153,16 @@ impl<T> Value for T where
 }
 
 /// Runs a statement on a pooled connection; returns the rows it affected.
+///
+/// On SQLite it waits for the process's writer slot first, as a transaction does: a write that
+/// skipped the queue would meet the one in progress in SQLite's busy handler, whose growing sleeps
+/// (up to 100 ms at a time) made the slow tail of every autocommit write, token requests' among
+/// them. So never call it while holding a transaction of the same store.
 pub async fn execute(store: &Store, sql: &'static str, args: &[Arg<'_>]) -> StoreResult<u64> {
+    let _slot = match store {
+        Store::Sqlite { writer, .. } => Some(writer.lock().await),
+        Store::Postgres { .. } => None,
+    };
     execute_in(&mut store.acquire().await?.conn(), sql, args).await
 }
 

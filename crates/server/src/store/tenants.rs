@@ -1,7 +1,7 @@
 //! Tenants, their mail domains and admin accounts, the interface key and the OpenApi switches.
 
 use super::sql;
-use super::{Committed, Conn, Store, StoreResult, Tx};
+use super::{Conn, Store, StoreResult, Tx};
 
 /// One tenant's OpenApi settings as the token endpoint and the API guard need them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -111,6 +111,7 @@ pub async fn set_disabled(store: &Store, tenant_id: i64, disabled: bool) -> Stor
         &[disabled.into(), tenant_id.into()],
     )
     .await?;
+    store.auth_changed().await;
     Ok(n == 1)
 }
 
@@ -171,7 +172,9 @@ pub async fn replace_openapi_key(
         &[tenant_id.into()],
     )
     .await?;
-    tx.commit().await.map(Committed::no_events)
+    tx.commit().await?.no_events();
+    store.auth_changed().await;
+    Ok(())
 }
 
 /// Sets the encrypted interface key inside a larger transaction (tenant creation).
@@ -198,6 +201,7 @@ pub async fn set_openapi_enabled(store: &Store, tenant_id: i64, enabled: bool) -
         &[enabled.into(), tenant_id.into()],
     )
     .await?;
+    store.auth_changed().await;
     Ok(())
 }
 
@@ -209,6 +213,7 @@ pub async fn set_ip_allow(store: &Store, tenant_id: i64, ip_allow: &str) -> Stor
         &[ip_allow.into(), tenant_id.into()],
     )
     .await?;
+    store.auth_changed().await;
     Ok(())
 }
 

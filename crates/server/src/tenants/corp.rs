@@ -132,6 +132,7 @@ impl Admin {
             store::directory::ids::clear_sso_authorizations(&mut tx.conn(), tenant_id).await?;
         }
         tx.commit().await?.no_events();
+        self.store.auth_changed().await;
         Ok(secret)
     }
 
