@@ -19,6 +19,7 @@ pub mod corp;
 pub mod directory;
 pub mod events;
 pub mod folders;
+mod group_commit;
 pub mod mail;
 pub mod oplog;
 pub mod outbound;
@@ -125,6 +126,8 @@ pub enum Store {
         /// concurrent writers spin in SQLite's busy handler, whose growing sleeps put a long tail
         /// on latency. Writers in other processes (the CLI) still wait on the busy timeout.
         writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+        /// Single-statement writes waiting to share a commit (see [`group_commit`]).
+        batch: std::sync::Arc<group_commit::Queue>,
         /// The grants behind access tokens, kept until a change (see [`auth_cache`]).
         auth: std::sync::Arc<AuthCache>,
     },
@@ -248,6 +251,7 @@ impl Store {
                 Store::Sqlite {
                     pool,
                     writer: std::sync::Arc::default(),
+                    batch: std::sync::Arc::default(),
                     auth: std::sync::Arc::new(AuthCache::sqlite(backup::sqlite_file(
                         &settings.url,
                     ))),

@@ -154,16 +154,21 @@ impl<T> Value for T where
 
 /// Runs a statement on a pooled connection; returns the rows it affected.
 ///
-/// On SQLite it waits for the process's writer slot first, as a transaction does: a write that
-/// skipped the queue would meet the one in progress in SQLite's busy handler, whose growing sleeps
-/// (up to 100 ms at a time) made the slow tail of every autocommit write, token requests' among
-/// them. So never call it while holding a transaction of the same store.
+/// On SQLite it goes through the process's writer slot, as a transaction does, and shares a
+/// commit with the writes queued beside it (see [`super::group_commit`]): a write that skipped the
+/// slot would meet the one in progress in SQLite's busy handler, whose growing sleeps (up to
+/// 100 ms at a time) made the slow tail of every autocommit write. So never call it while holding
+/// a transaction of the same store.
 pub async fn execute(store: &Store, sql: &'static str, args: &[Arg<'_>]) -> StoreResult<u64> {
-    let _slot = match store {
-        Store::Sqlite { writer, .. } => Some(writer.lock().await),
-        Store::Postgres { .. } => None,
-    };
-    execute_in(&mut store.acquire().await?.conn(), sql, args).await
+    match store {
+        Store::Sqlite {
+            pool,
+            writer,
+            batch,
+            ..
+        } => super::group_commit::execute(pool, writer, batch, sql, args).await,
+        Store::Postgres { .. } => execute_in(&mut store.acquire().await?.conn(), sql, args).await,
+    }
 }
 
 /// Runs a statement on a connection (inside a transaction, say); returns the rows it affected.

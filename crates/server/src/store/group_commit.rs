@@ -1,0 +1,168 @@
+//! Group commit for SQLite's single-statement writes: the writes that arrive while another is
+//! being committed share the next commit, so a burst of them costs one fsync rather than one each.
+//!
+//! SQLite runs one write transaction at a time, and with `synchronous = FULL` each commit waits
+//! for the disk. A thousand held `listen` polls woken by one mail each advance their cursor, and
+//! at one commit apiece the last of them answered some 300 ms after the first. Here a write
+//! queues its statement; whoever holds the writer slot next (the *leader*) runs every queued
+//! statement in one `BEGIN IMMEDIATE` transaction, in arrival order, commits once, and only then
+//! hands each writer its own result. So every caller still learns of success only after its
+//! statement is durable, and each statement still sees the ones before it (a compare-and-set
+//! such as the cursor's claim stays exact). A statement that fails is undone on its own (SQLite
+//! rolls back just that statement); if the commit fails, every writer of the batch gets the error.
+
+use super::sql::{Arg, execute_in};
+use super::{Conn, StoreError, StoreResult};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// An argument the queue owns (the caller's borrowed [`Arg`] cannot wait in a queue).
+#[derive(Debug, Clone)]
+enum Owned {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    Bytes(Vec<u8>),
+    Bool(bool),
+}
+
+impl Owned {
+    fn of(a: &Arg<'_>) -> Owned {
+        match *a {
+            Arg::Int(v) => Owned::Int(v),
+            Arg::OptInt(v) => Owned::OptInt(v),
+            Arg::Text(v) => Owned::Text(v.to_owned()),
+            Arg::Bytes(v) => Owned::Bytes(v.to_vec()),
+            Arg::Bool(v) => Owned::Bool(v),
+        }
+    }
+
+    fn arg(&self) -> Arg<'_> {
+        match self {
+            Owned::Int(v) => Arg::Int(*v),
+            Owned::OptInt(v) => Arg::OptInt(*v),
+            Owned::Text(v) => Arg::Text(v),
+            Owned::Bytes(v) => Arg::Bytes(v),
+            Owned::Bool(v) => Arg::Bool(*v),
+        }
+    }
+}
+
+struct Job {
+    sql: &'static str,
+    args: Vec<Owned>,
+    done: oneshot::Sender<StoreResult<u64>>,
+}
+
+/// The queue of one SQLite store; shared by its clones.
+#[derive(Default)]
+pub struct Queue {
+    jobs: Mutex<Vec<Job>>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("group commit queue")
+    }
+}
+
+/// Runs one write statement in the next group commit; returns the rows it affected, once the
+/// commit that holds it is durable.
+pub async fn execute(
+    pool: &sqlx::SqlitePool,
+    writer: &Arc<tokio::sync::Mutex<()>>,
+    queue: &Queue,
+    sql: &'static str,
+    args: &[Arg<'_>],
+) -> StoreResult<u64> {
+    let (done, mut result) = oneshot::channel();
+    queue
+        .jobs
+        .lock()
+        .map_err(|_| gone("the group-commit queue is poisoned"))?
+        .push(Job {
+            sql,
+            args: args.iter().map(Owned::of).collect(),
+            done,
+        });
+    let slot = tokio::select! {
+        biased;
+        // Another leader took this statement and committed it.
+        r = &mut result => return r.unwrap_or_else(|_| Err(gone("the group commit was dropped"))),
+        slot = writer.clone().lock_owned() => slot,
+    };
+    if let Ok(r) = result.try_recv() {
+        return r;
+    }
+    let jobs = std::mem::take(
+        &mut *queue
+            .jobs
+            .lock()
+            .map_err(|_| gone("the group-commit queue is poisoned"))?,
+    );
+    // The batch is led by a task of its own: a caller that goes away (a client hanging up) must
+    // not take the other writers' statements down with its future. An empty batch means the
+    // previous leader took this statement and is about to answer.
+    if jobs.is_empty() {
+        drop(slot);
+    } else {
+        tokio::spawn(lead(pool.clone(), slot, jobs));
+    }
+    result
+        .await
+        .unwrap_or_else(|_| Err(gone("the group commit was dropped")))
+}
+
+/// Runs `jobs` in one transaction and answers each.
+async fn lead(pool: sqlx::SqlitePool, slot: tokio::sync::OwnedMutexGuard<()>, jobs: Vec<Job>) {
+    // A batch of one runs on its own, as an autocommit statement: no BEGIN/COMMIT round trips.
+    if jobs.len() == 1 {
+        for job in jobs {
+            let r = match pool.acquire().await {
+                Ok(mut c) => run(&mut Conn::Sqlite(&mut c), &job).await,
+                Err(e) => Err(StoreError::Db(e)),
+            };
+            let _ = job.done.send(r);
+        }
+        drop(slot);
+        return;
+    }
+    let mut tx = match super::sqlite_tx::SqliteTx::begin(&pool, slot).await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let text = e.to_string();
+            for job in jobs {
+                let _ = job.done.send(Err(gone(&text)));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        results.push(run(&mut Conn::Sqlite(tx.conn()), job).await);
+    }
+    // The slot is released with the commit, just before the answers go out: a follower that
+    // gets it in between finds the queue without its statement and waits for its answer.
+    match tx.commit().await {
+        Ok(()) => {
+            for (job, r) in jobs.into_iter().zip(results) {
+                let _ = job.done.send(r);
+            }
+        }
+        Err(e) => {
+            let text = format!("the group commit failed: {e}");
+            for job in jobs {
+                let _ = job.done.send(Err(gone(&text)));
+            }
+        }
+    }
+}
+
+async fn run(conn: &mut Conn<'_>, job: &Job) -> StoreResult<u64> {
+    let args: Vec<Arg<'_>> = job.args.iter().map(Owned::arg).collect();
+    execute_in(conn, job.sql, &args).await
+}
+
+fn gone(text: &str) -> StoreError {
+    StoreError::Db(sqlx::Error::Io(std::io::Error::other(text.to_owned())))
+}
