@@ -143,19 +143,18 @@ async fn look(
     token_hash: &[u8],
     held: i64,
 ) -> Result<Look, StoreError> {
-    let current = store::events::version(store, tenant_id).await?;
-    if current > held {
-        store::events::touch(store, token_hash, store::now_ms()).await?;
-        let ver = Ver(u64::try_from(current).unwrap_or(0));
-        return Ok(Look::Answer(PollAnswer::Version(ver)));
-    }
-    let cursor = store::events::cursor(store, token_hash)
-        .await?
-        .map_or(0, |c| c.event_id);
-    let Some((id, payload)) = store::events::next_notice(store, tenant_id, cursor).await? else {
+    let Some(seen) = store::events::look(store, tenant_id, token_hash).await? else {
         return Ok(Look::Nothing);
     };
-    if store::events::advance(store, token_hash, cursor, id, store::now_ms()).await? {
+    if seen.version > held {
+        store::events::touch(store, token_hash, store::now_ms()).await?;
+        let ver = Ver(u64::try_from(seen.version).unwrap_or(0));
+        return Ok(Look::Answer(PollAnswer::Version(ver)));
+    }
+    let (Some(id), Some(payload)) = (seen.event_id, seen.payload) else {
+        return Ok(Look::Nothing);
+    };
+    if store::events::advance(store, token_hash, seen.cursor, id, store::now_ms()).await? {
         Ok(Look::Answer(PollAnswer::Notice(payload)))
     } else {
         Ok(Look::Again)
