@@ -11,13 +11,20 @@ mod imap;
 mod push;
 mod sending;
 mod smtp;
+mod target;
 mod webmail;
+
+/// jemalloc, for its count of the live heap (`heap_mb`): RSS keeps what was freed, so it cannot
+/// say what held polls cost once the process has been busy.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use anyhow::Context as _;
 use bizmail_testkit::{Backend, TestServer};
 use clap::Parser;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use target::Target;
 
 /// The bench's flags.
 #[derive(Parser)]
@@ -61,7 +68,35 @@ pub struct Args {
     /// Departments in the generated directory of `directory-100k`.
     #[arg(long, default_value_t = 2_000)]
     departments: usize,
+    /// Load a server that is already running (its HTTP base URL) instead of starting one: the
+    /// scenarios token, ping, user-get, smtp-ingest, push-latency and push-fanout, plus the
+    /// in-process ceiling. It must allow the load (token rate, connections per address).
+    #[arg(long, value_name = "URL", requires_all = ["admin", "key", "domain", "smtp"])]
+    external: Option<String>,
+    /// With --external: the admin account (`client_id`).
+    #[arg(long, value_name = "NAME")]
+    admin: Option<String>,
+    /// With --external: its interface key (`client_secret`).
+    #[arg(long, env = "BENCH_KEY", value_name = "KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// With --external: a mail domain of that admin's tenant (members are added to it).
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Option<String>,
+    /// With --external: the SMTP listener receiving that domain's mail.
+    #[arg(long, value_name = "HOST:PORT")]
+    smtp: Option<std::net::SocketAddr>,
 }
+
+/// What `--external` can run: the scenarios that need nothing but the API and SMTP.
+const EXTERNAL: [&str; 7] = [
+    "token",
+    "ping",
+    "user-get",
+    "ceiling",
+    "smtp-ingest",
+    "push-latency",
+    "push-fanout",
+];
 
 /// Latencies and throughput of one scenario.
 pub struct Outcome {
@@ -118,16 +153,16 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
+    if let Some(base) = &args.external {
+        return external(base, &args, &scenarios).await;
+    }
     let backends = match args.backend.as_str() {
         "sqlite" => vec![Backend::Sqlite],
         "postgres" => vec![Backend::Postgres],
         "both" => vec![Backend::Sqlite, Backend::Postgres],
         other => anyhow::bail!("unknown backend {other:?}"),
     };
-    println!(
-        "{:<12} {:<9} {:>9} {:>11} {:>10} {:>10} {:>8} {:>8}",
-        "scenario", "backend", "requests", "req/s", "median ms", "p99 ms", "errors", "RSS MB"
-    );
+    print_header();
     // `held-polls` and `push-fanout` hold that many connections from 127.0.0.1 at once.
     let held = args.polls.max(args.clients) + 1024;
     for backend in backends {
@@ -148,17 +183,16 @@ async fn main() -> anyhow::Result<()> {
             })
             .start()
             .await;
+        let target = Target::of(&srv);
         for s in &scenarios {
+            if let Some(outcome) = api_scenario(&target, s, &args).await? {
+                print_row(s, label(backend), &outcome);
+                continue;
+            }
             let outcome = match s.as_str() {
-                "token" => token_scenario(&srv, &args).await?,
-                "ping" => ping_scenario(&srv, &args).await?,
-                "user-get" => user_get_scenario(&srv, &args).await?,
                 "cgi-user-get" => directory::cgi_user_get(&srv, &args).await?,
-                "smtp-ingest" => smtp::ingest(&srv, &args).await?,
-                "push-latency" => push::latency(&srv, None, args.rounds).await?,
                 "inbox" => webmail::inbox(&srv, &args).await?,
                 "read-mail" => webmail::read(&srv, &args).await?,
-                "push-fanout" => push::fanout(&srv, args.clients).await?,
                 "held-polls" => push::held_polls(&srv, args.polls, args.tenants).await?,
                 "cross-node" => {
                     if backend != Backend::Postgres {
@@ -168,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
                         .second_node_of(&srv)
                         .start()
                         .await;
-                    let o = push::latency(&srv, Some(&second), args.rounds).await?;
+                    let o = push::latency(&target, Some(second.smtp_addr()), args.rounds).await?;
                     second.shutdown().await;
                     o
                 }
@@ -192,7 +226,7 @@ async fn main() -> anyhow::Result<()> {
                     directory::run(&srv, backend, args.members, args.departments).await?;
                     continue;
                 }
-                _ => ceiling_scenario(&args).await?,
+                other => anyhow::bail!("no runner for scenario {other}"),
             };
             print_row(s, label(backend), &outcome);
         }
@@ -201,9 +235,65 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn token_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
-    let t = srv.tenant().clone();
-    let url = srv.url("cgi-bin/token");
+/// Runs one of the scenarios that need only the API and SMTP (`None`: not one of them).
+async fn api_scenario(t: &Target, s: &str, args: &Args) -> anyhow::Result<Option<Outcome>> {
+    Ok(Some(match s {
+        "token" => token_scenario(t, args).await?,
+        "ping" => ping_scenario(t, args).await?,
+        "user-get" => user_get_scenario(t, args).await?,
+        "ceiling" => ceiling_scenario(args).await?,
+        "smtp-ingest" => smtp::ingest(t, args).await?,
+        "push-latency" => push::latency(t, None, args.rounds).await?,
+        "push-fanout" => push::fanout(t, args.clients).await?,
+        _ => return Ok(None),
+    }))
+}
+
+/// `--external`: the API scenarios against a server someone else runs, one row each.
+async fn external(base: &str, args: &Args, scenarios: &[String]) -> anyhow::Result<()> {
+    let named = |v: &Option<String>, flag: &str| {
+        v.clone()
+            .ok_or_else(|| anyhow::anyhow!("--external needs --{flag}"))
+    };
+    let target = Target::new(
+        base.to_owned(),
+        (named(&args.admin, "admin")?, named(&args.key, "key")?),
+        named(&args.domain, "domain")?,
+        args.smtp
+            .ok_or_else(|| anyhow::anyhow!("--external needs --smtp"))?,
+    );
+    let chosen: Vec<&String> = if args.scenarios.is_empty() {
+        scenarios
+            .iter()
+            .filter(|s| EXTERNAL.contains(&s.as_str()))
+            .collect()
+    } else {
+        for s in scenarios {
+            anyhow::ensure!(
+                EXTERNAL.contains(&s.as_str()),
+                "{s} needs the bench's own server; with --external: {EXTERNAL:?}"
+            );
+        }
+        scenarios.iter().collect()
+    };
+    // A wrong key or URL is said once, before any load.
+    target.token().await?;
+    print_header();
+    for s in chosen {
+        if let Some(outcome) = api_scenario(&target, s, args).await? {
+            let row = if s == "ceiling" {
+                "in-process"
+            } else {
+                "external"
+            };
+            print_row(s, row, &outcome);
+        }
+    }
+    Ok(())
+}
+
+async fn token_scenario(t: &Target, args: &Args) -> anyhow::Result<Outcome> {
+    let url = t.url("cgi-bin/token");
     let form = Arc::new(format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
         t.admin, t.key
@@ -223,9 +313,9 @@ async fn token_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome
     .await
 }
 
-async fn ping_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
-    let token = Arc::new(srv.token().await);
-    let url = srv.url("openapi/bizmail/ping");
+async fn ping_scenario(t: &Target, args: &Args) -> anyhow::Result<Outcome> {
+    let token = Arc::new(t.token().await?);
+    let url = t.url("openapi/bizmail/ping");
     load(args, move |http| {
         let (url, token) = (url.clone(), token.clone());
         async move {
@@ -236,10 +326,11 @@ async fn ping_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome>
     .await
 }
 
-async fn user_get_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
-    let token = Arc::new(srv.token().await);
-    let alias = format!("bench.user@{}", srv.tenant().domain);
-    let (_, body) = srv
+async fn user_get_scenario(t: &Target, args: &Args) -> anyhow::Result<Outcome> {
+    let token = Arc::new(t.token().await?);
+    let tag = bizmail_testkit::random_tag();
+    let alias = format!("bench.user.{tag}@{}", t.domain);
+    let (_, body) = t
         .call(
             &token,
             "openapi/user/sync",
@@ -248,12 +339,12 @@ async fn user_get_scenario(srv: &TestServer, args: &Args) -> anyhow::Result<Outc
                 ("Alias", &alias),
                 ("Name", "Bench User"),
                 ("Password", "secret123"),
-                ("Slave", &format!("bench.alias@{}", srv.tenant().domain)),
+                ("Slave", &format!("bench.alias.{tag}@{}", t.domain)),
             ],
         )
-        .await;
+        .await?;
     anyhow::ensure!(body.is_empty(), "seeding the member failed: {body}");
-    let url = srv.url("openapi/user/get");
+    let url = t.url("openapi/user/get");
     let form = Arc::new(format!("Alias={alias}"));
     load(args, move |http| {
         let (url, token, form) = (url.clone(), token.clone(), form.clone());
@@ -369,11 +460,26 @@ pub fn rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The bytes this process has allocated and not freed, in MB (jemalloc's statistics).
+pub fn heap_mb() -> f64 {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    // The statistics are a snapshot, refreshed by advancing the epoch.
+    let _ = epoch::advance();
+    stats::allocated::read().map_or(0.0, |b| b as f64 / (1024.0 * 1024.0))
+}
+
 fn label(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     }
+}
+
+fn print_header() {
+    println!(
+        "{:<12} {:<9} {:>9} {:>11} {:>10} {:>10} {:>8} {:>8}",
+        "scenario", "backend", "requests", "req/s", "median ms", "p99 ms", "errors", "RSS MB"
+    );
 }
 
 fn print_row(scenario: &str, backend: &str, o: &Outcome) {

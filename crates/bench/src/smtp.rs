@@ -2,8 +2,8 @@
 //! and sending message after message (as an MTA does), to one member. Latency is per message, from
 //! MAIL FROM to the 250 after DATA, which bizmail sends only once the message is committed.
 
+use crate::target::Target;
 use crate::{Args, Outcome};
-use bizmail_testkit::TestServer;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -28,28 +28,15 @@ pub(crate) async fn expect(
     }
 }
 
-/// Runs the scenario against `srv`.
-pub async fn ingest(srv: &TestServer, args: &Args) -> anyhow::Result<Outcome> {
-    let to = format!("ingest@{}", srv.tenant().domain);
-    let token = srv.token().await;
-    let (_, body) = srv
-        .call(
-            &token,
-            "openapi/user/sync",
-            &[
-                ("Action", "2"),
-                ("Alias", &to),
-                ("Name", "Ingest"),
-                ("Password", "secret123"),
-            ],
-        )
-        .await;
-    anyhow::ensure!(body.is_empty(), "seeding the member failed: {body}");
+/// Runs the scenario against `target`.
+pub async fn ingest(target: &Target, args: &Args) -> anyhow::Result<Outcome> {
+    let token = target.token().await?;
+    let to = target.member(&token, "ingest").await?;
     let line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
     let text = line.repeat(MESSAGE_BYTES / line.len());
     let message =
         format!("From: bench@outside.example\r\nTo: {to}\r\nSubject: ingest\r\n\r\n{text}.\r\n");
-    let addr = srv.smtp_addr();
+    let addr = target.smtp;
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
