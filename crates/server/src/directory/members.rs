@@ -239,8 +239,7 @@ pub(crate) async fn write_slaves(
 /// `user/get` (§7.2): the member's fields; `Alias` is always the primary address.
 pub async fn info(conn: &mut Conn<'_>, scope: &Scope, address: &Address) -> DirResult<UserInfo> {
     let m = resolve_member(conn, scope, address).await?;
-    let slaves = db::aliases_of(conn, m.id).await?;
-    let parties = db::member_department_paths(conn, m.id).await?;
+    let (slaves, parties) = db::aliases_and_departments(conn, m.id).await?;
     let state = if m.enabled {
         OpenType::Enabled
     } else {

@@ -106,9 +106,25 @@ fn shown(value: &str) -> String {
     value.chars().filter(|c| !c.is_control()).collect()
 }
 
-/// The first 100 characters of a text, whitespace collapsed.
+/// The first 100 characters of a text, whitespace collapsed: what [`unfold`] would give, cut,
+/// but reading only as far as it needs (a body may be megabytes; this runs for every delivery).
 pub fn summarize(text: &str) -> String {
-    unfold(text).chars().take(SUMMARY_CHARS).collect()
+    let mut out = String::new();
+    let mut taken = 0;
+    for (i, word) in text.split_whitespace().enumerate() {
+        let space = (i > 0).then_some(' ');
+        for c in space
+            .into_iter()
+            .chain(word.chars().filter(|c| !c.is_control()))
+        {
+            if taken == SUMMARY_CHARS {
+                return out;
+            }
+            out.push(c);
+            taken += 1;
+        }
+    }
+    out
 }
 
 /// Stores `data` in every mailbox's INBOX in one transaction, wakes the tenants' polls, and
@@ -282,6 +298,16 @@ Hello =E4=BD=A0=E5=A5=BD\r\n"
         let long = "字".repeat(150);
         assert_eq!(summarize(&long).chars().count(), 100);
         assert_eq!(summarize("  a \r\n\t b  "), "a b");
+        // The same as collapsing the whole text first, control characters and all.
+        for text in [
+            "a \u{1}\u{2} b",
+            "\u{7f}x  y\u{0}z",
+            &"word ".repeat(40),
+            "é\u{3000}ü",
+        ] {
+            let whole: String = unfold(text).chars().take(SUMMARY_CHARS).collect();
+            assert_eq!(summarize(text), whole, "{text:?}");
+        }
         let html = b"Subject: h\r\nContent-Type: text/html\r\n\r\n<html><body><p>Hi <b>there</b></p><script>x()</script></body></html>\r\n".to_vec();
         let m = parse_fields(1, html);
         assert!(m.summary.starts_with("Hi there"), "{}", m.summary);

@@ -45,9 +45,18 @@ impl Store {
             .map_err(io)?;
         let path = file.to_string_lossy().into_owned();
         let done = match self {
-            Store::Sqlite { .. } => sql::execute(self, "VACUUM INTO $1", &[path.as_str().into()])
+            // On a connection of its own, outside the writers' queue: VACUUM cannot run inside
+            // the transaction a group commit would put it in, and it only reads the database.
+            Store::Sqlite { .. } => match self.acquire().await {
+                Ok(mut pooled) => sql::execute_in(
+                    &mut pooled.conn(),
+                    "VACUUM INTO $1",
+                    &[path.as_str().into()],
+                )
                 .await
                 .map(drop),
+                Err(e) => Err(e),
+            },
             Store::Postgres { .. } => {
                 run(
                     "pg_dump",

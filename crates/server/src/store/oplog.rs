@@ -10,18 +10,23 @@ pub async fn insert(conn: &mut Conn<'_>, r: &OplogEntry) -> StoreResult<()> {
         conn,
         "INSERT INTO oplog (tenant_id, at_ms, client_ip, admin, endpoint, params, errcode) VALUES \
          ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            r.tenant_id.into(),
-            r.at_ms.into(),
-            (&r.client_ip).into(),
-            (&r.admin).into(),
-            (&r.endpoint).into(),
-            (&r.params).into(),
-            r.errcode.into(),
-        ],
+        &row_args(r),
     )
     .await?;
     Ok(())
+}
+
+/// A row's values in the columns' order, for one statement or a multi-row one.
+fn row_args(r: &OplogEntry) -> [sql::Arg<'_>; 7] {
+    [
+        r.tenant_id.into(),
+        r.at_ms.into(),
+        (&r.client_ip).into(),
+        (&r.admin).into(),
+        (&r.endpoint).into(),
+        (&r.params).into(),
+        r.errcode.into(),
+    ]
 }
 
 /// Writes a batch of rows in one transaction (the log writer batches to keep one commit, and so
@@ -34,16 +39,7 @@ pub async fn insert_batch(store: &Store, rows: &[OplogEntry]) -> StoreResult<()>
     for chunk in rows.chunks(CHUNK) {
         let mut args: Vec<sql::Arg<'_>> = Vec::with_capacity(chunk.len() * 7);
         for r in chunk {
-            let row: [sql::Arg<'_>; 7] = [
-                r.tenant_id.into(),
-                r.at_ms.into(),
-                (&r.client_ip).into(),
-                (&r.admin).into(),
-                (&r.endpoint).into(),
-                (&r.params).into(),
-                r.errcode.into(),
-            ];
-            args.extend(row);
+            args.extend(row_args(r));
         }
         let mut conn = tx.conn();
         let statements = match conn {

@@ -126,6 +126,34 @@ pub async fn member_department_paths(
     .await
 }
 
+/// A member's aliases (in their order) and department paths (in the member's order) in one round
+/// trip, as `user/get` shows them.
+pub async fn aliases_and_departments(
+    conn: &mut Conn<'_>,
+    member_id: i64,
+) -> StoreResult<(Vec<String>, Vec<String>)> {
+    // Each row says which list it belongs to; the order within each is that of `aliases_of` and
+    // `member_department_paths`.
+    let rows: Vec<(i64, String, i64, String)> = sql::all_in(
+        conn,
+        "SELECT CAST(1 AS BIGINT) AS list, address AS value, position, address AS tie FROM \
+         addresses WHERE member_id = $1 AND kind = 2 UNION ALL SELECT CAST(2 AS BIGINT), d.path, \
+         md.position, '' FROM member_departments md JOIN departments d ON d.id = \
+         md.department_id WHERE md.member_id = $1 ORDER BY 1, 3, 4",
+        &[member_id.into()],
+    )
+    .await?;
+    let (mut aliases, mut departments) = (Vec::new(), Vec::new());
+    for (list, value, _, _) in rows {
+        if list == 1 {
+            aliases.push(value);
+        } else {
+            departments.push(value);
+        }
+    }
+    Ok((aliases, departments))
+}
+
 /// Replaces a member's departments (empty: directly under the root).
 pub async fn set_member_departments(
     conn: &mut Conn<'_>,
