@@ -173,10 +173,9 @@ async fn dispatch(
         }
         _ => return read(state, endpoint, grant, params).await.map(Answer::Read),
     };
-    state
-        .directory
-        .change(grant.tenant_id, change, Some(row))
-        .await?;
+    // Boxed: a change's future is some 4 KB, and unboxed every call's future (a held `listen`
+    // poll's for its whole wait) would be that large.
+    Box::pin(state.directory.change(grant.tenant_id, change, Some(row))).await?;
     Ok(Answer::Written)
 }
 
