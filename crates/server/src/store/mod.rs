@@ -238,9 +238,9 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
-                    // Checkpoints run in a task of their own, not inside a commit (see
-                    // `checkpoint`).
-                    .pragma("wal_autocheckpoint", "0")
+                    // Checkpoints run mostly in a task of their own (see `checkpoint`); SQLite's
+                    // own stays as the backstop that keeps the WAL small enough to be reused.
+                    .pragma("wal_autocheckpoint", "1000")
                     .pragma("journal_size_limit", checkpoint::WAL_SIZE_LIMIT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
