@@ -119,7 +119,6 @@ impl Hub {
                 match heard {
                     Heard::Tenant(tenant) => hub.wake(tenant),
                     Heard::Everyone => hub.wake_all(),
-                    Heard::Grants => {}
                 }
             }
         }))

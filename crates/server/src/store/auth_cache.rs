@@ -64,8 +64,19 @@ pub struct AuthCache {
     last_file: Mutex<(u64, u64)>,
     /// Whether grants may be cached at all (an in-memory SQLite database has no file to share).
     enabled: bool,
-    tokens: Mutex<HashMap<Vec<u8>, Entry<super::secrets::TokenGrant>>>,
-    corp: Mutex<HashMap<Vec<u8>, Entry<super::corp::CorpGrant>>>,
+    /// The old API's grants.
+    pub(super) tokens: Grants<super::secrets::TokenGrant>,
+    /// The newer API's grants.
+    pub(super) corp: Grants<super::corp::CorpGrant>,
+}
+
+/// One kind of grant, by token hash.
+pub struct Grants<T>(Mutex<HashMap<Vec<u8>, Entry<T>>>);
+
+impl<T> Default for Grants<T> {
+    fn default() -> Self {
+        Grants(Mutex::default())
+    }
 }
 
 impl std::fmt::Debug for AuthCache {
@@ -108,8 +119,8 @@ impl AuthCache {
             file: None,
             last_file: Mutex::default(),
             enabled: false,
-            tokens: Mutex::default(),
-            corp: Mutex::default(),
+            tokens: Grants::default(),
+            corp: Grants::default(),
         }
     }
 
@@ -145,12 +156,8 @@ impl AuthCache {
     /// Something grants depend on changed (here, or heard from elsewhere): forget them all.
     pub fn forget(&self) {
         self.local.fetch_add(1, Ordering::AcqRel);
-        if let Ok(mut m) = self.tokens.lock() {
-            m.clear();
-        }
-        if let Ok(mut m) = self.corp.lock() {
-            m.clear();
-        }
+        self.tokens.clear();
+        self.corp.clear();
     }
 
     /// Whether other processes' changes reach this one (PostgreSQL's listener sets it). Turning
@@ -191,50 +198,58 @@ impl AuthCache {
         }
     }
 
-    /// The cached token grant of `hash`, if read under `stamp`.
-    pub fn token(&self, hash: &[u8], stamp: Stamp) -> Option<super::secrets::TokenGrant> {
-        lookup(&self.tokens, hash, stamp)
-    }
-
-    /// Keeps a token grant read under `stamp`.
-    pub fn keep_token(&self, hash: &[u8], stamp: Stamp, grant: &super::secrets::TokenGrant) {
-        keep(&self.tokens, hash, stamp, grant);
-    }
-
-    /// The cached grant of a newer-API token, if read under `stamp`.
-    pub fn corp(&self, hash: &[u8], stamp: Stamp) -> Option<super::corp::CorpGrant> {
-        lookup(&self.corp, hash, stamp)
-    }
-
-    /// Keeps a newer-API token grant read under `stamp`.
-    pub fn keep_corp(&self, hash: &[u8], stamp: Stamp, grant: &super::corp::CorpGrant) {
-        keep(&self.corp, hash, stamp, grant);
+    /// The grant of `hash` from `kind`, or else from `fetch` (the database read), kept under the
+    /// stamp read *before* `fetch` runs (futures start when awaited), so a change committed
+    /// meanwhile makes it stale at once.
+    pub async fn read_through<T: Clone>(
+        &self,
+        kind: &Grants<T>,
+        hash: &[u8],
+        fetch: impl std::future::Future<Output = super::StoreResult<Option<T>>>,
+    ) -> super::StoreResult<Option<T>> {
+        let stamp = self.stamp();
+        if let Some(hit) = stamp.and_then(|s| kind.get(hash, s)) {
+            return Ok(Some(hit));
+        }
+        let grant = fetch.await?;
+        if let (Some(g), Some(s)) = (&grant, stamp) {
+            kind.keep(hash, s, g);
+        }
+        Ok(grant)
     }
 }
 
-fn lookup<T: Clone>(
-    map: &Mutex<HashMap<Vec<u8>, Entry<T>>>,
-    hash: &[u8],
-    stamp: Stamp,
-) -> Option<T> {
-    let map = map.lock().ok()?;
-    let e = map.get(hash)?;
-    (e.stamp == stamp && e.at.elapsed() < MAX_AGE).then(|| e.value.clone())
+impl<T: Clone> Grants<T> {
+    /// The grant of `hash`, if it was read under `stamp` and is young enough.
+    fn get(&self, hash: &[u8], stamp: Stamp) -> Option<T> {
+        let map = self.0.lock().ok()?;
+        let e = map.get(hash)?;
+        (e.stamp == stamp && e.at.elapsed() < MAX_AGE).then(|| e.value.clone())
+    }
+
+    /// Keeps a grant read under `stamp`.
+    fn keep(&self, hash: &[u8], stamp: Stamp, value: &T) {
+        let Ok(mut map) = self.0.lock() else { return };
+        if map.len() >= MAX_ENTRIES && !map.contains_key(hash) {
+            map.clear();
+        }
+        map.insert(
+            hash.to_vec(),
+            Entry {
+                stamp,
+                at: Instant::now(),
+                value: value.clone(),
+            },
+        );
+    }
 }
 
-fn keep<T: Clone>(map: &Mutex<HashMap<Vec<u8>, Entry<T>>>, hash: &[u8], stamp: Stamp, value: &T) {
-    let Ok(mut map) = map.lock() else { return };
-    if map.len() >= MAX_ENTRIES && !map.contains_key(hash) {
-        map.clear();
+impl<T> Grants<T> {
+    fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
     }
-    map.insert(
-        hash.to_vec(),
-        Entry {
-            stamp,
-            at: Instant::now(),
-            value: value.clone(),
-        },
-    );
 }
 
 impl Store {
@@ -283,12 +298,12 @@ mod tests {
         let here = AuthCache::sqlite(Some(db.clone()));
         let there = AuthCache::sqlite(Some(db));
         let before = here.stamp().unwrap();
-        here.keep_token(b"h", before, &grant());
-        assert!(here.token(b"h", here.stamp().unwrap()).is_some());
+        here.tokens.keep(b"h", before, &grant());
+        assert!(here.tokens.get(b"h", here.stamp().unwrap()).is_some());
         there.bump_file().unwrap();
         let after = here.stamp().unwrap();
         assert_ne!(before, after);
-        assert!(here.token(b"h", after).is_none());
+        assert!(here.tokens.get(b"h", after).is_none());
         // Past the limit the file is replaced, and the stamp still never repeats.
         let mut seen = vec![before, after];
         for _ in 0..(FILE_LIMIT + 2) {
@@ -306,10 +321,10 @@ mod tests {
         assert!(pg.stamp().is_none(), "not used until the listener hears");
         pg.set_hearing(true);
         let s = pg.stamp().unwrap();
-        pg.keep_token(b"h", s, &grant());
-        assert!(pg.token(b"h", s).is_some());
+        pg.tokens.keep(b"h", s, &grant());
+        assert!(pg.tokens.get(b"h", s).is_some());
         pg.forget();
-        assert!(pg.token(b"h", pg.stamp().unwrap()).is_none());
+        assert!(pg.tokens.get(b"h", pg.stamp().unwrap()).is_none());
         pg.set_hearing(false);
         assert!(pg.stamp().is_none());
         assert!(AuthCache::sqlite(None).stamp().is_none());

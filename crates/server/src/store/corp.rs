@@ -164,23 +164,16 @@ pub struct CorpGrant {
 /// Served from the grants cache while nothing it depends on changed (see [`super::auth_cache`]).
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<CorpGrant>> {
     let cache = store.auth_cache();
-    let stamp = cache.stamp();
-    if let Some(hit) = stamp.and_then(|s| cache.corp(hash, s)) {
-        return Ok(Some(hit));
-    }
-    let grant: Option<CorpGrant> = sql::optional(
+    let args = [hash.into()];
+    let read = sql::optional(
         store,
         "SELECT k.tenant_id, k.app, k.expires_ms, a.enabled, t.openapi_enabled AND NOT t.disabled \
          AS openapi_enabled, t.ip_allow, \
          t.corp_id FROM corp_tokens k JOIN corp_apps a ON a.tenant_id = k.tenant_id AND a.app = \
          k.app JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
-        &[hash.into()],
-    )
-    .await?;
-    if let (Some(g), Some(s)) = (&grant, stamp) {
-        cache.keep_corp(hash, s, g);
-    }
-    Ok(grant)
+        &args,
+    );
+    cache.read_through(&cache.corp, hash, read).await
 }
 
 /// Deletes tokens past their expiry and grace.

@@ -177,8 +177,6 @@ pub enum Heard {
     Tenant(i64),
     /// Notifications may have been missed (a new or lost connection): every poll should look.
     Everyone,
-    /// Access grants changed on another node (already forgotten here; see `auth_cache`).
-    Grants,
 }
 
 /// The other nodes' commits, as `LISTEN bizmail_events` hears them (the `pg_notify` of
@@ -238,9 +236,11 @@ impl Wakeups {
                 }
             };
             return match listener.try_recv().await {
+                // Another node changed what access grants depend on: forgotten here, and
+                // nothing for the polls.
                 Ok(Some(n)) if n.channel() == "bizmail_auth" => {
                     self.grants.forget();
-                    Heard::Grants
+                    continue;
                 }
                 Ok(Some(n)) => n.payload().parse().map_or(Heard::Everyone, Heard::Tenant),
                 // The connection dropped: whatever was sent meanwhile is gone, grants' notices

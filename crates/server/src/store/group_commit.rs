@@ -166,3 +166,51 @@ async fn run(conn: &mut Conn<'_>, job: &Job) -> StoreResult<u64> {
 fn gone(text: &str) -> StoreError {
     StoreError::Db(sqlx::Error::Io(std::io::Error::other(text.to_owned())))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Backend;
+    use crate::store::{Store, StoreSettings, sql};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_each_get_their_own_result_and_all_are_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = StoreSettings {
+            backend: Backend::Sqlite,
+            url: format!("sqlite://{}", dir.path().join("g.db").display()),
+            private_dir: None,
+            max_connections: 4,
+        };
+        let store = Store::connect(&settings).await.unwrap();
+        sql::execute(&store, "CREATE TABLE g (k BIGINT PRIMARY KEY)", &[])
+            .await
+            .unwrap();
+        // 200 writers at once, five of them inserting a key another one inserts too: the
+        // batches they share must answer each alone, and a failed statement undoes only itself.
+        let keys: Vec<i64> = (0..200).chain([7, 70, 77, 150, 199]).collect();
+        let writes = keys.iter().map(|&k| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                sql::execute(&store, "INSERT INTO g (k) VALUES ($1)", &[k.into()]).await
+            })
+        });
+        let mut inserted = 0;
+        let mut refused = 0;
+        for w in writes.collect::<Vec<_>>() {
+            match w.await.unwrap() {
+                Ok(1) => inserted += 1,
+                Err(e) if e.is_unique_violation() => refused += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((inserted, refused), (200, 5));
+        store.close().await;
+        // What was answered as written is there after the store is opened again.
+        let again = Store::connect(&settings).await.unwrap();
+        let n: i64 = sql::value(&again, "SELECT COUNT(*) FROM g", &[])
+            .await
+            .unwrap();
+        assert_eq!(n, 200);
+        again.close().await;
+    }
+}

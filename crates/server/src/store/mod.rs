@@ -239,8 +239,7 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
                     // Checkpoints run mostly in a task of their own (see `checkpoint`); SQLite's
-                    // own stays as the backstop that keeps the WAL small enough to be reused.
-                    .pragma("wal_autocheckpoint", "1000")
+                    // own (its default, past 1,000 pages) stays as the backstop.
                     .pragma("journal_size_limit", checkpoint::WAL_SIZE_LIMIT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)

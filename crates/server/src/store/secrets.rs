@@ -53,23 +53,16 @@ pub async fn insert_token(
 /// Served from the grants cache while nothing it depends on changed (see [`super::auth_cache`]).
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<TokenGrant>> {
     let cache = store.auth_cache();
-    let stamp = cache.stamp();
-    if let Some(hit) = stamp.and_then(|s| cache.token(hash, s)) {
-        return Ok(Some(hit));
-    }
-    let grant: Option<TokenGrant> = sql::optional(
+    let args = [hash.into()];
+    let read = sql::optional(
         store,
         "SELECT t.tenant_id, t.admin_id, a.name AS admin_name, t.expires_ms, n.openapi_enabled AND \
          NOT n.disabled AS openapi_enabled, \
          n.ip_allow FROM access_tokens t JOIN admins a ON a.id = t.admin_id JOIN tenants n ON \
          n.id = t.tenant_id WHERE t.token_hash = $1",
-        &[hash.into()],
-    )
-    .await?;
-    if let (Some(g), Some(s)) = (&grant, stamp) {
-        cache.keep_token(hash, s, g);
-    }
-    Ok(grant)
+        &args,
+    );
+    cache.read_through(&cache.tokens, hash, read).await
 }
 
 // ---- SSO tickets -----------------------------------------------------------------------------

@@ -293,9 +293,10 @@ impl Admin {
         let m = resolve_member(conn, &scope, &address)
             .await
             .map_err(|e| admin_error(e, "such member"))?;
+        let (aliases, departments) = db::aliases_and_departments(conn, m.id).await?;
         Ok(MemberDetail {
-            aliases: db::aliases_of(conn, m.id).await?,
-            departments: db::member_department_paths(conn, m.id).await?,
+            aliases,
+            departments,
             totp_enrolled: ids::totp_enrolled(conn, m.id).await?,
             has_password: !m.password_hash.is_empty(),
             address: m.address,

@@ -112,28 +112,14 @@ pub async fn member_addresses(conn: &mut Conn<'_>, tenant_id: i64) -> StoreResul
     .await
 }
 
-/// The paths of a member's departments, in the order given.
-pub async fn member_department_paths(
-    conn: &mut Conn<'_>,
-    member_id: i64,
-) -> StoreResult<Vec<String>> {
-    sql::column_in::<String>(
-        conn,
-        "SELECT d.path FROM member_departments md JOIN departments d ON d.id = md.department_id \
-         WHERE md.member_id = $1 ORDER BY md.position",
-        &[member_id.into()],
-    )
-    .await
-}
-
 /// A member's aliases (in their order) and department paths (in the member's order) in one round
-/// trip, as `user/get` shows them.
+/// trip, as `user/get` and the console's member page show them.
 pub async fn aliases_and_departments(
     conn: &mut Conn<'_>,
     member_id: i64,
 ) -> StoreResult<(Vec<String>, Vec<String>)> {
-    // Each row says which list it belongs to; the order within each is that of `aliases_of` and
-    // `member_department_paths`.
+    // Each row says which list it belongs to. Aliases come in their position, then address
+    // order (as `aliases_of` gives them); departments in the member's order.
     let rows: Vec<(i64, String, i64, String)> = sql::all_in(
         conn,
         "SELECT CAST(1 AS BIGINT) AS list, address AS value, position, address AS tie FROM \
