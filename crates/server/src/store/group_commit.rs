@@ -10,7 +10,11 @@
 //! statement is durable, and each statement still sees the ones before it (a compare-and-set
 //! such as the cursor's claim stays exact). A statement that fails is undone on its own (SQLite
 //! rolls back just that statement); if the commit fails, every writer of the batch gets the error.
+//!
+//! A batch is also a member of the chained commits of [`super::chain`]: it runs inside the
+//! transaction a finishing writer left open, when there is one, and hands it on in turn.
 
+use super::chain::{Held, Writer};
 use super::sql::{Arg, execute_in};
 use super::{Conn, StoreError, StoreResult};
 use std::sync::{Arc, Mutex};
@@ -70,7 +74,7 @@ impl std::fmt::Debug for Queue {
 /// commit that holds it is durable.
 pub async fn execute(
     pool: &sqlx::SqlitePool,
-    writer: &Arc<tokio::sync::Mutex<()>>,
+    writer: &Arc<Writer>,
     queue: &Queue,
     sql: &'static str,
     args: &[Arg<'_>],
@@ -85,11 +89,11 @@ pub async fn execute(
             args: args.iter().map(Owned::of).collect(),
             done,
         });
-    let slot = tokio::select! {
+    let held = tokio::select! {
         biased;
         // Another leader took this statement and committed it.
         r = &mut result => return r.unwrap_or_else(|_| Err(gone("the group commit was dropped"))),
-        slot = writer.clone().lock_owned() => slot,
+        held = writer.hold() => held,
     };
     if let Ok(r) = result.try_recv() {
         return r;
@@ -104,19 +108,20 @@ pub async fn execute(
     // not take the other writers' statements down with its future. An empty batch means the
     // previous leader took this statement and is about to answer.
     if jobs.is_empty() {
-        drop(slot);
+        drop(held);
     } else {
-        tokio::spawn(lead(pool.clone(), slot, jobs));
+        tokio::spawn(lead(pool.clone(), held, jobs));
     }
     result
         .await
         .unwrap_or_else(|_| Err(gone("the group commit was dropped")))
 }
 
-/// Runs `jobs` in one transaction and answers each.
-async fn lead(pool: sqlx::SqlitePool, slot: tokio::sync::OwnedMutexGuard<()>, jobs: Vec<Job>) {
+/// Runs `jobs` in one transaction (or in the chain another writer left open) and answers each
+/// once it is committed.
+async fn lead(pool: sqlx::SqlitePool, mut held: Held, jobs: Vec<Job>) {
     // A batch of one runs on its own, as an autocommit statement: no BEGIN/COMMIT round trips.
-    if jobs.len() == 1 {
+    if jobs.len() == 1 && !held.has_chain() {
         for job in jobs {
             let r = match pool.acquire().await {
                 Ok(mut c) => run(&mut Conn::Sqlite(&mut c), &job).await,
@@ -124,26 +129,21 @@ async fn lead(pool: sqlx::SqlitePool, slot: tokio::sync::OwnedMutexGuard<()>, jo
             };
             let _ = job.done.send(r);
         }
-        drop(slot);
+        drop(held);
         return;
     }
-    let mut tx = match super::sqlite_tx::SqliteTx::begin(&pool, slot).await {
-        Ok(tx) => tx,
-        Err(e) => {
-            let text = e.to_string();
-            for job in jobs {
-                let _ = job.done.send(Err(gone(&text)));
-            }
-            return;
+    if let Err(e) = held.open(&pool).await {
+        let text = e.to_string();
+        for job in jobs {
+            let _ = job.done.send(Err(gone(&text)));
         }
-    };
+        return;
+    }
     let mut results = Vec::with_capacity(jobs.len());
     for job in &jobs {
-        results.push(run(&mut Conn::Sqlite(tx.conn()), job).await);
+        results.push(run(&mut Conn::Sqlite(held.conn()), job).await);
     }
-    // The slot is released with the commit, just before the answers go out: a follower that
-    // gets it in between finds the queue without its statement and waits for its answer.
-    match tx.commit().await {
+    match held.release().await {
         Ok(()) => {
             for (job, r) in jobs.into_iter().zip(results) {
                 let _ = job.done.send(r);

@@ -12,6 +12,7 @@ pub mod app_passwords;
 pub mod auth_cache;
 pub mod backup;
 pub mod callbacks;
+mod chain;
 pub mod changes;
 mod checkpoint;
 pub mod console;
@@ -122,10 +123,11 @@ pub enum Store {
     Sqlite {
         /// The connections.
         pool: SqlitePool,
-        /// Queues this process's writers. SQLite allows one writer at a time; without the queue,
-        /// concurrent writers spin in SQLite's busy handler, whose growing sleeps put a long tail
-        /// on latency. Writers in other processes (the CLI) still wait on the busy timeout.
-        writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+        /// Queues this process's writers, and lets those that queue together share a commit
+        /// (see [`chain`]). SQLite allows one writer at a time; without the queue, concurrent
+        /// writers spin in SQLite's busy handler, whose growing sleeps put a long tail on
+        /// latency. Writers in other processes (the CLI) still wait on the busy timeout.
+        writer: std::sync::Arc<chain::Writer>,
         /// Single-statement writes waiting to share a commit (see [`group_commit`]).
         batch: std::sync::Arc<group_commit::Queue>,
         /// The grants behind access tokens, kept until a change (see [`auth_cache`]).
@@ -291,8 +293,7 @@ impl Store {
     pub async fn begin(&self) -> StoreResult<Tx> {
         let inner = match self {
             Store::Sqlite { pool, writer, .. } => {
-                let slot = writer.clone().lock_owned().await;
-                TxInner::Sqlite(Box::pin(sqlite_tx::SqliteTx::begin(pool, slot)).await?)
+                TxInner::Sqlite(Box::pin(sqlite_tx::SqliteTx::begin(pool, writer)).await?)
             }
             // Boxed for the reason `acquire` gives.
             Store::Postgres { pool: p, .. } => TxInner::Postgres(Box::pin(p.begin()).await?),

@@ -1,5 +1,5 @@
-//! A SQLite write transaction run by hand (`BEGIN IMMEDIATE` … `COMMIT`) on a pooled connection,
-//! so that a failed commit can never hand a broken connection back to the pool.
+//! A SQLite write transaction as the store's callers see it: a member of a chained commit (see
+//! [`super::chain`]), run by hand rather than through sqlx's `Transaction`.
 //!
 //! sqlx's own `Transaction` keeps counting a transaction whose `COMMIT` failed (a full disk:
 //! `SQLITE_FULL`) as open, and returns its connection to the pool that way: every later
@@ -7,26 +7,23 @@
 //! has room again. Here a failed commit is rolled back, and a connection that cannot even roll
 //! back is closed instead of returned.
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
-use tokio::sync::OwnedMutexGuard;
+use super::chain::{Held, Writer};
+use sqlx::{SqliteConnection, SqlitePool};
+use std::sync::Arc;
 
 /// An open SQLite write transaction, holding this process's writer slot until it ends. Dropped
-/// without [`SqliteTx::commit`], it rolls back (on a task, since a drop cannot wait).
+/// without [`SqliteTx::commit`], it is undone (on a task, since a drop cannot wait).
 pub struct SqliteTx {
-    conn: Option<PoolConnection<Sqlite>>,
-    slot: Option<OwnedMutexGuard<()>>,
+    held: Option<Held>,
 }
 
 impl SqliteTx {
-    /// Begins `IMMEDIATE` (so a writer never fails to upgrade a read lock) on a pooled connection.
-    pub async fn begin(pool: &SqlitePool, slot: OwnedMutexGuard<()>) -> sqlx::Result<SqliteTx> {
-        let mut conn = pool.acquire().await?;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        Ok(SqliteTx {
-            conn: Some(conn),
-            slot: Some(slot),
-        })
+    /// Waits for the writer slot and opens this transaction's part of the chain (`BEGIN
+    /// IMMEDIATE`, so a writer never fails to upgrade a read lock, when no chain is open).
+    pub async fn begin(pool: &SqlitePool, writer: &Arc<Writer>) -> sqlx::Result<SqliteTx> {
+        let mut held = writer.hold().await;
+        held.open(pool).await?;
+        Ok(SqliteTx { held: Some(held) })
     }
 
     /// The connection, inside the transaction.
@@ -34,47 +31,37 @@ impl SqliteTx {
         // Present from `begin` until `commit` or drop, which both take `self`: an invariant of
         // the type, not something input can break.
         #[allow(clippy::expect_used)]
-        self.conn
-            .as_deref_mut()
+        self.held
+            .as_mut()
             .expect("a SqliteTx is used only between begin and commit")
+            .conn()
     }
 
-    /// Commits. On failure the transaction is rolled back (or its connection closed) before the
-    /// error is returned, and the writer slot is released after that.
+    /// Commits: returns once this transaction's work is durable, or with the error that lost it.
     pub async fn commit(mut self) -> sqlx::Result<()> {
-        let (Some(mut conn), slot) = (self.conn.take(), self.slot.take()) else {
+        let Some(held) = self.held.take() else {
             return Ok(());
         };
-        let done = sqlx::query("COMMIT").execute(&mut *conn).await.map(drop);
-        if done.is_err() {
-            end_badly(conn).await;
+        // On a task of its own: a caller that goes away mid-commit (a client hanging up) must not
+        // leave the chain half-ended under the other members.
+        match tokio::spawn(held.release()).await {
+            Ok(done) => done,
+            Err(e) => Err(sqlx::Error::Io(std::io::Error::other(e.to_string()))),
         }
-        drop(slot);
-        done
     }
 }
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        let (Some(conn), slot) = (self.conn.take(), self.slot.take()) else {
+        let Some(held) = self.held.take() else {
             return;
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                runtime.spawn(async move {
-                    end_badly(conn).await;
-                    drop(slot);
-                });
+                runtime.spawn(held.undo());
             }
-            // No runtime to roll back on: the connection leaves the pool with the transaction.
-            Err(_) => drop(conn.detach()),
+            // No runtime to undo it on: dropping the holder abandons the chain (see `Held`).
+            Err(_) => drop(held),
         }
-    }
-}
-
-/// Rolls back; a connection that cannot is closed rather than returned to the pool.
-async fn end_badly(mut conn: PoolConnection<Sqlite>) {
-    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-        let _ = conn.close().await;
     }
 }
