@@ -157,20 +157,24 @@ pub async fn deliver_to(
         _ => None,
     };
     let raw = with_received_header(env, data, &new_mail_id(), only);
+    // Parsed before the transaction: SQLite has one writer at a time, and it should not wait
+    // while a message is parsed.
+    let tenant_id = mailboxes.first().map_or(0, |m| m.tenant_id);
+    let message = parse_fields(tenant_id, raw);
     let mut tx = store.begin().await?;
-    let out = deliver_in(&mut tx, &raw, mailboxes, folder_of, store::now_ms()).await?;
+    let out = deliver_in(&mut tx, &message, mailboxes, folder_of, store::now_ms()).await?;
     crate::push::publish(hub, tx.commit().await?);
     Ok(out)
 }
 
-/// Stores `raw` (headers already stamped) for every mailbox inside the caller's transaction: the
-/// message once per tenant, a copy in each member's folder (`folder_of` its tenant), and for INBOX their unread counts
+/// Stores `message` (parsed by [`parse_fields`], headers already stamped; its tenant is set per
+/// tenant here) for every mailbox inside the caller's transaction: the message once per tenant, a copy in each member's folder (`folder_of` its tenant), and for INBOX their unread counts
 /// and a new-mail event per copy (mail filed in Junk is not announced: §5's notices are for the
 /// inbox, as the unread count is). Submission uses it to deliver locally in the transaction that also queues
 /// the remote recipients and files the Sent copy.
 pub(crate) async fn deliver_in(
     tx: &mut store::Tx,
-    raw: &[u8],
+    parsed: &NewMessage,
     mailboxes: &[Mailbox],
     folder_of: FolderOf<'_>,
     now: i64,
@@ -181,11 +185,54 @@ pub(crate) async fn deliver_in(
     }
     let mut out = Vec::with_capacity(mailboxes.len());
     for (tenant_id, boxes) in by_tenant {
-        let message = parse_fields(tenant_id, raw.to_vec());
-        let message_id = store::mail::insert_message(&mut tx.conn(), &message, now).await?;
+        let other_tenant;
+        let message = if parsed.tenant_id == tenant_id {
+            parsed
+        } else {
+            other_tenant = NewMessage {
+                tenant_id,
+                ..parsed.clone()
+            };
+            &other_tenant
+        };
+        let message_id = store::mail::insert_message(&mut tx.conn(), message, now).await?;
         let folder = folder_of(tenant_id);
         for m in boxes {
             let mail_id = new_mail_id();
+            // The newer API's `log/mail`: received, into the inbox (13) or Junk (12). Written
+            // first: it takes no lock, and the folder's row lock comes next.
+            let log = store::activity::MailLogRow {
+                at_ms: now,
+                mailtype: 2,
+                status: if folder == Special::Inbox { 13 } else { 12 },
+                sender: bare_address(&message.from_header),
+                receiver: m.address.clone(),
+                subject: message.subject.clone(),
+            };
+            store::activity::insert_mail(&mut tx.conn(), tenant_id, &log).await?;
+            let mut notice = NewMailNotice {
+                user_name: m.address.clone(),
+                mail_id,
+                sender: message.from_header.clone(),
+                receiver: m.address.clone(),
+                subject: message.subject.clone(),
+                summary: message.summary.clone(),
+                new_count: 0,
+            };
+            if folder == Special::Inbox {
+                let copy = store::mail::InboxCopy {
+                    mail_id: &notice.mail_id,
+                    tenant_id,
+                    member_id: m.member_id,
+                    message_id,
+                    now_ms: now,
+                };
+                if let Some((_, unread)) = store::mail::inbox_at_once(tx, &copy, &notice).await? {
+                    notice.new_count = u64::try_from(unread).unwrap_or(0);
+                    out.push(Delivered { tenant_id, notice });
+                    continue;
+                }
+            }
             let (folder_id, uid, modseq) =
                 super::folders::slot(tx, tenant_id, m.member_id, folder).await?;
             let slot = Slot {
@@ -196,7 +243,7 @@ pub(crate) async fn deliver_in(
             let conn = &mut tx.conn();
             store::mail::insert_copy(
                 conn,
-                &mail_id,
+                &notice.mail_id,
                 tenant_id,
                 m.member_id,
                 message_id,
@@ -204,29 +251,11 @@ pub(crate) async fn deliver_in(
                 slot,
             )
             .await?;
-            // The newer API's `log/mail`: received, into the inbox (13) or Junk (12).
-            let log = store::activity::MailLogRow {
-                at_ms: now,
-                mailtype: 2,
-                status: if folder == Special::Inbox { 13 } else { 12 },
-                sender: bare_address(&message.from_header),
-                receiver: m.address.clone(),
-                subject: message.subject.clone(),
-            };
-            store::activity::insert_mail(conn, tenant_id, &log).await?;
             if folder != Special::Inbox {
                 continue;
             }
             let unread = store::mail::add_unread(conn, m.member_id, 1).await?;
-            let notice = NewMailNotice {
-                user_name: m.address.clone(),
-                mail_id,
-                sender: message.from_header.clone(),
-                receiver: m.address.clone(),
-                subject: message.subject.clone(),
-                summary: message.summary.clone(),
-                new_count: u64::try_from(unread).unwrap_or(0),
-            };
+            notice.new_count = u64::try_from(unread).unwrap_or(0);
             let payload = serde_json::to_string(&notice).unwrap_or_default();
             store::events::append_event(tx, tenant_id, now, "newmail", &payload).await?;
             out.push(Delivered { tenant_id, notice });

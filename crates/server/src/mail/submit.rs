@@ -9,6 +9,7 @@ use super::route::Mailbox;
 use crate::outbound::Kick;
 use crate::outbound::dkim::Signer;
 use crate::push::hub::Hub;
+use crate::store::mail::NewMessage;
 use crate::store::{self, Store, StoreError};
 use bizmail_protocol::Address;
 use mail_parser::MessageParser;
@@ -121,16 +122,19 @@ pub async fn submit(
     let mut raw = received.into_bytes();
     raw.extend_from_slice(&signed);
     let now = store::now_ms();
+    // Parsed once, before the transaction (which holds SQLite's one writer slot).
+    let message = deliver::parse_fields(s.owner.tenant_id, raw);
     let mut tx = store.begin().await?;
-    let delivered = deliver::deliver_in(&mut tx, &raw, s.local, &|_| Special::Inbox, now).await?;
-    file_sent(&mut tx, s.owner, &raw, now).await?;
+    let delivered =
+        deliver::deliver_in(&mut tx, &message, s.local, &|_| Special::Inbox, now).await?;
+    file_sent(&mut tx, s.owner, &message, now).await?;
     if !s.remote.is_empty() {
         store::outbound::enqueue(
             &mut tx.conn(),
             s.owner.tenant_id,
             s.owner.member_id,
             s.sender,
-            &raw,
+            &message.raw,
             s.remote,
             now,
         )
@@ -171,11 +175,10 @@ pub async fn submit(
 async fn file_sent(
     tx: &mut store::Tx,
     owner: &Owner,
-    raw: &[u8],
+    message: &NewMessage,
     now: i64,
 ) -> Result<(), StoreError> {
-    let message = deliver::parse_fields(owner.tenant_id, raw.to_vec());
-    let message_id = store::mail::insert_message(&mut tx.conn(), &message, now).await?;
+    let message_id = store::mail::insert_message(&mut tx.conn(), message, now).await?;
     let (folder_id, uid, modseq) =
         super::folders::slot(tx, owner.tenant_id, owner.member_id, Special::Sent).await?;
     let mut entry = Entry::upload(now);
