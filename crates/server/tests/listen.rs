@@ -196,6 +196,66 @@ backend_test! {
     }
 }
 
+backend_test! {
+    config = |c| c.poll_timeout_secs = 2;
+    async fn polls_woken_together_share_one_read_yet_each_client_hears_every_notice_once(srv) {
+        let api = Api::new(&srv).await;
+        let a = api.add_member("burst", &[]).await;
+        let v = api.version().await.to_string();
+        let mut clients = Vec::new();
+        for _ in 0..6 {
+            let token = srv.token().await;
+            clients.push(Api { srv: &srv, token, tenant: api.tenant.clone(), client: srv.client() });
+        }
+        let first = futures_util::future::join_all(clients.iter().map(|c| listen(c, &v))).await;
+        for answer in first {
+            assert_eq!(answer, serde_json::json!({"Ret": 0}), "a new client starts at the head");
+        }
+        let subjects: Vec<String> = (0..5).map(|i| format!("burst {i}")).collect();
+        let send = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            for s in &subjects {
+                mail(&srv, &a, s).await;
+            }
+        };
+        let listening = futures_util::future::join_all(clients.iter().map(|c| hear_all(c, &v, 5)));
+        let (heard, ()) = tokio::time::timeout(Duration::from_secs(20), async { tokio::join!(listening, send) })
+            .await
+            .expect("every client heard every mail");
+        for all in heard {
+            assert_eq!(all, subjects, "each notice exactly once per client");
+        }
+    }
+}
+
+/// Holds two polls of one client at once (its token racing itself), each polling again until the
+/// client heard `n` notices; returns their subjects, sorted. Each poll's own must come in order.
+async fn hear_all(c: &Api<'_>, v: &str, n: usize) -> Vec<String> {
+    let heard = std::sync::Mutex::new(Vec::<String>::new());
+    let lane = || async {
+        let mut mine = Vec::new();
+        while heard.lock().unwrap().len() < n {
+            if let Some(s) = listen(c, v).await["Subject"].as_str() {
+                mine.push(s.to_owned());
+                heard.lock().unwrap().push(s.to_owned());
+            }
+        }
+        mine
+    };
+    let (one, two) = tokio::join!(lane(), lane());
+    for lane in [one, two] {
+        let mut sorted = lane.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted, lane,
+            "one poll after another, notices come in order"
+        );
+    }
+    let mut all = heard.into_inner().unwrap();
+    all.sort();
+    all
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_answers_held_polls() {
     let srv = TestServer::builder(bizmail_testkit::Backend::Sqlite)

@@ -4,18 +4,49 @@
 //!
 //! A wake-up carries no data: a woken poll re-reads the event log from its cursor. So a lost
 //! wake-up can only delay a notice, never lose it, and after the `LISTEN` connection drops and
-//! reconnects every tenant is woken once to catch up on what was sent meanwhile.
+//! reconnects every tenant is woken once to catch up on what was sent meanwhile. The polls woken
+//! together share that read through their tenant's [`Board`] (see `push::shared`).
 
 use crate::store::Store;
 use crate::store::events::Heard;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
+
+/// One tenant's wake-ups, and what the polls woken by them read of the event log.
+#[derive(Default)]
+pub struct Board {
+    notify: Arc<Notify>,
+    /// Counts the wake-ups: a read of the event log begun at generation `g` saw every commit
+    /// that woke the tenant up to `g`.
+    generation: AtomicU64,
+    /// The last read, shared by the polls woken with it (see `push::shared`).
+    pub(super) shared: tokio::sync::Mutex<Option<super::shared::Snapshot>>,
+}
+
+impl Board {
+    /// The wake-ups so far.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The tenant's wake-up.
+    pub fn notify(&self) -> &Arc<Notify> {
+        &self.notify
+    }
+
+    fn wake(&self) {
+        // Counted before the waiters hear it, so that whatever a woken poll reads is counted.
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+}
 
 /// The wake-up board. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
-    tenants: Arc<Mutex<HashMap<i64, Arc<Notify>>>>,
+    tenants: Arc<Mutex<HashMap<i64, Arc<Board>>>>,
     closing: watch::Sender<bool>,
     held: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -48,11 +79,16 @@ impl Default for Hub {
 impl Hub {
     /// The tenant's wake-up, created on first use.
     pub fn tenant(&self, tenant_id: i64) -> Arc<Notify> {
+        self.board(tenant_id).notify.clone()
+    }
+
+    /// The tenant's board, created on first use.
+    pub fn board(&self, tenant_id: i64) -> Arc<Board> {
         match self.tenants.lock() {
             Ok(mut map) => map.entry(tenant_id).or_default().clone(),
-            // A poisoned map cannot be trusted for wake-ups; a fresh Notify makes polls fall
+            // A poisoned map cannot be trusted for wake-ups; a fresh board makes polls fall
             // back on their timeout, which is slow but correct.
-            Err(_) => Arc::new(Notify::new()),
+            Err(_) => Arc::default(),
         }
     }
 
@@ -69,25 +105,25 @@ impl Hub {
 
     /// Wakes every poll held for the tenant in this process.
     pub fn wake(&self, tenant_id: i64) {
-        let notify = self
+        let board = self
             .tenants
             .lock()
             .ok()
             .and_then(|m| m.get(&tenant_id).cloned());
-        if let Some(n) = notify {
-            n.notify_waiters();
+        if let Some(b) = board {
+            b.wake();
         }
     }
 
     /// Wakes every held poll (after a missed-notification window).
     pub fn wake_all(&self) {
-        let all: Vec<Arc<Notify>> = self
+        let all: Vec<Arc<Board>> = self
             .tenants
             .lock()
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default();
-        for n in all {
-            n.notify_waiters();
+        for b in all {
+            b.wake();
         }
     }
 

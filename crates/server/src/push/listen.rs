@@ -12,10 +12,11 @@
 //! A held poll outlives a database outage: it looks again each second (or on a wake-up), and at
 //! its timeout answers `{"Ret":0}`; its cursor has not moved, so nothing is lost.
 
-use super::hub::Hub;
+use super::hub::{Board, Hub};
 use crate::store::{self, Store, StoreError};
 use bizmail_protocol::Ver;
 use bizmail_protocol::response::{Idle, VerNotice};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What a poll answers.
@@ -81,8 +82,12 @@ pub async fn poll(
         Some(_) => store::events::touch(store, token_hash, now).await?,
     }
     let _held = hub.hold();
-    let notify = hub.tenant(tenant_id);
+    let board = hub.board(tenant_id);
+    let notify = board.notify().clone();
     let mut closing = hub.closing();
+    // The cursor as this poll last read it: once known, a woken look shares the tenant's read
+    // (`shared`) instead of making its own.
+    let mut known = None;
     loop {
         // Register for the wake-up before looking, so a commit between the look and the wait
         // cannot be missed.
@@ -94,7 +99,7 @@ pub async fn poll(
         // or after a second, and at the timeout the client hears "nothing yet" ({"Ret":0}) and
         // polls again. Its cursor has not moved, so nothing waiting for it is lost.
         let mut retry = None;
-        match look(store, tenant_id, token_hash, held).await {
+        match look(store, &board, tenant_id, token_hash, held, &mut known).await {
             Ok(Look::Answer(answer)) => return Ok(answer),
             Ok(Look::Again) => continue,
             Ok(Look::Nothing) => {}
@@ -139,24 +144,39 @@ enum Look {
 
 async fn look(
     store: &Store,
+    board: &Board,
     tenant_id: i64,
     token_hash: &[u8],
     held: i64,
+    known: &mut Option<i64>,
 ) -> Result<Look, StoreError> {
-    let Some(seen) = store::events::look(store, tenant_id, token_hash).await? else {
-        return Ok(Look::Nothing);
+    let (version, cursor, next) = match *known {
+        Some(cursor) => match super::shared::next_after(store, board, tenant_id, cursor).await? {
+            Some((version, next)) => (version, cursor, next),
+            None => return Ok(Look::Nothing),
+        },
+        None => {
+            let Some(seen) = store::events::look(store, tenant_id, token_hash).await? else {
+                return Ok(Look::Nothing);
+            };
+            let next = seen.event_id.zip(seen.payload.map(Arc::<str>::from));
+            (seen.version, seen.cursor, next)
+        }
     };
-    if seen.version > held {
+    *known = Some(cursor);
+    if version > held {
         store::events::touch(store, token_hash, store::now_ms()).await?;
-        let ver = Ver(u64::try_from(seen.version).unwrap_or(0));
+        let ver = Ver(u64::try_from(version).unwrap_or(0));
         return Ok(Look::Answer(PollAnswer::Version(ver)));
     }
-    let (Some(id), Some(payload)) = (seen.event_id, seen.payload) else {
+    let Some((id, payload)) = next else {
         return Ok(Look::Nothing);
     };
-    if store::events::advance(store, token_hash, seen.cursor, id, store::now_ms()).await? {
-        Ok(Look::Answer(PollAnswer::Notice(payload)))
+    if store::events::advance(store, token_hash, cursor, id, store::now_ms()).await? {
+        Ok(Look::Answer(PollAnswer::Notice(payload.to_string())))
     } else {
+        // Another poll of this token moved the cursor: read it again.
+        *known = None;
         Ok(Look::Again)
     }
 }

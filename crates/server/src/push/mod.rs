@@ -4,6 +4,7 @@
 
 pub mod hub;
 pub mod listen;
+mod shared;
 
 use crate::store::{Committed, Store, StoreError};
 use bizmail_protocol::Ver;

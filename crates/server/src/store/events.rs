@@ -110,6 +110,35 @@ pub async fn look(store: &Store, tenant_id: i64, token_hash: &[u8]) -> StoreResu
     .await
 }
 
+/// The tenant's directory version and up to `limit` notices after event `after`, oldest first:
+/// what the polls woken by one commit share (`push::shared`). `None` when the tenant does not
+/// exist.
+pub async fn notices_after(
+    store: &Store,
+    tenant_id: i64,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Option<(i64, Vec<(i64, String)>)>> {
+    let mut c = store.acquire().await?;
+    let Some(version) = sql::optional_in::<(i64,)>(
+        &mut c.conn(),
+        "SELECT dir_version FROM tenants WHERE id = $1",
+        &[tenant_id.into()],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let notices = sql::all_in::<(i64, String)>(
+        &mut c.conn(),
+        "SELECT id, payload FROM events WHERE tenant_id = $1 AND id > $2 AND kind <> 'ver' \
+         ORDER BY id LIMIT $3",
+        &[tenant_id.into(), after.into(), limit.into()],
+    )
+    .await?;
+    Ok(Some((version.0, notices)))
+}
+
 /// Deletes events older than `before_ms` (retention) and the cursors of tokens that no longer
 /// exist (expired and purged, or revoked by a key rotation).
 pub async fn prune(store: &Store, before_ms: i64) -> StoreResult<u64> {
