@@ -49,6 +49,8 @@ pub struct Hub {
     tenants: Arc<Mutex<HashMap<i64, Arc<Board>>>>,
     closing: watch::Sender<bool>,
     held: Arc<std::sync::atomic::AtomicUsize>,
+    /// The cursor claims of woken polls, written in batches.
+    pub(super) claims: super::claims::Claims,
 }
 
 impl std::fmt::Debug for Hub {
@@ -72,6 +74,7 @@ impl Default for Hub {
             tenants: Arc::default(),
             closing: watch::channel(false).0,
             held: Arc::default(),
+            claims: super::claims::Claims::default(),
         }
     }
 }

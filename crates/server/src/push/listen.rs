@@ -99,7 +99,7 @@ pub async fn poll(
         // or after a second, and at the timeout the client hears "nothing yet" ({"Ret":0}) and
         // polls again. Its cursor has not moved, so nothing waiting for it is lost.
         let mut retry = None;
-        match look(store, &board, tenant_id, token_hash, held, &mut known).await {
+        match look(store, hub, &board, tenant_id, token_hash, held, &mut known).await {
             Ok(Look::Answer(answer)) => return Ok(answer),
             Ok(Look::Again) => continue,
             Ok(Look::Nothing) => {}
@@ -144,6 +144,7 @@ enum Look {
 
 async fn look(
     store: &Store,
+    hub: &Hub,
     board: &Board,
     tenant_id: i64,
     token_hash: &[u8],
@@ -172,7 +173,7 @@ async fn look(
     let Some((id, payload)) = next else {
         return Ok(Look::Nothing);
     };
-    if store::events::advance(store, token_hash, cursor, id, store::now_ms()).await? {
+    if hub.claims.claim(store, token_hash, cursor, id).await? {
         Ok(Look::Answer(PollAnswer::Notice(payload.to_string())))
     } else {
         // Another poll of this token moved the cursor: read it again.

@@ -2,6 +2,7 @@
 //! (`listen`) that reads the event log with a cursor per client, so nothing is lost between two
 //! polls, across a restart, or across nodes.
 
+mod claims;
 pub mod hub;
 pub mod listen;
 mod shared;

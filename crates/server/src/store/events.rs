@@ -72,6 +72,96 @@ pub async fn advance(
     Ok(n == 1)
 }
 
+/// Moves many cursors at once, each from its `from` to its `to` if it is still at `from` (the
+/// compare-and-set of [`advance`], in one statement per [`CLAIMS`] cursors); returns the hashes
+/// of the tokens whose cursor moved. The tokens must be distinct. The polls one mail wakes claim
+/// their notices through this (`push::claims`): a thousand claims, a few statements.
+pub async fn advance_many(
+    store: &Store,
+    claims: &[(Vec<u8>, i64, i64)],
+    now_ms: i64,
+) -> StoreResult<Vec<Vec<u8>>> {
+    let mut moved = Vec::with_capacity(claims.len());
+    // On SQLite through the writer slot (a transaction shares the next commit); on PostgreSQL
+    // each statement commits on its own.
+    let mut tx = match store {
+        Store::Sqlite { .. } => Some(store.begin().await?),
+        Store::Postgres { .. } => None,
+    };
+    let mut pooled = match tx {
+        Some(_) => None,
+        None => Some(store.acquire().await?),
+    };
+    for chunk in claims.chunks(CLAIMS) {
+        // Padded to a power of two with rows that match no cursor (no token hashes to nothing):
+        // nine statements to prepare and keep rather than one per batch size.
+        let rows = chunk.len().next_power_of_two();
+        let mut args: Vec<sql::Arg<'_>> = Vec::with_capacity(1 + rows * 3);
+        args.push(now_ms.into());
+        for (hash, from, to) in chunk {
+            let row: [sql::Arg<'_>; 3] = [hash.as_slice().into(), (*from).into(), (*to).into()];
+            args.extend(row);
+        }
+        for _ in chunk.len()..rows {
+            let none: [sql::Arg<'_>; 3] = [(&[][..]).into(), (-1_i64).into(), (-1_i64).into()];
+            args.extend(none);
+        }
+        let mut conn = match (&mut tx, &mut pooled) {
+            (Some(tx), _) => tx.conn(),
+            (None, Some(p)) => p.conn(),
+            (None, None) => return Ok(moved),
+        };
+        let statement = match conn {
+            Conn::Sqlite(_) => &CLAIMS_SQLITE,
+            Conn::Postgres(_) => &CLAIMS_PG,
+        };
+        let found = sql::all_in::<(Vec<u8>,)>(
+            &mut conn,
+            statement[rows.trailing_zeros() as usize].as_str(),
+            &args,
+        )
+        .await?;
+        moved.extend(found.into_iter().map(|(h,)| h));
+    }
+    if let Some(tx) = tx {
+        tx.commit().await?.no_events();
+    }
+    Ok(moved)
+}
+
+/// Cursors per statement of [`advance_many`] (a power of two): well inside both backends' limits
+/// on parameters.
+pub const CLAIMS: usize = 256;
+
+/// `UPDATE listen_cursors … FROM (VALUES (hash, from, to), …)` for 1, 2, 4 … [`CLAIMS`] cursors,
+/// built once. `VALUES` names its columns `column1`… on both backends; SQLite's placeholders are
+/// anonymous for the reason `oplog` gives.
+static CLAIMS_PG: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| claims_statements(|n| format!("${n}")));
+/// The same for SQLite.
+static CLAIMS_SQLITE: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| claims_statements(|_| "?".to_owned()));
+
+fn claims_statements(placeholder: fn(usize) -> String) -> Vec<String> {
+    std::iter::successors(Some(1), |n| (*n < CLAIMS).then_some(n * 2))
+        .map(|n| {
+            let rows: Vec<String> = (0..n)
+                .map(|i| {
+                    let p: Vec<String> = (2..=4).map(|c| placeholder(i * 3 + c)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            format!(
+                "UPDATE listen_cursors SET event_id = v.column3, seen_ms = {} FROM (VALUES {}) AS \
+                 v WHERE listen_cursors.token_hash = v.column1 AND listen_cursors.event_id = \
+                 v.column2 RETURNING token_hash",
+                placeholder(1),
+                rows.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// Records that the client polled now.
 pub async fn touch(store: &Store, token_hash: &[u8], now_ms: i64) -> StoreResult<()> {
     sql::execute(
