@@ -161,6 +161,12 @@ pub async fn deliver_to(
     // while a message is parsed.
     let tenant_id = mailboxes.first().map_or(0, |m| m.tenant_id);
     let message = parse_fields(tenant_id, raw);
+    if let [one] = mailboxes
+        && folder_of(one.tenant_id) == Special::Inbox
+        && let Some(delivered) = deliver_alone(store, hub, &message, one).await?
+    {
+        return Ok(vec![delivered]);
+    }
     let mut tx = store.begin().await?;
     let out = deliver_in(&mut tx, &message, mailboxes, folder_of, store::now_ms()).await?;
     crate::push::publish(hub, tx.commit().await?);
@@ -199,35 +205,21 @@ pub(crate) async fn deliver_in(
         let folder = folder_of(tenant_id);
         for m in boxes {
             let mail_id = new_mail_id();
-            // The newer API's `log/mail`: received, into the inbox (13) or Junk (12). Written
-            // first: it takes no lock, and the folder's row lock comes next.
-            let log = store::activity::MailLogRow {
-                at_ms: now,
-                mailtype: 2,
-                status: if folder == Special::Inbox { 13 } else { 12 },
-                sender: bare_address(&message.from_header),
-                receiver: m.address.clone(),
-                subject: message.subject.clone(),
-            };
+            // Written first: it takes no lock, and the folder's row lock comes next.
+            let log = received_log(message, m, folder, now);
             store::activity::insert_mail(&mut tx.conn(), tenant_id, &log).await?;
-            let mut notice = NewMailNotice {
-                user_name: m.address.clone(),
-                mail_id,
-                sender: message.from_header.clone(),
-                receiver: m.address.clone(),
-                subject: message.subject.clone(),
-                summary: message.summary.clone(),
-                new_count: 0,
-            };
+            let mut notice = notice_of(message, m, mail_id);
             if folder == Special::Inbox {
-                let copy = store::mail::InboxCopy {
+                let copy = store::inbox_fast::InboxCopy {
                     mail_id: &notice.mail_id,
                     tenant_id,
                     member_id: m.member_id,
                     message_id,
                     now_ms: now,
                 };
-                if let Some((_, unread)) = store::mail::inbox_at_once(tx, &copy, &notice).await? {
+                if let Some((_, unread)) =
+                    store::inbox_fast::inbox_at_once(tx, &copy, &notice).await?
+                {
                     notice.new_count = u64::try_from(unread).unwrap_or(0);
                     out.push(Delivered { tenant_id, notice });
                     continue;
@@ -262,6 +254,60 @@ pub(crate) async fn deliver_in(
         }
     }
     Ok(out)
+}
+
+/// The newer API's `log/mail` row of a received copy: into the inbox (13) or Junk (12).
+fn received_log(
+    message: &NewMessage,
+    m: &Mailbox,
+    folder: Special,
+    now: i64,
+) -> store::activity::MailLogRow {
+    store::activity::MailLogRow {
+        at_ms: now,
+        mailtype: 2,
+        status: if folder == Special::Inbox { 13 } else { 12 },
+        sender: bare_address(&message.from_header),
+        receiver: m.address.clone(),
+        subject: message.subject.clone(),
+    }
+}
+
+/// The new-mail notice of a copy, its count still to be filled in.
+fn notice_of(message: &NewMessage, m: &Mailbox, mail_id: String) -> NewMailNotice {
+    NewMailNotice {
+        user_name: m.address.clone(),
+        mail_id,
+        sender: message.from_header.clone(),
+        receiver: m.address.clone(),
+        subject: message.subject.clone(),
+        summary: message.summary.clone(),
+        new_count: 0,
+    }
+}
+
+/// One copy for one member's INBOX as a single statement, where the backend can (PostgreSQL:
+/// see `store::inbox_fast`); `None` when it cannot and nothing was written.
+async fn deliver_alone(
+    store: &Store,
+    hub: &Hub,
+    message: &NewMessage,
+    m: &Mailbox,
+) -> Result<Option<Delivered>, StoreError> {
+    let now = store::now_ms();
+    let log = received_log(message, m, Special::Inbox, now);
+    let mut notice = notice_of(message, m, new_mail_id());
+    let Some((unread, committed)) =
+        store::inbox_fast::deliver_alone(store, message, m.member_id, now, &notice, &log).await?
+    else {
+        return Ok(None);
+    };
+    crate::push::publish(hub, committed);
+    notice.new_count = u64::try_from(unread).unwrap_or(0);
+    Ok(Some(Delivered {
+        tenant_id: m.tenant_id,
+        notice,
+    }))
 }
 
 /// Records a message refused at the end of DATA (a DMARC or spam verdict) in the mail log of

@@ -29,13 +29,20 @@ fn bounded(text: &str) -> String {
     text.chars().take(MAX_FIELD_CHARS).collect()
 }
 
+impl MailLogRow {
+    /// Sender, receiver and subject as they are stored: at most [`MAX_FIELD_CHARS`] each.
+    pub fn bounded(&self) -> (String, String, String) {
+        (
+            bounded(&self.sender),
+            bounded(&self.receiver),
+            bounded(&self.subject),
+        )
+    }
+}
+
 /// Records one mail (inside the transaction that stored or queued it).
 pub async fn insert_mail(conn: &mut Conn<'_>, tenant_id: i64, row: &MailLogRow) -> StoreResult<()> {
-    let (sender, receiver, subject) = (
-        bounded(&row.sender),
-        bounded(&row.receiver),
-        bounded(&row.subject),
-    );
+    let (sender, receiver, subject) = row.bounded();
     sql::execute_in(
         conn,
         "INSERT INTO mail_log (tenant_id, at_ms, mailtype, status, sender, receiver, subject) \

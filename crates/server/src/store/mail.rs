@@ -1,8 +1,7 @@
 //! Received mail: messages (stored once), mailbox copies (one per person), unread counts.
 
-use super::{Conn, StoreResult, Tx, sql};
+use super::{Conn, StoreResult, sql};
 use crate::mail::MailCopy;
-use bizmail_protocol::response::NewMailNotice;
 
 /// A parsed message, ready to store.
 #[derive(Debug, Clone)]
@@ -109,85 +108,6 @@ pub async fn insert_copy(
     )
     .await?;
     Ok(())
-}
-
-/// A copy for a member's INBOX and its new-mail event: what [`inbox_at_once`] files.
-#[derive(Debug, Clone, Copy)]
-pub struct InboxCopy<'a> {
-    /// The copy's id.
-    pub mail_id: &'a str,
-    /// The member's tenant.
-    pub tenant_id: i64,
-    /// The member.
-    pub member_id: i64,
-    /// The stored message.
-    pub message_id: i64,
-    /// When it arrived.
-    pub now_ms: i64,
-}
-
-/// On PostgreSQL, files a copy in the member's INBOX in one statement: takes the folder's next
-/// UID and modseq, inserts the copy, adds one to the unread count and appends the new-mail event
-/// carrying that count (`notice`, whose own count is ignored). Returns the slot and the count. `None` means nothing was done: the member
-/// has no INBOX yet, or the backend is SQLite (no data-modifying `WITH`); the caller then takes
-/// the statement-by-statement path.
-///
-/// Why: deliveries to one member queue for the INBOX row's lock, held until the commit, so the
-/// round trips made under it set the rate of a busy mailbox. Five became one.
-pub async fn inbox_at_once(
-    tx: &mut Tx,
-    c: &InboxCopy<'_>,
-    notice: &NewMailNotice,
-) -> StoreResult<Option<(Slot, i64)>> {
-    if matches!(tx.conn(), Conn::Sqlite(_)) {
-        return Ok(None);
-    }
-    // The event's payload is the notice with the count the statement takes; `NewCount` is its
-    // last key, so the JSON is cut there and the count appended in SQL.
-    let json = serde_json::to_string(&NewMailNotice {
-        new_count: 0,
-        ..notice.clone()
-    })
-    .unwrap_or_default();
-    let Some(head) = json
-        .strip_suffix("0}")
-        .filter(|h| h.ends_with("\"NewCount\":"))
-    else {
-        return Ok(None);
-    };
-    super::folders::note_change(tx, c.tenant_id).await?;
-    let row = sql::optional_in::<(i64, i64, i64, i64)>(
-        &mut tx.conn(),
-        "WITH f AS (UPDATE folders SET uidnext = uidnext + 1, modseq = modseq + 1 \
-           WHERE member_id = $1 AND special = 'inbox' RETURNING id, uidnext - 1 AS uid, modseq), \
-         c AS (INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, \
-           folder_id, uid, modseq) SELECT $2, $3, $1, $4, $5, f.id, f.uid, f.modseq FROM f \
-           RETURNING member_id), \
-         u AS (UPDATE members SET unread = unread + 1 WHERE id IN (SELECT member_id FROM c) \
-           RETURNING unread), \
-         e AS (INSERT INTO events (tenant_id, at_ms, kind, payload) \
-           SELECT $3, $5, 'newmail', $6 || CAST(u.unread AS TEXT) || '}' FROM u) \
-         SELECT f.id, f.uid, f.modseq, u.unread FROM f, u",
-        &[
-            c.member_id.into(),
-            c.mail_id.into(),
-            c.tenant_id.into(),
-            c.message_id.into(),
-            c.now_ms.into(),
-            head.into(),
-        ],
-    )
-    .await?;
-    Ok(row.map(|(folder_id, uid, modseq, unread)| {
-        (
-            Slot {
-                folder_id,
-                uid,
-                modseq,
-            },
-            unread,
-        )
-    }))
 }
 
 /// Adds `delta` to a member's unread count; returns the new count.

@@ -21,6 +21,7 @@ pub mod directory;
 pub mod events;
 pub mod folders;
 mod group_commit;
+pub mod inbox_fast;
 pub mod mail;
 pub mod oplog;
 pub mod outbound;

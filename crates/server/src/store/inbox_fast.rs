@@ -1,0 +1,171 @@
+//! PostgreSQL's short cuts for delivering to an INBOX: the statements of a delivery folded into
+//! one, each with the SQLite path beside it in `mail::deliver` (SQLite has no data-modifying
+//! `WITH`, and needs none: its statements make no round trips).
+//!
+//! Why: deliveries to one member queue for the INBOX row's lock (the UID must grow in commit
+//! order), which PostgreSQL holds until the commit. Every round trip made under that lock is paid
+//! once per message by a busy mailbox, and every statement costs a round trip.
+
+use super::activity::MailLogRow;
+use super::mail::{NewMessage, Slot};
+use super::{Committed, Conn, Store, StoreResult, Tx, sql};
+use bizmail_protocol::response::NewMailNotice;
+
+/// A copy for a member's INBOX and its new-mail event: what [`inbox_at_once`] files.
+#[derive(Debug, Clone, Copy)]
+pub struct InboxCopy<'a> {
+    /// The copy's id.
+    pub mail_id: &'a str,
+    /// The member's tenant.
+    pub tenant_id: i64,
+    /// The member.
+    pub member_id: i64,
+    /// The stored message.
+    pub message_id: i64,
+    /// When it arrived.
+    pub now_ms: i64,
+}
+
+/// On PostgreSQL, files a copy in the member's INBOX in one statement: takes the folder's next
+/// UID and modseq, inserts the copy, adds one to the unread count and appends the new-mail event
+/// carrying that count (`notice`, whose own count is ignored). Returns the slot and the count. `None` means nothing was done: the member
+/// has no INBOX yet, or the backend is SQLite (no data-modifying `WITH`); the caller then takes
+/// the statement-by-statement path.
+///
+/// Why: deliveries to one member queue for the INBOX row's lock, held until the commit, so the
+/// round trips made under it set the rate of a busy mailbox. Five became one.
+pub async fn inbox_at_once(
+    tx: &mut Tx,
+    c: &InboxCopy<'_>,
+    notice: &NewMailNotice,
+) -> StoreResult<Option<(Slot, i64)>> {
+    if matches!(tx.conn(), Conn::Sqlite(_)) {
+        return Ok(None);
+    }
+    let Some(head) = notice_head(notice) else {
+        return Ok(None);
+    };
+    super::folders::note_change(tx, c.tenant_id).await?;
+    let row = sql::optional_in::<(i64, i64, i64, i64)>(
+        &mut tx.conn(),
+        "WITH f AS (UPDATE folders SET uidnext = uidnext + 1, modseq = modseq + 1 \
+           WHERE member_id = $1 AND special = 'inbox' RETURNING id, uidnext - 1 AS uid, modseq), \
+         c AS (INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, \
+           folder_id, uid, modseq) SELECT $2, $3, $1, $4, $5, f.id, f.uid, f.modseq FROM f \
+           RETURNING member_id), \
+         u AS (UPDATE members SET unread = unread + 1 WHERE id IN (SELECT member_id FROM c) \
+           RETURNING unread), \
+         e AS (INSERT INTO events (tenant_id, at_ms, kind, payload) \
+           SELECT $3, $5, 'newmail', $6 || CAST(u.unread AS TEXT) || '}' FROM u) \
+         SELECT f.id, f.uid, f.modseq, u.unread FROM f, u",
+        &[
+            c.member_id.into(),
+            c.mail_id.into(),
+            c.tenant_id.into(),
+            c.message_id.into(),
+            c.now_ms.into(),
+            head.as_str().into(),
+        ],
+    )
+    .await?;
+    Ok(row.map(|(folder_id, uid, modseq, unread)| {
+        (
+            Slot {
+                folder_id,
+                uid,
+                modseq,
+            },
+            unread,
+        )
+    }))
+}
+
+/// The notice's JSON cut before its count: `NewCount` is its last key, so the statement appends
+/// the count it takes. `None` if the notice ever stops ending that way (then the slow path runs).
+fn notice_head(notice: &NewMailNotice) -> Option<String> {
+    let json = serde_json::to_string(&NewMailNotice {
+        new_count: 0,
+        ..notice.clone()
+    })
+    .ok()?;
+    json.strip_suffix("0}")
+        .filter(|h| h.ends_with("\"NewCount\":"))
+        .map(str::to_owned)
+}
+
+/// On PostgreSQL, a whole delivery to one member's INBOX as one autocommit statement: the
+/// message, its mail-log row, the copy with the folder's next UID and modseq, the unread count,
+/// the new-mail event (`notice`, its count ignored, its `MailId` the copy's) and the wake-up of
+/// every node. Returns the unread count and the commit to
+/// publish. `None` means nothing was written: the member has no INBOX yet, or the backend is
+/// SQLite; the caller then takes the transaction path.
+pub async fn deliver_alone(
+    store: &Store,
+    message: &NewMessage,
+    member_id: i64,
+    now_ms: i64,
+    notice: &NewMailNotice,
+    log: &MailLogRow,
+) -> StoreResult<Option<(i64, Committed)>> {
+    if matches!(store, Store::Sqlite { .. }) {
+        return Ok(None);
+    }
+    let Some(head) = notice_head(notice) else {
+        return Ok(None);
+    };
+    let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
+    let (sender, receiver, subject) = log.bounded();
+    let tenant = message.tenant_id.to_string();
+    // The message and the log row are written only where the INBOX exists, so that a `None`
+    // leaves nothing behind (a data-modifying `WITH` always runs to completion).
+    let unread = sql::optional::<(i64,)>(
+        store,
+        "WITH i AS (SELECT id FROM folders WHERE member_id = $14 AND special = 'inbox'), \
+         m AS (INSERT INTO messages (tenant_id, raw, size, from_header, to_header, subject, \
+           date_header, message_id, summary, received_ms) SELECT $1, $2, $3, $4, $5, $6, $7, $8, \
+           $9, $10 FROM i RETURNING id), \
+         l AS (INSERT INTO mail_log (tenant_id, at_ms, mailtype, status, sender, receiver, \
+           subject) SELECT $1, $10, $11, $12, $13, $15, $16 FROM i), \
+         f AS (UPDATE folders SET uidnext = uidnext + 1, modseq = modseq + 1 \
+           WHERE id IN (SELECT id FROM i) RETURNING id, uidnext - 1 AS uid, modseq), \
+         c AS (INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, \
+           folder_id, uid, modseq) SELECT $17, $1, $14, m.id, $10, f.id, f.uid, f.modseq \
+           FROM m, f RETURNING member_id), \
+         u AS (UPDATE members SET unread = unread + 1 WHERE id IN (SELECT member_id FROM c) \
+           RETURNING unread), \
+         e AS (INSERT INTO events (tenant_id, at_ms, kind, payload) \
+           SELECT $1, $10, 'newmail', $18 || CAST(u.unread AS TEXT) || '}' FROM u), \
+         n AS (SELECT pg_notify('bizmail_events', $19)) \
+         SELECT u.unread FROM u, n",
+        &[
+            message.tenant_id.into(),
+            (&message.raw).into(),
+            size.into(),
+            (&message.from_header).into(),
+            (&message.to_header).into(),
+            (&message.subject).into(),
+            (&message.date_header).into(),
+            (&message.message_id).into(),
+            (&message.summary).into(),
+            now_ms.into(),
+            log.mailtype.into(),
+            log.status.into(),
+            (&sender).into(),
+            member_id.into(),
+            (&receiver).into(),
+            (&subject).into(),
+            notice.mail_id.as_str().into(),
+            head.as_str().into(),
+            tenant.as_str().into(),
+        ],
+    )
+    .await?;
+    Ok(unread.map(|(unread,)| {
+        (
+            unread,
+            Committed {
+                tenants: vec![message.tenant_id],
+            },
+        )
+    }))
+}
