@@ -493,12 +493,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if modseq == view.modseq {
             return true;
         }
-        let entries = match self.ctx.mailboxes.entries(folder_id).await {
-            Ok(e) => e,
+        // Only what changed since the view's modseq is read, unless a copy went away: a wake-up
+        // for one new mail in a 5,000-mail INBOX read all 5,000 before.
+        let patched = match self
+            .ctx
+            .mailboxes
+            .changed_since(folder_id, view.modseq)
+            .await
+        {
+            Ok((count, changed)) => view.patched(changed, count),
             Err(e) => {
                 tracing::warn!(error = %e, "IMAP refresh failed");
                 return true;
             }
+        };
+        let entries = match patched {
+            Some(entries) => entries,
+            None => match self.ctx.mailboxes.entries(folder_id).await {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!(error = %e, "IMAP refresh failed");
+                    return true;
+                }
+            },
         };
         let lines = view.sync(entries, modseq, expunges, condstore);
         for l in lines {

@@ -127,6 +127,26 @@ impl View {
         })
     }
 
+    /// The folder's copies as stored, from the copies changed or added since this view's modseq
+    /// and how many the folder holds: `None` when that count says a copy of the view is gone (then
+    /// only the whole folder tells which). The copies are those [`View::sync`] takes.
+    pub fn patched(&self, changed: Vec<Entry>, count: i64) -> Option<Vec<Entry>> {
+        let last = self.entries.last().map_or(0, |e| e.uid);
+        let added = changed.iter().filter(|e| e.uid > last).count();
+        if usize::try_from(count).ok()? != self.entries.len() + added {
+            return None;
+        }
+        let mut now = self.entries.clone();
+        for c in changed {
+            // Sorted by UID, and every added copy is above the view's last.
+            match now.binary_search_by_key(&c.uid, |e| e.uid) {
+                Ok(i) => now[i] = c,
+                Err(_) => now.push(c),
+            }
+        }
+        Some(now)
+    }
+
     /// Brings the view up to `now` (the folder's copies as stored, at `modseq`) and returns the
     /// untagged lines that tell the client. With `expunges` false, copies gone stay in the view
     /// (and the view stays behind `modseq`) until a command that may announce them.
@@ -185,5 +205,71 @@ impl View {
             self.modseq = modseq;
         }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(uid: i64, seen: bool, modseq: i64) -> Entry {
+        Entry {
+            uid,
+            seen,
+            modseq,
+            mail_id: format!("m{uid}"),
+            ..Entry::upload(0)
+        }
+    }
+
+    fn view(entries: Vec<Entry>) -> View {
+        let folder = Folder {
+            id: 1,
+            name: "INBOX".into(),
+            special: Some("inbox".into()),
+            uidnext: 10,
+            modseq: 5,
+            subscribed: true,
+        };
+        View::new(folder, entries, false)
+    }
+
+    #[test]
+    fn a_patch_of_changed_and_new_copies_gives_what_a_whole_read_would() {
+        let mut v = view(vec![
+            entry(1, false, 2),
+            entry(3, false, 3),
+            entry(4, false, 4),
+        ]);
+        let changed = vec![entry(3, true, 6), entry(7, false, 7)];
+        let now = v.patched(changed, 4).expect("nothing is gone");
+        let whole = [
+            entry(1, false, 2),
+            entry(3, true, 6),
+            entry(4, false, 4),
+            entry(7, false, 7),
+        ];
+        assert_eq!(
+            now.iter().map(|e| (e.uid, e.seen)).collect::<Vec<_>>(),
+            whole.iter().map(|e| (e.uid, e.seen)).collect::<Vec<_>>()
+        );
+        let lines = v.sync(now, 7, true, false);
+        assert_eq!(
+            lines,
+            [
+                "* 2 FETCH (UID 3 FLAGS (\\Seen))",
+                "* 4 EXISTS",
+                "* 0 RECENT"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_copy_gone_sends_the_refresh_to_the_whole_folder() {
+        let v = view(vec![entry(1, false, 2), entry(3, false, 3)]);
+        // One copy expunged and one added: the count alone would balance without the new one.
+        assert!(v.patched(vec![entry(5, false, 6)], 2).is_none());
+        assert!(v.patched(Vec::new(), 1).is_none());
+        assert!(v.patched(Vec::new(), 2).is_some());
     }
 }

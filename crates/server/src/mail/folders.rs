@@ -234,6 +234,16 @@ impl Mailboxes {
         store::folders::entries(&mut pooled.conn(), folder_id).await
     }
 
+    /// How many copies a folder holds, and the ones changed or added since `modseq`.
+    pub async fn changed_since(
+        &self,
+        folder_id: i64,
+        modseq: i64,
+    ) -> Result<(i64, Vec<Entry>), StoreError> {
+        let mut pooled = self.store().acquire().await?;
+        store::folders::changed_since(&mut pooled.conn(), folder_id, modseq).await
+    }
+
     /// `(uidnext, highest modseq)` of a folder now, or `None` when it was deleted.
     pub async fn folder_state(&self, folder_id: i64) -> Result<Option<(i64, i64)>, StoreError> {
         let mut pooled = self.store().acquire().await?;

@@ -129,6 +129,31 @@ pub async fn entries(conn: &mut Conn<'_>, folder_id: i64) -> StoreResult<Vec<Ent
     .await
 }
 
+/// How many copies a folder holds now, and those changed or added since `modseq` (by UID): what
+/// an IMAP session that knows the rest needs to catch up, without reading the whole folder.
+pub async fn changed_since(
+    conn: &mut Conn<'_>,
+    folder_id: i64,
+    modseq: i64,
+) -> StoreResult<(i64, Vec<Entry>)> {
+    let count = sql::one_in::<(i64,)>(
+        conn,
+        "SELECT COUNT(*) FROM mailbox WHERE folder_id = $1",
+        &[folder_id.into()],
+    )
+    .await?
+    .0;
+    let changed = sql::all_in::<Entry>(
+        conn,
+        "SELECT b.uid, b.seen, b.flags, b.keywords, b.modseq, m.size, b.received_ms, b.mail_id \
+         FROM mailbox b JOIN messages m ON m.id = b.message_id WHERE b.folder_id = $1 AND \
+         b.modseq > $2 ORDER BY b.uid",
+        &[folder_id.into(), modseq.into()],
+    )
+    .await?;
+    Ok((count, changed))
+}
+
 /// The folder's state now: `(uidnext, modseq)`, or `None` when it is gone.
 pub async fn state(conn: &mut Conn<'_>, folder_id: i64) -> StoreResult<Option<(i64, i64)>> {
     sql::optional_in::<(i64, i64)>(
