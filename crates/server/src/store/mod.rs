@@ -246,6 +246,10 @@ impl Store {
                     .pragma("journal_size_limit", checkpoint::WAL_SIZE_LIMIT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
+                    // sqlx pings every connection it hands out by default, to weed out ones a
+                    // server dropped. An embedded file has no server to drop them, and the ping
+                    // is a round trip to the connection's thread: half of a `user/get`'s reads.
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
