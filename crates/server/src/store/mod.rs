@@ -21,6 +21,7 @@ pub mod events;
 pub mod folders;
 mod group_commit;
 pub mod mail;
+pub mod migration;
 pub mod oplog;
 pub mod outbound;
 pub mod schema;
