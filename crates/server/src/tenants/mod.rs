@@ -428,6 +428,18 @@ impl Admin {
         ))
     }
 
+    /// The admin's tenant's directory, reached like its newer API (`bizmail migrate directory`).
+    pub async fn corp_directory(
+        &self,
+        admin: &str,
+    ) -> Result<crate::directory::CorpDirectory, AdminError> {
+        let (_, tenant) = self.admin_and_tenant(admin).await?;
+        let directory = crate::directory::Directory::new(self.store.clone(), self.hub.clone());
+        Ok(crate::directory::CorpDirectory::new(
+            directory, tenant.id, admin,
+        ))
+    }
+
     /// The new-mail callbacks of this store's tenants, delivered with `settings`.
     pub fn callbacks(
         &self,
