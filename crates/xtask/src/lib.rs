@@ -107,6 +107,8 @@ pub fn missing_packages() -> Vec<&'static str> {
         ("/usr/bin/rspamd", "rspamd"),
         ("/usr/bin/redis-server", "redis-server"),
         ("/usr/sbin/postfix", "postfix"),
+        // The IMAP source of `bizmail migrate mail`'s tests (it brings dovecot-core along).
+        ("/usr/lib/dovecot/imap", "dovecot-imapd"),
         (
             "/usr/lib/python3/dist-packages/dkim/__init__.py",
             "python3-dkim",
