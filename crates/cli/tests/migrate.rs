@@ -9,7 +9,6 @@
 
 mod migrate_common;
 
-use bizmail_server::Config;
 use bizmail_server::mail::folders::{ANSWERED, FLAGGED};
 use bizmail_testkit::dovecot::Dovecot;
 use bizmail_testkit::{TestServer, backend_test};
@@ -92,10 +91,10 @@ backend_test! {
         for e in &entries {
             let raw = mailboxes.raw_by_uid(inbox.id, e.uid).await.unwrap().unwrap();
             let k = number_of(&raw);
-            assert_eq!(e.seen, k % 3 == 0, "seen of {k}");
-            assert_eq!(e.flags & FLAGGED != 0, k % 7 == 0, "flagged of {k}");
-            assert_eq!(e.flags & ANSWERED != 0, k % 11 == 0, "answered of {k}");
-            assert_eq!(e.keywords == "$Forwarded", k % 13 == 0, "keywords of {k}");
+            assert_eq!(e.seen, k.is_multiple_of(3), "seen of {k}");
+            assert_eq!(e.flags & FLAGGED != 0, k.is_multiple_of(7), "flagged of {k}");
+            assert_eq!(e.flags & ANSWERED != 0, k.is_multiple_of(11), "answered of {k}");
+            assert_eq!(e.keywords == "$Forwarded", k.is_multiple_of(13), "keywords of {k}");
             assert_eq!(e.received_ms, date_of(k) * 1000, "internal date of {k}");
             assert_eq!(raw, message(k).into_bytes(), "the bytes of {k}");
         }
@@ -158,6 +157,17 @@ backend_test! {
         assert!(out.ok, "{}\n{}", out.text, dovecot.log());
         assert_eq!(copied_of(&out.text, &bob), 5, "{}", out.text);
         assert_eq!(copied_of(&out.text, &alice), 0, "{}", out.text);
+
+        // Mail at the source that was not copied: verify says so, and fails.
+        let mut imap = imap_login(dovecot.addr, "alice", "alice-pw").await;
+        append_many(&mut imap, "Drafts", 40_000, 2).await;
+        imap.logout().await.unwrap();
+        verify_args.extend(["--master-user", "migrator"]);
+        let out = bizmail_env(&verify_args, &store, &[("MIGRATE_MASTER_PASSWORD", "master-pw")]).await;
+        assert!(!out.ok, "{}", out.text);
+        assert!(out.text.contains(&format!("{bob}: ok")), "{}", out.text);
+        assert!(out.text.contains(&format!("{alice}: 2 MISSING")), "{}", out.text);
+        assert!(out.text.contains("Drafts: source 42, here 40 MISSING"), "{}", out.text);
     }
 }
 
@@ -170,15 +180,24 @@ fn expected_counts() -> Vec<(String, i64)> {
     out.into_iter().collect()
 }
 
-fn imap_on(c: &mut Config) {
-    c.imap_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-    c.imap_allow_plaintext = true;
-}
-
 backend_test! {
     async fn bizmail_imap_is_a_source_too(srv) {
         let target = add_member(&srv, "carol").await;
-        let source = TestServer::builder(srv.backend).with_config(imap_on).start().await;
+        // The source serves IMAPS with a certificate of its own, as a hosted service does.
+        let dir = tempfile::tempdir().unwrap();
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert, ck.cert.pem()).unwrap();
+        std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+        let (c2, k2) = (cert.clone(), key.clone());
+        let source = TestServer::builder(srv.backend)
+            .with_config(move |c| {
+                c.smtp_tls_cert_file = c2;
+                c.smtp_tls_key_file = k2;
+                c.imaps_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+            })
+            .start()
+            .await;
         let login = add_member(&source, "carol").await;
         let mailboxes = source.running().mailboxes();
         let owner = mailboxes.owner(&login).await.unwrap().unwrap();
@@ -189,23 +208,28 @@ backend_test! {
         for k in 0..30u32 {
             let folder = if k < 20 { &inbox } else { &project };
             let mut entry = bizmail_server::mail::folders::Entry::upload(date_of(k) * 1000);
-            entry.seen = k % 3 == 0;
-            entry.flags = if k % 7 == 0 { FLAGGED } else { 0 };
+            entry.seen = k.is_multiple_of(3);
+            entry.flags = if k.is_multiple_of(7) { FLAGGED } else { 0 };
             mailboxes
                 .append(&owner, folder.id, message(k).into_bytes(), entry)
                 .await
                 .unwrap();
         }
-        let imap_port = source.running().imap_addr.unwrap().port().to_string();
-        let dir = tempfile::tempdir().unwrap();
+        let imap_port = source.running().imaps_addr.unwrap().port().to_string();
         let accounts = dir.path().join("accounts.csv");
         std::fs::write(&accounts, format!("{target},{login},secret123\n")).unwrap();
         let accounts_arg = accounts.display().to_string();
-        let args = [
-            "migrate", "mail", "--imap-host", "127.0.0.1", "--imap-port", &imap_port,
+        let mut args = vec![
+            "migrate", "mail", "--imap-host", "localhost", "--imap-port", &imap_port, "--imaps",
             "--accounts", &accounts_arg,
         ];
         let store = store_args(&srv);
+        // A certificate nobody vouches for: the account fails, with the reason.
+        let out = bizmail(&args, &store).await;
+        assert!(!out.ok, "{}", out.text);
+        assert!(out.text.contains("FAILED: TLS with the source"), "{}", out.text);
+        let cert_arg = cert.display().to_string();
+        args.extend(["--ca-file", &cert_arg]);
         let out = bizmail(&args, &store).await;
         assert!(out.ok, "{}", out.text);
         assert_eq!(copied_of(&out.text, &target), 30, "{}", out.text);
@@ -218,17 +242,17 @@ backend_test! {
         for e in &entries {
             let raw = here.raw_by_uid(copied.id, e.uid).await.unwrap().unwrap();
             let k = number_of(&raw);
-            assert_eq!(e.seen, k % 3 == 0, "seen of {k}");
-            assert_eq!(e.flags & FLAGGED != 0, k % 7 == 0, "flagged of {k}");
+            assert_eq!(e.seen, k.is_multiple_of(3), "seen of {k}");
+            assert_eq!(e.flags & FLAGGED != 0, k.is_multiple_of(7), "flagged of {k}");
             assert_eq!(e.received_ms, date_of(k) * 1000, "internal date of {k}");
         }
         // Copying read nothing at the source: its unseen mail stays unseen.
         let (_, unseen, _) = mailboxes.counts(inbox.id).await.unwrap();
-        assert_eq!(unseen, (0..20).filter(|k| k % 3 != 0).count() as i64);
+        assert_eq!(unseen, (0..20u32).filter(|k| !k.is_multiple_of(3)).count() as i64);
 
         let out = bizmail(&args, &store).await;
         assert_eq!(copied_of(&out.text, &target), 0, "{}", out.text);
-        let mut verify = args.to_vec();
+        let mut verify = args.clone();
         verify[1] = "verify";
         let out = bizmail(&verify, &store).await;
         assert!(out.ok, "{}", out.text);

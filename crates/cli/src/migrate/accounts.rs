@@ -34,26 +34,28 @@ pub fn read(path: &Path, with_master: bool) -> anyhow::Result<Vec<Account>> {
     parse(&bytes, with_master).with_context(|| format!("{}", path.display()))
 }
 
-/// Parses the CSV text of an accounts file.
+/// Parses the CSV text of an accounts file. Each line is read on its own (a password holds no
+/// line break), so an error names the line as an editor counts it, comments and blank lines too.
 pub fn parse(bytes: &[u8], with_master: bool) -> anyhow::Result<Vec<Account>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| anyhow::anyhow!("not UTF-8: {e}"))?;
     let mut accounts: Vec<Account> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            anyhow::anyhow!("line {line}: not CSV: {e}")
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |n: usize| record.get(n).unwrap_or("").to_owned();
-        if record.iter().all(str::is_empty) {
+    let mut first = true;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i as u64 + 1;
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
             continue;
         }
-        if i == 0 && field(0).eq_ignore_ascii_case("address") {
+        let record = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .trim(csv::Trim::All)
+            .from_reader(raw.as_bytes())
+            .records()
+            .next()
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("line {line}: not CSV: {e}"))?
+            .unwrap_or_default();
+        let field = |n: usize| record.get(n).unwrap_or("").to_owned();
+        if std::mem::take(&mut first) && field(0).eq_ignore_ascii_case("address") {
             continue;
         }
         if record.len() > 3 {
@@ -113,8 +115,8 @@ mod tests {
 
     #[test]
     fn bad_lines_are_named() {
-        let e = parse(b"a@x.com,,pw\nnot-an-address,,pw\n", false).unwrap_err();
-        assert!(e.to_string().starts_with("line 2:"), "{e}");
+        let e = parse(b"# who\n\na@x.com,,pw\nnot-an-address,,pw\n", false).unwrap_err();
+        assert!(e.to_string().starts_with("line 4:"), "{e}");
         let e = parse(b"a@x.com,a,\n", false).unwrap_err();
         assert!(e.to_string().contains("no password"), "{e}");
         assert_eq!(parse(b"a@x.com,a,\n", true).unwrap().len(), 1);

@@ -161,16 +161,16 @@ pub fn number_of(raw: &[u8]) -> u32 {
 /// The flags message `k` carries at the source.
 pub fn flags_of(k: u32) -> Option<String> {
     let mut flags = Vec::new();
-    if k % 3 == 0 {
+    if k.is_multiple_of(3) {
         flags.push("\\Seen");
     }
-    if k % 7 == 0 {
+    if k.is_multiple_of(7) {
         flags.push("\\Flagged");
     }
-    if k % 11 == 0 {
+    if k.is_multiple_of(11) {
         flags.push("\\Answered");
     }
-    if k % 13 == 0 {
+    if k.is_multiple_of(13) {
         flags.push("$Forwarded");
     }
     (!flags.is_empty()).then(|| format!("({})", flags.join(" ")))
