@@ -432,9 +432,10 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 fn same_member(here: &Value, wanted: &Value) -> bool {
     let mut departments = ints(&here["department"]);
     departments.sort_unstable();
+    // An empty text is "not given" to the API: it cannot clear a field, so it is no difference.
     ["name", "position", "mobile", "tel", "extid", "gender"]
         .iter()
-        .all(|k| text(&here[*k]) == text(&wanted[*k]))
+        .all(|k| text(&wanted[*k]).is_empty() || text(&here[*k]) == text(&wanted[*k]))
         && departments == ints(&wanted["department"])
         && sorted(strings(&here["slaves"])) == strings(&wanted["slaves"])
         && int(&here["enable"]) == int(&wanted["enable"])

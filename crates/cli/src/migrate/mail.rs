@@ -259,9 +259,17 @@ impl Run<'_> {
         } else {
             None
         };
-        imap.examine(&plan.folder.wire)
+        let status = imap
+            .examine(&plan.folder.wire)
             .await
             .with_context(|| format!("opening {} at the source", plan.folder.name))?;
+        if status.uid_validity.unwrap_or(0) != plan.uidvalidity {
+            // Its UIDs changed meaning since it was planned: the next run starts it over.
+            return Err(anyhow!(
+                "{} was recreated at the source during the run; run again",
+                plan.folder.name
+            ));
+        }
         let source = self.source.name();
         let place = (source.as_str(), plan.folder.name.as_str(), plan.uidvalidity);
         for chunk in plan.uids.chunks(FETCH_CHUNK) {
