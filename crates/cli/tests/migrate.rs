@@ -3,7 +3,8 @@
 //! `bizmail` binary into a real store on both backends, interrupted by a kill and resumed, run
 //! again (nothing copied twice), fed new mail (only that copied), a folder recreated at the source
 //! (new UIDVALIDITY: recognised, not copied twice), a wrong password (reported for that account
-//! alone), a master user's delegated login; bizmail's own IMAP as a source; and `migrate verify`.
+//! alone), a master user's delegated login; bizmail's own IMAP (over IMAPS) as a source; a source
+//! that stops answering; and `migrate verify`.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
@@ -281,4 +282,32 @@ async fn bad_accounts_files_and_help() {
     let out = bizmail(&["migrate", "mail", "--help"], &[]).await;
     assert!(out.text.contains("address,login,password"), "{}", out.text);
     assert!(out.text.contains("UIDVALIDITY"), "{}", out.text);
+}
+
+backend_test! {
+    async fn a_source_that_stops_answering_fails_its_account_in_time(srv) {
+        let dana = add_member(&srv, "dana").await;
+        // Accepts connections and never says a word (not even a greeting).
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = silent.local_addr().unwrap().port().to_string();
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((c, _)) = silent.accept().await {
+                open.push(c);
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = dir.path().join("accounts.csv");
+        std::fs::write(&accounts, format!("{dana},dana,pw\n")).unwrap();
+        let file = accounts.display().to_string();
+        let args = ["migrate", "mail", "--imap-host", "127.0.0.1", "--imap-port", &port,
+            "--accounts", &file, "--timeout", "1"];
+        let started = std::time::Instant::now();
+        let out = bizmail(&args, &store_args(&srv)).await;
+        assert!(!out.ok, "{}", out.text);
+        assert!(out.text.contains(&format!("{dana}: 0 copied")), "{}", out.text);
+        assert!(out.text.contains("the source did not answer for 1 s"), "{}", out.text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        held.abort();
+    }
 }

@@ -175,7 +175,7 @@ impl Run<'_> {
             })?;
         bar.set_message("signing in");
         let mut imap = self.source.sign_in(account).await?;
-        let (folders, malformed) = source::folders(&mut imap).await?;
+        let (folders, malformed) = source::folders(self.source, &mut imap).await?;
         if let Some(name) = malformed.first() {
             return Err(anyhow!(
                 "the source folder {name:?} is not valid modified UTF-7"
@@ -202,15 +202,16 @@ impl Run<'_> {
             report.folders.push(folder);
             done?;
         }
-        imap.logout().await.ok();
+        self.source.patiently(imap.logout()).await.ok();
         Ok(())
     }
 
     /// Examines a source folder: its UIDVALIDITY, and the UIDs not copied yet.
     async fn plan(&self, imap: &mut Imap, owner: &Owner, folder: Mapped) -> anyhow::Result<Plan> {
-        let status = imap
-            .examine(&folder.wire)
-            .await
+        let status = self
+            .source
+            .patiently(imap.examine(&folder.wire))
+            .await?
             .with_context(|| format!("opening {} at the source", folder.name))?;
         let uidvalidity = status.uid_validity.unwrap_or(0);
         let source = self.source.name();
@@ -224,8 +225,9 @@ impl Run<'_> {
         let mut uids: Vec<u32> = if status.exists == 0 {
             Vec::new()
         } else {
-            imap.uid_search(format!("UID {from}:*"))
-                .await
+            self.source
+                .patiently(imap.uid_search(format!("UID {from}:*")))
+                .await?
                 .with_context(|| format!("listing the messages of {}", folder.name))?
                 .into_iter()
                 // `n:*` always matches the last message, even below n.
@@ -259,9 +261,10 @@ impl Run<'_> {
         } else {
             None
         };
-        let status = imap
-            .examine(&plan.folder.wire)
-            .await
+        let status = self
+            .source
+            .patiently(imap.examine(&plan.folder.wire))
+            .await?
             .with_context(|| format!("opening {} at the source", plan.folder.name))?;
         if status.uid_validity.unwrap_or(0) != plan.uidvalidity {
             // Its UIDs changed meaning since it was planned: the next run starts it over.
@@ -273,16 +276,19 @@ impl Run<'_> {
         let source = self.source.name();
         let place = (source.as_str(), plan.folder.name.as_str(), plan.uidvalidity);
         for chunk in plan.uids.chunks(FETCH_CHUNK) {
-            let mut fetches = imap
-                .uid_fetch(uid_set(chunk), "(UID FLAGS INTERNALDATE BODY.PEEK[])")
-                .await
+            let query = "(UID FLAGS INTERNALDATE BODY.PEEK[])";
+            let mut fetches = self
+                .source
+                .patiently(imap.uid_fetch(uid_set(chunk), query))
+                .await?
                 .with_context(|| format!("fetching from {}", plan.folder.name))?;
             let mut batch: Vec<Incoming> = Vec::new();
             let mut bytes = 0usize;
             let mut seen = 0u64;
-            while let Some(fetch) = fetches
-                .try_next()
-                .await
+            while let Some(fetch) = self
+                .source
+                .patiently(fetches.try_next())
+                .await?
                 .with_context(|| format!("fetching from {}", plan.folder.name))?
             {
                 let (Some(uid), Some(raw)) = (fetch.uid, fetch.body()) else {

@@ -108,6 +108,10 @@ pub struct SourceArgs {
     /// MIGRATE_MASTER_PASSWORD, or is asked for.
     #[arg(long, value_name = "LOGIN")]
     master_user: Option<String>,
+    /// Seconds one answer of the source may take before its account is given up (and left for
+    /// the next run to resume).
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    timeout: u64,
 }
 
 /// Runs one `bizmail migrate` command; returns whether everything went through.

@@ -29,6 +29,9 @@ pub struct Source {
         rustls_pki_types::ServerName<'static>,
     )>,
     master: Option<(String, String)>,
+    /// How long one answer may take: a source that stops answering fails the account (a later
+    /// run resumes it) rather than hanging the whole run.
+    patience: std::time::Duration,
 }
 
 impl Source {
@@ -59,7 +62,23 @@ impl Source {
             port,
             tls,
             master,
+            patience: std::time::Duration::from_secs(args.timeout.max(1)),
         })
+    }
+
+    /// `step` (one exchange with the source), given up after the patience of `--timeout`.
+    pub async fn patiently<T>(
+        &self,
+        step: impl std::future::Future<Output = T>,
+    ) -> anyhow::Result<T> {
+        tokio::time::timeout(self.patience, step)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "the source did not answer for {} s",
+                    self.patience.as_secs()
+                )
+            })
     }
 
     /// `host:port`: how the progress of a folder names its source.
@@ -69,32 +88,37 @@ impl Source {
 
     /// Connects and signs in as `account`.
     pub async fn sign_in(&self, account: &Account) -> anyhow::Result<Imap> {
-        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-            .await
+        let tcp = self
+            .patiently(tokio::net::TcpStream::connect((
+                self.host.as_str(),
+                self.port,
+            )))
+            .await?
             .with_context(|| format!("connecting to {}", self.name()))?;
         // Large FETCH answers are read in big pieces; small writes must not wait.
         tcp.set_nodelay(true).ok();
         let stream: Box<dyn Io> = match &self.tls {
             Some((connector, name)) => Box::new(
-                connector
-                    .connect(name.clone(), tcp)
-                    .await
+                self.patiently(connector.connect(name.clone(), tcp))
+                    .await?
                     .context("TLS with the source")?,
             ),
             None => Box::new(tcp),
         };
         let mut client = async_imap::Client::new(stream);
-        client
-            .read_response()
-            .await
+        self.patiently(client.read_response())
+            .await?
             .context("reading the source's greeting")?
             .ok_or_else(|| anyhow!("the source closed the connection"))?;
         let session = match &self.master {
             Some((user, password)) => {
                 let plain = Plain(format!("{}\0{user}\0{password}", account.login));
-                client.authenticate("PLAIN", plain).await
+                self.patiently(client.authenticate("PLAIN", plain)).await?
             }
-            None => client.login(&account.login, &account.password).await,
+            None => {
+                self.patiently(client.login(&account.login, &account.password))
+                    .await?
+            }
         };
         // The error text is the server's answer (never the password we sent).
         session.map_err(|(e, _)| anyhow!("signing in as {} failed: {e}", account.login))
@@ -137,13 +161,19 @@ fn connector(ca_file: Option<&std::path::Path>) -> anyhow::Result<tokio_rustls::
 
 /// The account's selectable folders with their places here, INBOX first. Names that are not
 /// valid modified UTF-7 come back apart, to be reported.
-pub async fn folders(imap: &mut Imap) -> anyhow::Result<(Vec<Mapped>, Vec<String>)> {
-    let names: Vec<_> = imap
-        .list(Some(""), Some("*"))
-        .await
-        .context("listing the source's folders")?
-        .try_collect()
-        .await
+pub async fn folders(
+    source: &Source,
+    imap: &mut Imap,
+) -> anyhow::Result<(Vec<Mapped>, Vec<String>)> {
+    let listing = async {
+        imap.list(Some(""), Some("*"))
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
+    };
+    let names = source
+        .patiently(listing)
+        .await?
         .context("listing the source's folders")?;
     let mut mapped = Vec::new();
     let mut malformed = Vec::new();

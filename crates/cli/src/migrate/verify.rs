@@ -60,7 +60,7 @@ async fn compare(
         .await?
         .ok_or_else(|| anyhow!("{} is not a member here", account.address))?;
     let mut imap = source.sign_in(account).await?;
-    let (folders, malformed) = source::folders(&mut imap).await?;
+    let (folders, malformed) = source::folders(source, &mut imap).await?;
     if let Some(name) = malformed.first() {
         return Err(anyhow!(
             "the source folder {name:?} is not valid modified UTF-7"
@@ -69,15 +69,15 @@ async fn compare(
     let mut at_source: BTreeMap<String, i64> = BTreeMap::new();
     let mut targets: BTreeMap<String, Target> = BTreeMap::new();
     for folder in folders {
-        let status = imap
-            .status(&folder.wire, "(MESSAGES)")
-            .await
+        let status = source
+            .patiently(imap.status(&folder.wire, "(MESSAGES)"))
+            .await?
             .with_context(|| format!("STATUS of {} at the source", folder.name))?;
         let key = folder.target.to_string();
         *at_source.entry(key.clone()).or_default() += i64::from(status.exists);
         targets.insert(key, folder.target);
     }
-    imap.logout().await.ok();
+    source.patiently(imap.logout()).await.ok();
     let here = mailboxes.folders(&owner).await?;
     let mut rows = Vec::with_capacity(at_source.len());
     for (key, count) in at_source {
