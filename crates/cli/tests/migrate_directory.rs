@@ -2,7 +2,8 @@
 //! standing in for Exmail): departments with their order, members with aliases, positions,
 //! mobiles and enabled state, a mail group, a tag; written into another store's tenant for the
 //! same domain on both backends; run again (nothing changes), after a change at the source (only
-//! that changes); a wrong secret is reported without being printed.
+//! that changes), with a new member and single sign-on access; a wrong secret is reported without
+//! being printed.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
@@ -121,6 +122,17 @@ backend_test! {
         assert!(out.text.contains("members: 0 created, 1 changed, 2 unchanged, 0 failed"), "{}", out.text);
         let cy = here.call("user/get", json!({"userid": format!("cy@{d}")})).await.unwrap();
         assert_eq!(cy["position"], "经理");
+
+        // A member new at the source, with the default access: single sign-on only, no password
+        // generated (the passwords file is as it was).
+        cgi(&source, &tok, "user/create", json!({"userid": format!("di@{d}"), "name": "Di",
+            "department": [market], "password": "secret123"})).await;
+        let sso_args: Vec<&str> = args.iter().copied().filter(|a| !["--access", "password", "--passwords", passwords_arg.as_str()].contains(a)).collect();
+        let out = bizmail_env(&sso_args, &store, &env).await;
+        assert!(out.text.contains("members: 1 created, 0 changed, 3 unchanged, 0 failed"), "{}", out.text);
+        assert_eq!(std::fs::read_to_string(&passwords).unwrap(), written);
+        let di = here.call("user/get", json!({"userid": format!("di@{d}")})).await.unwrap();
+        assert_eq!((di["name"].as_str(), di["cpwd_login"].as_i64()), (Some("Di"), Some(0)));
 
         // A wrong secret: a clear error, and the secret is not in it.
         let out = bizmail_env(&args, &store, &[("EXMAIL_SECRET", "not-the-secret-42")]).await;
