@@ -4,7 +4,8 @@
 //! again (nothing copied twice), fed new mail (only that copied), a folder recreated at the source
 //! (new UIDVALIDITY: recognised, not copied twice), a wrong password (reported for that account
 //! alone), a master user's delegated login; bizmail's own IMAP (over IMAPS) as a source; a source
-//! that stops answering; and `migrate verify`.
+//! that stops answering; a full mailbox (the account stops, the next run resumes); and
+//! `migrate verify`.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
@@ -309,5 +310,34 @@ backend_test! {
         assert!(out.text.contains("the source did not answer for 1 s"), "{}", out.text);
         assert!(started.elapsed() < std::time::Duration::from_secs(30));
         held.abort();
+    }
+}
+
+backend_test! {
+    async fn a_full_mailbox_stops_its_account_and_the_next_run_resumes(srv) {
+        let erin = add_member(&srv, "erin").await;
+        let dovecot = Dovecot::start(&[("erin", "erin-pw")], &[]).await;
+        let mut imap = imap_login(dovecot.addr, "erin", "erin-pw").await;
+        let big = format!("Subject: big\r\nMessage-ID: <big@x>\r\n\r\n{}", "x".repeat(600_000));
+        for n in 0..3 {
+            let raw = big.replace("<big@", &format!("<big{n}@"));
+            imap.append("INBOX", None, None, raw).await.unwrap();
+        }
+        imap.logout().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = dir.path().join("accounts.csv");
+        std::fs::write(&accounts, format!("{erin},erin,erin-pw\n")).unwrap();
+        let (port, file) = (dovecot.addr.port().to_string(), accounts.display().to_string());
+        let args = ["migrate", "mail", "--imap-host", "127.0.0.1", "--imap-port", &port,
+            "--accounts", &file, "--batch", "1"];
+        let store = store_args(&srv);
+        // The configuration's default quota (1 MB) holds one of the three.
+        let out = bizmail_env(&args, &store, &[("BIZMAIL_MAILBOX_QUOTA_MB", "1")]).await;
+        assert!(!out.ok, "{}", out.text);
+        assert_eq!(copied_of(&out.text, &erin), 1, "{}", out.text);
+        assert!(out.text.contains("quota is reached"), "{}", out.text);
+        let out = bizmail_env(&args, &store, &[("BIZMAIL_MAILBOX_QUOTA_MB", "10")]).await;
+        assert!(out.ok, "{}", out.text);
+        assert_eq!(copied_of(&out.text, &erin), 2, "{}", out.text);
     }
 }

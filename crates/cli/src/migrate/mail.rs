@@ -56,7 +56,7 @@ pub async fn run(args: MailArgs) -> anyhow::Result<bool> {
     let source = Source::from_args(src)?;
     let config = src.store.load(toml::Table::new())?;
     let admin = Admin::open(&config).await?;
-    let mailboxes = admin.mailboxes();
+    let mailboxes = admin.mailboxes_as_configured(&config);
     let bars = MultiProgress::new();
     let overall = bars.add(ProgressBar::new(0));
     overall.set_style(style(

@@ -413,6 +413,13 @@ impl Admin {
         crate::mail::Mailboxes::new(self.store.clone(), self.hub.clone())
     }
 
+    /// The mailboxes of this store with the default quota `config` gives members without their
+    /// own, as a server keeps them (`bizmail migrate mail` checks quotas as APPEND does).
+    pub fn mailboxes_as_configured(&self, config: &Config) -> crate::mail::Mailboxes {
+        let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
+        self.mailboxes().with_default_quota(quota)
+    }
+
     /// An import into the admin's tenant's directory (`bizmail import`).
     pub async fn importer(
         &self,
