@@ -181,7 +181,6 @@ fn answer_or_refusal(result: Result<Value, DirError>) -> Result<Value, DirError>
         Err(DirError::Refused(Old::UserNotFound | Old::MailboxNotFound)) => Code::UseridNotFound,
         Err(DirError::Refused(Old::InvalidAlias)) => Code::InvalidUserid,
         Err(DirError::Refused(_)) => Code::InvalidParameter,
-        Err(DirError::Store(e)) if e.is_unique_violation() => Code::UseridExists,
         Err(e) => return Err(e),
     };
     Ok(json!({"errcode": code.number(), "errmsg": code.errmsg()}))
