@@ -70,6 +70,8 @@ enum Command {
     /// Show a tenant's operation log (every OpenApi call), newest first.
     Oplog(admin_cmds::OplogArgs),
     /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
+    // On the variant: its doc comment would otherwise stand in for the long help as well.
+    #[command(long_about = import::HELP)]
     Import(import::ImportArgs),
     /// Move a company in from Tencent Exmail or any IMAP host: its directory, its mail, and a
     /// check of the counts (docs/MIGRATION.md).

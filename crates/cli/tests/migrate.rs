@@ -283,6 +283,13 @@ async fn bad_accounts_files_and_help() {
     let out = bizmail(&["migrate", "mail", "--help"], &[]).await;
     assert!(out.text.contains("address,login,password"), "{}", out.text);
     assert!(out.text.contains("UIDVALIDITY"), "{}", out.text);
+    // The long help of a subcommand is the one on its variant (bizmail import's had gone missing).
+    let out = bizmail(&["import", "--help"], &[]).await;
+    assert!(
+        out.text.contains("departments  department paths"),
+        "{}",
+        out.text
+    );
 }
 
 backend_test! {
