@@ -9,10 +9,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
-/// Flags of `bizmail import`.
-#[derive(Args)]
-#[command(
-    long_about = "Load an org chart from a CSV file into a tenant's directory.
+/// `bizmail import --help`: the columns and the rules.
+pub const HELP: &str = "Load an org chart from a CSV file into a tenant's directory.
 
 The first line names the columns (any order, any case). Columns:
   alias        the member's primary address (required)
@@ -30,8 +28,10 @@ Each row is checked like a user/sync call: an address that exists is modified, a
 Passwords are set for new members only (without one, a member signs in only through SSO).
 Rows are applied in batches, one transaction each; a refused row is reported with its line and
 reason and the others still load. Re-running the same file changes nothing.
-Exit status: 0 when every row loaded, 1 when any was refused."
-)]
+Exit status: 0 when every row loaded, 1 when any was refused.";
+
+/// Flags of `bizmail import`.
+#[derive(Args)]
 pub struct ImportArgs {
     #[command(flatten)]
     store: StoreArgs,

@@ -11,6 +11,7 @@ mod check_config;
 mod console;
 mod corp;
 mod import;
+mod migrate;
 mod remote;
 mod sending;
 mod serve;
@@ -69,7 +70,13 @@ enum Command {
     /// Show a tenant's operation log (every OpenApi call), newest first.
     Oplog(admin_cmds::OplogArgs),
     /// Load an org chart (CSV) into a tenant's directory; `bizmail import --help` lists the columns.
+    // On the variant: its doc comment would otherwise stand in for the long help as well.
+    #[command(long_about = import::HELP)]
     Import(import::ImportArgs),
+    /// Move a company in from Tencent Exmail or any IMAP host: its directory, its mail, and a
+    /// check of the counts (docs/MIGRATION.md).
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
     /// A member's web-mailbox login: reset a lost authenticator.
     #[command(subcommand)]
     Member(admin_cmds::MemberCommand),
@@ -158,6 +165,11 @@ async fn main() -> std::process::ExitCode {
         Command::Dkim(c) => sending::dkim(c).await,
         Command::Queue(c) => sending::queue(c).await,
         Command::Spam(a) => sending::spam(a).await,
+        Command::Migrate(c) => match migrate::migrate(c).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Command::Import(a) => match import::run(a).await {
             Ok(true) => Ok(()),
             Ok(false) => return std::process::ExitCode::FAILURE,

@@ -8,6 +8,7 @@
 //! database in that cluster. A small shell watchdog holds the server's lifetime to the test
 //! process's: when the process exits, however it exits, the server stops and its folder is removed.
 
+pub mod dovecot;
 mod pg;
 pub mod postfix;
 

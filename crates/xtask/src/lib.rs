@@ -73,7 +73,8 @@ pub fn tidy(root: &Path) -> Vec<String> {
 /// the real mail clients the IMAP tests run (mbsync, offlineimap, fetchmail, getmail), and for
 /// sending: swaks (a real submission client), dkimpy (an independent DKIM verifier), rspamd and
 /// the redis it keeps its statistics in, and Postfix (a remote domain's MX, and the relay the
-/// sending benchmark compares with); and `python3 -m venv` working (the newer API's PyPI clients
+/// sending benchmark compares with); Dovecot's IMAP server (the source `bizmail migrate mail` is
+/// tested against); and `python3 -m venv` working (the newer API's PyPI clients
 /// run from a virtual environment).
 pub fn missing_packages() -> Vec<&'static str> {
     let mut missing = Vec::new();
@@ -107,6 +108,8 @@ pub fn missing_packages() -> Vec<&'static str> {
         ("/usr/bin/rspamd", "rspamd"),
         ("/usr/bin/redis-server", "redis-server"),
         ("/usr/sbin/postfix", "postfix"),
+        // The IMAP source of `bizmail migrate mail`'s tests (it brings dovecot-core along).
+        ("/usr/lib/dovecot/imap", "dovecot-imapd"),
         (
             "/usr/lib/python3/dist-packages/dkim/__init__.py",
             "python3-dkim",

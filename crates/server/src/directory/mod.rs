@@ -14,6 +14,9 @@ pub mod import_csv;
 pub(crate) mod members;
 pub(crate) mod reads;
 
+/// The newer API's directory endpoints, called in-process as a tenant's admin.
+pub use cgi::local::CorpDirectory;
+
 use crate::store::{self, Conn, StoreError, Tx};
 use crate::tenants::OplogEntry;
 use bizmail_protocol::directory::Action;

@@ -21,6 +21,10 @@ pub mod session;
 mod view;
 mod wire;
 
+/// Folder names on the wire (modified UTF-7, RFC 3501 §5.1.3), for IMAP clients of our own
+/// (`bizmail migrate mail` reads another server's folders).
+pub use wire::{decode_name as decode_folder_name, encode_name as encode_folder_name};
+
 use crate::config::Config;
 use std::time::Duration;
 

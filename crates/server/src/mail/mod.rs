@@ -6,6 +6,7 @@
 pub mod deliver;
 pub mod folders;
 pub mod mailbox;
+pub mod migrate;
 pub mod quota;
 
 pub use mailbox::{Changed, MailCopy, Mailboxes, Owner};

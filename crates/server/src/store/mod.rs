@@ -23,6 +23,7 @@ pub mod folders;
 mod group_commit;
 pub mod inbox_fast;
 pub mod mail;
+pub mod migration;
 pub mod oplog;
 pub mod outbound;
 pub mod schema;

@@ -413,6 +413,13 @@ impl Admin {
         crate::mail::Mailboxes::new(self.store.clone(), self.hub.clone())
     }
 
+    /// The mailboxes of this store with the default quota `config` gives members without their
+    /// own, as a server keeps them (`bizmail migrate mail` checks quotas as APPEND does).
+    pub fn mailboxes_as_configured(&self, config: &Config) -> crate::mail::Mailboxes {
+        let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
+        self.mailboxes().with_default_quota(quota)
+    }
+
     /// An import into the admin's tenant's directory (`bizmail import`).
     pub async fn importer(
         &self,
@@ -425,6 +432,18 @@ impl Admin {
             self.hub.clone(),
             scope,
             admin,
+        ))
+    }
+
+    /// The admin's tenant's directory, reached like its newer API (`bizmail migrate directory`).
+    pub async fn corp_directory(
+        &self,
+        admin: &str,
+    ) -> Result<crate::directory::CorpDirectory, AdminError> {
+        let (_, tenant) = self.admin_and_tenant(admin).await?;
+        let directory = crate::directory::Directory::new(self.store.clone(), self.hub.clone());
+        Ok(crate::directory::CorpDirectory::new(
+            directory, tenant.id, admin,
         ))
     }
 

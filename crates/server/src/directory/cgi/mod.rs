@@ -8,14 +8,15 @@
 
 pub(crate) mod departments;
 pub(crate) mod groups;
+pub mod local;
 pub(crate) mod members;
 pub(crate) mod tags;
 
 use super::{ChangeSet, DirError, DirResult, Directory, Scope, finish};
 use crate::store::{self, Conn};
 use crate::tenants::OplogEntry;
-use bizmail_protocol::cgi::Code;
-use bizmail_protocol::cgi::requests::{DeptCreate, DeptUpdate, GroupWrite, TagMembers};
+use bizmail_protocol::cgi::requests::{self as rq, DeptCreate, DeptUpdate, GroupWrite, TagMembers};
+use bizmail_protocol::cgi::{Code, Fields};
 use bizmail_protocol::{Address, ErrorCode};
 
 /// The root department's id on the wire.
@@ -77,6 +78,44 @@ pub enum CgiOutcome {
     TagCreated(i64),
     /// Tag entries refused: addresses and department ids.
     Partial(Vec<String>, Vec<i64>),
+}
+
+/// Reads one newer-API directory write from its fields (the password hashed); `None` when
+/// `endpoint` is not a write. The routes and [`local::CorpDirectory`] share it, so both apply the
+/// same rules.
+pub(crate) async fn parse_change(endpoint: &str, f: &Fields) -> DirResult<Option<CgiChange>> {
+    Ok(Some(match endpoint {
+        "department/create" => CgiChange::DeptCreate(DeptCreate::from_fields(f)?),
+        "department/update" => CgiChange::DeptUpdate(DeptUpdate::from_fields(f)?),
+        "department/delete" => CgiChange::DeptDelete(rq::department_id(f, "id")?),
+        "user/create" => {
+            let r = rq::UserCreate::from_fields(f)?;
+            CgiChange::UserCreate(members::prepare(r.userid, r.fields).await?)
+        }
+        "user/update" => {
+            let userid = rq::userid(f)?;
+            let fields = rq::UserFields::from_fields(f)?;
+            CgiChange::UserUpdate(members::prepare(userid, fields).await?)
+        }
+        "user/delete" => CgiChange::UserDelete(rq::userid(f)?),
+        "group/create" => CgiChange::GroupCreate(GroupWrite::create_from_fields(f)?),
+        "group/update" => CgiChange::GroupUpdate(GroupWrite::from_fields(f)?),
+        "group/delete" => CgiChange::GroupDelete(rq::address(f, "groupid", Code::InvalidGroupid)?),
+        "tag/create" => {
+            let name = rq::tag_name(f)?;
+            let id = match f.int("tagid") {
+                Ok(id) => id.map(rq::optional_tag_id).transpose()?,
+                Err(_) => return Err(Code::InvalidTagid.into()),
+            };
+            CgiChange::TagCreate(name, id)
+        }
+        "tag/update" => CgiChange::TagUpdate(rq::tag_id(f)?, rq::tag_name(f)?),
+        "tag/delete" => CgiChange::TagDelete(rq::tag_id(f)?),
+        "tag/addtagusers" => CgiChange::TagAdd(TagMembers::from_fields(f)?),
+        "tag/deltagusers" => CgiChange::TagRemove(TagMembers::from_fields(f)?),
+        "useroption/update" => CgiChange::Options(rq::userid(f)?, rq::option_values(f)?),
+        _ => return Ok(None),
+    }))
 }
 
 impl Directory {

@@ -3,9 +3,7 @@
 
 use super::{AppState, CgiRequest, answer, dir_code};
 use crate::auth::corp::CorpGrant;
-use crate::directory::cgi::{
-    self as dir, CgiChange, CgiOutcome, departments, groups, members, tags,
-};
+use crate::directory::cgi::{self as dir, CgiOutcome, departments, groups, members, tags};
 use crate::tenants::OplogEntry;
 use bizmail_protocol::cgi::answers::{
     Answer, CheckedList, Created, Departments, FoundDepartments, LoginUrl, NewCount, Nothing,
@@ -68,41 +66,8 @@ fn read<T: serde::Serialize>(body: T) -> Outcome {
 /// Runs one endpoint. The flag says whether the operation-log row was written with the change.
 pub(super) async fn dispatch(ctx: Ctx<'_>, endpoint: &str) -> Outcome {
     let f = ctx.fields;
-    let change = match endpoint {
-        "department/create" => CgiChange::DeptCreate(rq::DeptCreate::from_fields(f)?),
-        "department/update" => CgiChange::DeptUpdate(rq::DeptUpdate::from_fields(f)?),
-        "department/delete" => CgiChange::DeptDelete(rq::department_id(f, "id")?),
-        "user/create" => {
-            let r = rq::UserCreate::from_fields(f)?;
-            CgiChange::UserCreate(
-                members::prepare(r.userid, r.fields)
-                    .await
-                    .map_err(dir_code)?,
-            )
-        }
-        "user/update" => {
-            let userid = rq::userid(f)?;
-            let fields = rq::UserFields::from_fields(f)?;
-            CgiChange::UserUpdate(members::prepare(userid, fields).await.map_err(dir_code)?)
-        }
-        "user/delete" => CgiChange::UserDelete(rq::userid(f)?),
-        "group/create" => CgiChange::GroupCreate(rq::GroupWrite::create_from_fields(f)?),
-        "group/update" => CgiChange::GroupUpdate(rq::GroupWrite::from_fields(f)?),
-        "group/delete" => CgiChange::GroupDelete(rq::address(f, "groupid", Code::InvalidGroupid)?),
-        "tag/create" => {
-            let name = rq::tag_name(f)?;
-            let id = match f.int("tagid") {
-                Ok(id) => id.map(rq::optional_tag_id).transpose()?,
-                Err(_) => return Err(Code::InvalidTagid),
-            };
-            CgiChange::TagCreate(name, id)
-        }
-        "tag/update" => CgiChange::TagUpdate(rq::tag_id(f)?, rq::tag_name(f)?),
-        "tag/delete" => CgiChange::TagDelete(rq::tag_id(f)?),
-        "tag/addtagusers" => CgiChange::TagAdd(rq::TagMembers::from_fields(f)?),
-        "tag/deltagusers" => CgiChange::TagRemove(rq::TagMembers::from_fields(f)?),
-        "useroption/update" => CgiChange::Options(rq::userid(f)?, rq::option_values(f)?),
-        _ => return reads(ctx, endpoint).await,
+    let Some(change) = dir::parse_change(endpoint, f).await.map_err(dir_code)? else {
+        return reads(ctx, endpoint).await;
     };
     let errmsg = match endpoint.rsplit('/').next() {
         Some("create") => "created",
