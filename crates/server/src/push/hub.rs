@@ -22,7 +22,7 @@ pub struct Board {
     /// that woke the tenant up to `g`.
     generation: AtomicU64,
     /// The last read, shared by the polls woken with it (see `push::shared`).
-    pub(super) shared: tokio::sync::Mutex<Option<super::shared::Snapshot>>,
+    pub(super) shared: Mutex<Option<super::shared::Snapshot>>,
 }
 
 impl Board {

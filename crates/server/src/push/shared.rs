@@ -16,6 +16,7 @@
 use super::hub::Board;
 use crate::store::{self, Store, StoreError};
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 use tokio::time::{Duration, Instant};
 
 /// How many notices one read keeps.
@@ -25,15 +26,21 @@ const KEEP: usize = 64;
 /// for an unreachable database in turn (they retry on their own timer).
 const FAILED_FOR: Duration = Duration::from_secs(1);
 
-/// One read of a tenant's version and notices.
+/// One read of a tenant's version and notices, begun by the first poll that needed it. The
+/// others wait on the same cell and are all woken together when it is filled: a lock taken in
+/// turn by a thousand woken polls handed itself on a thousand times, one task switch each.
 pub struct Snapshot {
     generation: u64,
-    /// The cursor it was read after: it serves polls at or past it.
+    /// The cursor it is read after: it serves polls at or past it.
     after: i64,
-    outcome: Result<Read, Instant>,
+    begun: Instant,
+    read: Arc<OnceCell<Outcome>>,
 }
 
-/// What a read found.
+/// What a read found: `Ok(None)` when the tenant is gone.
+type Outcome = Result<Option<Read>, Arc<str>>;
+
+/// The version and notices one read found.
 struct Read {
     version: i64,
     notices: Vec<(i64, Arc<str>)>,
@@ -49,59 +56,84 @@ pub(super) async fn next_after(
     tenant_id: i64,
     cursor: i64,
 ) -> Result<Option<(i64, Option<(i64, Arc<str>)>)>, StoreError> {
-    // Held across the read: the polls woken together wait for the first one's read rather than
-    // each making their own.
-    let mut shared = board.shared.lock().await;
-    let generation = board.generation();
-    if let Some(s) = shared.as_ref()
-        && s.generation == generation
-        && s.after <= cursor
-    {
-        match &s.outcome {
-            Ok(read) => {
-                let next = read.notices.iter().find(|(id, _)| *id > cursor).cloned();
-                if next.is_some() || read.complete {
-                    return Ok(Some((read.version, next)));
-                }
+    let (cell, after) = {
+        let mut shared = board.shared.lock().map_err(|_| failed("poisoned"))?;
+        let generation = board.generation();
+        match shared.as_ref() {
+            Some(s) if s.generation == generation && s.after <= cursor && !s.stale() => {
+                (s.read.clone(), s.after)
             }
-            Err(at) if at.elapsed() < FAILED_FOR => return Err(failed()),
-            Err(_) => {}
+            _ => {
+                let s = Snapshot {
+                    generation,
+                    after: cursor,
+                    begun: Instant::now(),
+                    read: Arc::default(),
+                };
+                let cell = s.read.clone();
+                *shared = Some(s);
+                (cell, cursor)
+            }
         }
+    };
+    let outcome = cell
+        .get_or_init(|| read(store, tenant_id, after, KEEP))
+        .await;
+    let read = match outcome {
+        Ok(Some(read)) => read,
+        Ok(None) => return Ok(None),
+        Err(text) => return Err(failed(text)),
+    };
+    let next = read.notices.iter().find(|(id, _)| *id > cursor).cloned();
+    if next.is_some() || read.complete {
+        return Ok(Some((read.version, next)));
     }
-    let limit = i64::try_from(KEEP).unwrap_or(i64::MAX);
-    let read = match store::events::notices_after(store, tenant_id, cursor, limit).await {
-        Ok(Some((version, notices))) => Read {
-            complete: notices.len() < KEEP,
+    // This poll is past everything the shared read kept (a rare laggard's read): its own.
+    match read_own(store, tenant_id, cursor).await? {
+        Some(own) => Ok(Some((own.version, own.notices.into_iter().next()))),
+        None => Ok(None),
+    }
+}
+
+impl Snapshot {
+    /// A failed read kept past [`FAILED_FOR`]: time to try again.
+    fn stale(&self) -> bool {
+        matches!(self.read.get(), Some(Err(_))) && self.begun.elapsed() >= FAILED_FOR
+    }
+}
+
+async fn read(store: &Store, tenant_id: i64, after: i64, keep: usize) -> Outcome {
+    match read_some(store, tenant_id, after, keep).await {
+        Ok(found) => Ok(found),
+        Err(e) => Err(Arc::from(e.to_string())),
+    }
+}
+
+async fn read_own(store: &Store, tenant_id: i64, after: i64) -> Result<Option<Read>, StoreError> {
+    read_some(store, tenant_id, after, 1).await
+}
+
+async fn read_some(
+    store: &Store,
+    tenant_id: i64,
+    after: i64,
+    keep: usize,
+) -> Result<Option<Read>, StoreError> {
+    let limit = i64::try_from(keep).unwrap_or(i64::MAX);
+    Ok(store::events::notices_after(store, tenant_id, after, limit)
+        .await?
+        .map(|(version, notices)| Read {
+            complete: notices.len() < keep,
             version,
             notices: notices
                 .into_iter()
                 .map(|(id, payload)| (id, Arc::from(payload)))
                 .collect(),
-        },
-        Ok(None) => return Ok(None),
-        Err(e) => {
-            *shared = Some(Snapshot {
-                generation,
-                after: cursor,
-                outcome: Err(Instant::now()),
-            });
-            return Err(e);
-        }
-    };
-    let answer = (
-        read.version,
-        read.notices.iter().find(|(id, _)| *id > cursor).cloned(),
-    );
-    *shared = Some(Snapshot {
-        generation,
-        after: cursor,
-        outcome: Ok(read),
-    });
-    Ok(Some(answer))
+        }))
 }
 
-fn failed() -> StoreError {
-    StoreError::Db(sqlx::Error::Io(std::io::Error::other(
-        "the event log could not be read a moment ago",
-    )))
+fn failed(text: &str) -> StoreError {
+    StoreError::Db(sqlx::Error::Io(std::io::Error::other(format!(
+        "the event log could not be read: {text}"
+    ))))
 }
