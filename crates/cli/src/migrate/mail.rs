@@ -8,6 +8,7 @@ use super::accounts::{self, Account};
 use super::folders::{Mapped, Target};
 use super::source::{self, Imap, Source};
 use anyhow::{Context as _, anyhow};
+use bizmail_server::imap::uid_set;
 use bizmail_server::mail::folders::{ANSWERED, DELETED, DRAFT, Entry, FLAGGED, Folder};
 use bizmail_server::mail::migrate::Incoming;
 use bizmail_server::mail::{Mailboxes, Owner};
@@ -428,36 +429,12 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// UIDs in ascending order as an IMAP set, runs as ranges (`1:40,42,50:99`).
-pub fn uid_set(uids: &[u32]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < uids.len() {
-        let start = uids[i];
-        let mut end = start;
-        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
-            i += 1;
-            end = uids[i];
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if start == end {
-            out.push_str(&start.to_string());
-        } else {
-            out.push_str(&format!("{start}:{end}"));
-        }
-        i += 1;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn uid_sets_are_ranges() {
         assert_eq!(super::uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(super::uid_set(&[9]), "9");
-        assert_eq!(super::uid_set(&[]), "");
+        assert_eq!(super::uid_set::<u32>(&[]), "");
     }
 }

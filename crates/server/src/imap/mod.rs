@@ -23,7 +23,7 @@ mod wire;
 
 /// Folder names on the wire (modified UTF-7, RFC 3501 §5.1.3), for IMAP clients of our own
 /// (`bizmail migrate mail` reads another server's folders).
-pub use wire::{decode_name as decode_folder_name, encode_name as encode_folder_name};
+pub use wire::{decode_name as decode_folder_name, encode_name as encode_folder_name, uid_set};
 
 use crate::config::Config;
 use std::time::Duration;

@@ -68,8 +68,10 @@ pub fn flags(entry: &Entry) -> String {
     format!("({})", names.join(" "))
 }
 
-/// A UID set in its shortest form (`1:3,7`), for COPYUID and APPENDUID.
-pub fn uid_set(uids: &[i64]) -> String {
+/// A UID set in its shortest form (`1:3,7`), for COPYUID and APPENDUID (and the migration's
+/// UID FETCH), from UIDs in ascending order.
+pub fn uid_set<T: Copy + Into<i64>>(uids: &[T]) -> String {
+    let uids: Vec<i64> = uids.iter().map(|&u| u.into()).collect();
     let mut out = String::new();
     let mut i = 0;
     while i < uids.len() {
