@@ -4,6 +4,7 @@
 //! Run as root (here and in CI), its mail belongs to `nobody`, since Dovecot refuses mail access
 //! as root; otherwise everything runs as the caller. Stopped when the value is dropped.
 
+use crate::host::{chmod, own_uid};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -113,20 +114,6 @@ impl Drop for Dovecot {
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("a Dovecot file");
     chmod(path, 0o644);
-}
-
-fn chmod(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-fn own_uid() -> u32 {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn user_name() -> String {

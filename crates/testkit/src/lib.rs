@@ -9,6 +9,7 @@
 //! process's: when the process exits, however it exits, the server stops and its folder is removed.
 
 pub mod dovecot;
+mod host;
 mod pg;
 pub mod postfix;
 

@@ -5,6 +5,7 @@
 //! that is not root starts it through `sudo -n`, and its mail is then delivered as the runner's
 //! own user so the test can read it. It is stopped when the value is dropped.
 
+use crate::host::{chmod, own_uid};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -178,21 +179,6 @@ impl Drop for Postfix {
     fn drop(&mut self) {
         self.postfix("stop");
     }
-}
-
-fn chmod(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-/// The uid this process runs as.
-fn own_uid() -> u32 {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// `program`, run as root: directly when we are root, else through `sudo -n`.
