@@ -292,14 +292,17 @@ mod tests {
     use crate::store::{Store, StoreSettings, sql};
     use std::time::Duration;
 
-    async fn store(dir: &tempfile::TempDir) -> Store {
-        let settings = StoreSettings {
+    fn settings(dir: &tempfile::TempDir) -> StoreSettings {
+        StoreSettings {
             backend: Backend::Sqlite,
             url: format!("sqlite://{}", dir.path().join("c.db").display()),
             private_dir: None,
             max_connections: 4,
-        };
-        let store = Store::connect(&settings).await.unwrap();
+        }
+    }
+
+    async fn store(dir: &tempfile::TempDir) -> Store {
+        let store = Store::connect(&settings(dir)).await.unwrap();
         sql::execute(&store, "CREATE TABLE c (k BIGINT PRIMARY KEY)", &[])
             .await
             .unwrap();
@@ -436,18 +439,8 @@ mod tests {
             w.await.unwrap().unwrap();
         }
         store.close().await;
-        let again = store_again(&dir).await;
+        let again = Store::connect(&settings(&dir)).await.unwrap();
         assert_eq!(keys(&again).await.len(), 600);
         again.close().await;
-    }
-
-    async fn store_again(dir: &tempfile::TempDir) -> Store {
-        let settings = StoreSettings {
-            backend: Backend::Sqlite,
-            url: format!("sqlite://{}", dir.path().join("c.db").display()),
-            private_dir: None,
-            max_connections: 4,
-        };
-        Store::connect(&settings).await.unwrap()
     }
 }
