@@ -353,6 +353,16 @@ backend_test! {
         assert!(ops["list"].as_array().unwrap().iter().any(|r| r["type"] == 19));
         assert_eq!(code(&cgi(&srv, &log, "log/mail", Some(json!({"begin_date": day, "end_date": "2020-01-01", "mailtype": 0}))).await), 601001);
         assert_eq!(code(&cgi(&srv, &log, "log/mailstatus", Some(range(json!({"domain": "other.test"})))).await), 601004);
+        // A second mail to the same member (on PostgreSQL the one-statement delivery; the first
+        // created the folders on the transaction path): one more row, one more unread, nothing twice.
+        common::deliver(&srv, &format!("bo+x@{d}"), "From: <sender@outside.example>\r\nSubject: again\r\n\r\nhi").await;
+        let mails = cgi(&srv, &log, "log/mail", Some(range(json!({"mailtype": 2, "userid": ""})))).await;
+        let subjects: Vec<&str> = mails["list"].as_array().unwrap().iter().map(|r| r["subject"].as_str().unwrap()).collect();
+        assert_eq!(subjects.len(), 2, "{subjects:?}");
+        assert!(subjects.contains(&"again") && subjects.contains(&"hello"), "{subjects:?}");
+        assert_eq!(cgi(&srv, &mail, &format!("mail/newcount?userid=bo+x@{d}"), None).await["count"], 2);
+        let status = cgi(&srv, &log, "log/mailstatus", Some(range(json!({"domain": d})))).await;
+        assert_eq!(status["recvsum"], 2);
     }
 }
 

@@ -109,7 +109,5 @@ fn answer(
 }
 
 fn gone(text: &str) -> StoreError {
-    StoreError::Db(sqlx::Error::Io(std::io::Error::other(format!(
-        "a batch of listen claims failed: {text}"
-    ))))
+    StoreError::unavailable(format!("a batch of listen claims failed: {text}"))
 }

@@ -89,7 +89,7 @@ pub(super) async fn next_after(
         return Ok(Some((read.version, next)));
     }
     // This poll is past everything the shared read kept (a rare laggard's read): its own.
-    match read_own(store, tenant_id, cursor).await? {
+    match read_some(store, tenant_id, cursor, 1).await? {
         Some(own) => Ok(Some((own.version, own.notices.into_iter().next()))),
         None => Ok(None),
     }
@@ -107,10 +107,6 @@ async fn read(store: &Store, tenant_id: i64, after: i64, keep: usize) -> Outcome
         Ok(found) => Ok(found),
         Err(e) => Err(Arc::from(e.to_string())),
     }
-}
-
-async fn read_own(store: &Store, tenant_id: i64, after: i64) -> Result<Option<Read>, StoreError> {
-    read_some(store, tenant_id, after, 1).await
 }
 
 async fn read_some(
@@ -133,7 +129,5 @@ async fn read_some(
 }
 
 fn failed(text: &str) -> StoreError {
-    StoreError::Db(sqlx::Error::Io(std::io::Error::other(format!(
-        "the event log could not be read: {text}"
-    ))))
+    StoreError::unavailable(format!("the event log could not be read: {text}"))
 }

@@ -272,7 +272,7 @@ async fn commit(mut conn: PoolConnection<Sqlite>) -> Outcome {
 }
 
 /// Rolls back; a connection that cannot is closed rather than returned to the pool.
-pub async fn end_badly(mut conn: PoolConnection<Sqlite>) {
+async fn end_badly(mut conn: PoolConnection<Sqlite>) {
     if run(&mut conn, "ROLLBACK").await.is_err() {
         let _ = conn.close().await;
     }

@@ -82,16 +82,8 @@ pub async fn advance_many(
     now_ms: i64,
 ) -> StoreResult<Vec<Vec<u8>>> {
     let mut moved = Vec::with_capacity(claims.len());
-    // On SQLite through the writer slot (a transaction shares the next commit); on PostgreSQL
-    // each statement commits on its own.
-    let mut tx = match store {
-        Store::Sqlite { .. } => Some(store.begin().await?),
-        Store::Postgres { .. } => None,
-    };
-    let mut pooled = match tx {
-        Some(_) => None,
-        None => Some(store.acquire().await?),
-    };
+    // One transaction for the batch: on SQLite it takes the writer slot (and shares a commit).
+    let mut tx = store.begin().await?;
     for chunk in claims.chunks(CLAIMS) {
         // Padded to a power of two with rows that match no cursor (no token hashes to nothing):
         // nine statements to prepare and keep rather than one per batch size.
@@ -106,11 +98,7 @@ pub async fn advance_many(
             let none: [sql::Arg<'_>; 3] = [(&[][..]).into(), (-1_i64).into(), (-1_i64).into()];
             args.extend(none);
         }
-        let mut conn = match (&mut tx, &mut pooled) {
-            (Some(tx), _) => tx.conn(),
-            (None, Some(p)) => p.conn(),
-            (None, None) => return Ok(moved),
-        };
+        let mut conn = tx.conn();
         let statement = match conn {
             Conn::Sqlite(_) => &CLAIMS_SQLITE,
             Conn::Postgres(_) => &CLAIMS_PG,
@@ -123,9 +111,7 @@ pub async fn advance_many(
         .await?;
         moved.extend(found.into_iter().map(|(h,)| h));
     }
-    if let Some(tx) = tx {
-        tx.commit().await?.no_events();
-    }
+    tx.commit().await?.no_events();
     Ok(moved)
 }
 

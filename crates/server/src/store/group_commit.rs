@@ -83,7 +83,7 @@ pub async fn execute(
     queue
         .jobs
         .lock()
-        .map_err(|_| gone("the group-commit queue is poisoned"))?
+        .map_err(|_| StoreError::unavailable("the group-commit queue is poisoned"))?
         .push(Job {
             sql,
             args: args.iter().map(Owned::of).collect(),
@@ -92,7 +92,7 @@ pub async fn execute(
     let held = tokio::select! {
         biased;
         // Another leader took this statement and committed it.
-        r = &mut result => return r.unwrap_or_else(|_| Err(gone("the group commit was dropped"))),
+        r = &mut result => return r.unwrap_or_else(|_| Err(StoreError::unavailable("the group commit was dropped"))),
         held = writer.hold() => held,
     };
     if let Ok(r) = result.try_recv() {
@@ -102,7 +102,7 @@ pub async fn execute(
         &mut *queue
             .jobs
             .lock()
-            .map_err(|_| gone("the group-commit queue is poisoned"))?,
+            .map_err(|_| StoreError::unavailable("the group-commit queue is poisoned"))?,
     );
     // The batch is led by a task of its own: a caller that goes away (a client hanging up) must
     // not take the other writers' statements down with its future. An empty batch means the
@@ -114,7 +114,7 @@ pub async fn execute(
     }
     result
         .await
-        .unwrap_or_else(|_| Err(gone("the group commit was dropped")))
+        .unwrap_or_else(|_| Err(StoreError::unavailable("the group commit was dropped")))
 }
 
 /// Runs `jobs` in one transaction (or in the chain another writer left open) and answers each
@@ -135,7 +135,7 @@ async fn lead(pool: sqlx::SqlitePool, mut held: Held, jobs: Vec<Job>) {
     if let Err(e) = held.open(&pool).await {
         let text = e.to_string();
         for job in jobs {
-            let _ = job.done.send(Err(gone(&text)));
+            let _ = job.done.send(Err(StoreError::unavailable(&text)));
         }
         return;
     }
@@ -152,7 +152,7 @@ async fn lead(pool: sqlx::SqlitePool, mut held: Held, jobs: Vec<Job>) {
         Err(e) => {
             let text = format!("the group commit failed: {e}");
             for job in jobs {
-                let _ = job.done.send(Err(gone(&text)));
+                let _ = job.done.send(Err(StoreError::unavailable(&text)));
             }
         }
     }
@@ -161,10 +161,6 @@ async fn lead(pool: sqlx::SqlitePool, mut held: Held, jobs: Vec<Job>) {
 async fn run(conn: &mut Conn<'_>, job: &Job) -> StoreResult<u64> {
     let args: Vec<Arg<'_>> = job.args.iter().map(Owned::arg).collect();
     execute_in(conn, job.sql, &args).await
-}
-
-fn gone(text: &str) -> StoreError {
-    StoreError::Db(sqlx::Error::Io(std::io::Error::other(text.to_owned())))
 }
 
 #[cfg(test)]

@@ -11,6 +11,30 @@ use super::mail::{NewMessage, Slot};
 use super::{Committed, Conn, Store, StoreResult, Tx, sql};
 use bizmail_protocol::response::NewMailNotice;
 
+/// The start both statements share: the member's INBOX (`i`). Their placeholders agree: `$1` the
+/// member, `$2` the copy's MailId, `$3` the tenant, `$5` the time, `$6` the notice's head.
+macro_rules! inbox_head {
+    () => {
+        "WITH i AS (SELECT id FROM folders WHERE member_id = $1 AND special = 'inbox'), "
+    };
+}
+
+/// The rest both share, after the statement's own `m` (the stored message's id): the folder's
+/// next UID and modseq (`f`), the copy (`c`), the unread count (`u`) and the event (`e`).
+macro_rules! inbox_tail {
+    () => {
+        "f AS (UPDATE folders SET uidnext = uidnext + 1, modseq = modseq + 1 \
+           WHERE id IN (SELECT id FROM i) RETURNING id, uidnext - 1 AS uid, modseq), \
+         c AS (INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, \
+           folder_id, uid, modseq) SELECT $2, $3, $1, m.id, $5, f.id, f.uid, f.modseq \
+           FROM m, f RETURNING member_id), \
+         u AS (UPDATE members SET unread = unread + 1 WHERE id IN (SELECT member_id FROM c) \
+           RETURNING unread), \
+         e AS (INSERT INTO events (tenant_id, at_ms, kind, payload) \
+           SELECT $3, $5, 'newmail', $6 || CAST(u.unread AS TEXT) || '}' FROM u)"
+    };
+}
+
 /// A copy for a member's INBOX and its new-mail event: what [`inbox_at_once`] files.
 #[derive(Debug, Clone, Copy)]
 pub struct InboxCopy<'a> {
@@ -48,16 +72,12 @@ pub async fn inbox_at_once(
     super::folders::note_change(tx, c.tenant_id).await?;
     let row = sql::optional_in::<(i64, i64, i64, i64)>(
         &mut tx.conn(),
-        "WITH f AS (UPDATE folders SET uidnext = uidnext + 1, modseq = modseq + 1 \
-           WHERE member_id = $1 AND special = 'inbox' RETURNING id, uidnext - 1 AS uid, modseq), \
-         c AS (INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, \
-           folder_id, uid, modseq) SELECT $2, $3, $1, $4, $5, f.id, f.uid, f.modseq FROM f \
-           RETURNING member_id), \
-         u AS (UPDATE members SET unread = unread + 1 WHERE id IN (SELECT member_id FROM c) \
-           RETURNING unread), \
-         e AS (INSERT INTO events (tenant_id, at_ms, kind, payload) \
-           SELECT $3, $5, 'newmail', $6 || CAST(u.unread AS TEXT) || '}' FROM u) \
-         SELECT f.id, f.uid, f.modseq, u.unread FROM f, u",
+        concat!(
+            inbox_head!(),
+            "m AS (SELECT CAST($4 AS BIGINT) AS id), ",
+            inbox_tail!(),
+            " SELECT f.id, f.uid, f.modseq, u.unread FROM f, u"
+        ),
         &[
             c.member_id.into(),
             c.mail_id.into(),
@@ -120,42 +140,35 @@ pub async fn deliver_alone(
     // leaves nothing behind (a data-modifying `WITH` always runs to completion).
     let unread = sql::optional::<(i64,)>(
         store,
-        "WITH i AS (SELECT id FROM folders WHERE member_id = $14 AND special = 'inbox'), \
-         m AS (INSERT INTO messages (tenant_id, raw, size, from_header, to_header, subject, \
-           date_header, message_id, summary, received_ms) SELECT $1, $2, $3, $4, $5, $6, $7, $8, \
-           $9, $10 FROM i RETURNING id), \
-         l AS (INSERT INTO mail_log (tenant_id, at_ms, mailtype, status, sender, receiver, \
-           subject) SELECT $1, $10, $11, $12, $13, $15, $16 FROM i), \
-         f AS (UPDATE folders SET uidnext = uidnext + 1, modseq = modseq + 1 \
-           WHERE id IN (SELECT id FROM i) RETURNING id, uidnext - 1 AS uid, modseq), \
-         c AS (INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, \
-           folder_id, uid, modseq) SELECT $17, $1, $14, m.id, $10, f.id, f.uid, f.modseq \
-           FROM m, f RETURNING member_id), \
-         u AS (UPDATE members SET unread = unread + 1 WHERE id IN (SELECT member_id FROM c) \
-           RETURNING unread), \
-         e AS (INSERT INTO events (tenant_id, at_ms, kind, payload) \
-           SELECT $1, $10, 'newmail', $18 || CAST(u.unread AS TEXT) || '}' FROM u), \
-         n AS (SELECT pg_notify('bizmail_events', $19)) \
-         SELECT u.unread FROM u, n",
+        concat!(
+            inbox_head!(),
+            "m AS (INSERT INTO messages (tenant_id, raw, size, from_header, to_header, subject, \
+               date_header, message_id, summary, received_ms) SELECT $3, $7, $4, $8, $9, $10, \
+               $11, $12, $13, $5 FROM i RETURNING id), \
+             l AS (INSERT INTO mail_log (tenant_id, at_ms, mailtype, status, sender, receiver, \
+               subject) SELECT $3, $5, $14, $15, $16, $17, $18 FROM i), ",
+            inbox_tail!(),
+            ", n AS (SELECT pg_notify('bizmail_events', $19)) SELECT u.unread FROM u, n"
+        ),
         &[
+            member_id.into(),
+            notice.mail_id.as_str().into(),
             message.tenant_id.into(),
-            (&message.raw).into(),
             size.into(),
+            now_ms.into(),
+            head.as_str().into(),
+            (&message.raw).into(),
             (&message.from_header).into(),
             (&message.to_header).into(),
             (&message.subject).into(),
             (&message.date_header).into(),
             (&message.message_id).into(),
             (&message.summary).into(),
-            now_ms.into(),
             log.mailtype.into(),
             log.status.into(),
             (&sender).into(),
-            member_id.into(),
             (&receiver).into(),
             (&subject).into(),
-            notice.mail_id.as_str().into(),
-            head.as_str().into(),
             tenant.as_str().into(),
         ],
     )

@@ -82,6 +82,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A failure the store's own machinery reports (a shared commit or read that failed for the
+    /// caller), with what happened.
+    pub fn unavailable(text: impl Into<String>) -> StoreError {
+        StoreError::Db(sqlx::Error::Io(std::io::Error::other(text.into())))
+    }
+
     /// Whether this is a unique-constraint violation (an insert of something that exists).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
