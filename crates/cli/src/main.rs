@@ -13,6 +13,7 @@ mod corp;
 mod import;
 mod migrate;
 mod remote;
+mod sandbox;
 mod sending;
 mod serve;
 mod tenant;
@@ -101,6 +102,10 @@ enum Command {
     /// The outbound queue (mail for other domains): list, retry, drop.
     #[command(subcommand)]
     Queue(sending::QueueCommand),
+    /// A sandbox tenant for integrators' tests: mark one, inject faults, move its clock, export
+    /// the record of its API exchanges as HAR (docs/SANDBOX.md).
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
 }
 
 /// Where the store is: the flags every store-touching command shares.
@@ -165,6 +170,7 @@ async fn main() -> std::process::ExitCode {
         Command::Dkim(c) => sending::dkim(c).await,
         Command::Queue(c) => sending::queue(c).await,
         Command::Spam(a) => sending::spam(a).await,
+        Command::Sandbox(c) => sandbox::sandbox(c).await,
         Command::Migrate(c) => match migrate::migrate(c).await {
             Ok(true) => Ok(()),
             Ok(false) => return std::process::ExitCode::FAILURE,

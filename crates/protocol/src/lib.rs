@@ -16,6 +16,7 @@ pub mod error;
 pub mod params;
 pub mod party;
 pub mod response;
+pub mod sandbox;
 pub mod text;
 pub mod ver;
 

@@ -26,6 +26,7 @@ pub mod mail;
 pub mod outbound;
 pub mod pop3;
 mod push;
+pub mod sandbox;
 mod server;
 pub mod smtp;
 mod store;

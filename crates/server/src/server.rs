@@ -122,6 +122,7 @@ pub struct Running {
     housekeeping: JoinHandle<()>,
     http_tls: Option<crate::tls::Reloadable>,
     callbacks: crate::callbacks::Callbacks,
+    sandbox: crate::sandbox::Sandbox,
     callback_worker: JoinHandle<()>,
 }
 
@@ -144,7 +145,7 @@ impl Server {
         let limits = Arc::new(Limiters::from_config(&config));
         let kick = crate::outbound::Kick::default();
         let quota = crate::mail::quota::default_bytes(config.mailbox_quota_mb);
-        let smtp_settings = crate::smtp::SmtpSettings::from_config(&config)?;
+        let mut smtp_settings = crate::smtp::SmtpSettings::from_config(&config)?;
         // Certificates are loaded before anything starts, so a bad file stops the start cleanly.
         let http_tls = if config.http_tls() {
             let (cert, key) = (&config.http_tls_cert_file, &config.http_tls_key_file);
@@ -160,6 +161,18 @@ impl Server {
             vault.clone(),
             crate::callbacks::CallbackSettings::from_config(&config),
         );
+        let sandbox = crate::sandbox::Sandbox::new(
+            store.clone(),
+            config.sandbox,
+            config.sandbox_record_per_client,
+        );
+        smtp_settings.sandbox = Some(sandbox.clone());
+        if config.sandbox {
+            tracing::warn!(
+                "SANDBOX: every tenant is a sandbox (faults may be injected, clocks moved, API \
+                 exchanges recorded); never use this server for real mail"
+            );
+        }
         let state = AppState::new(crate::http::Services {
             config: config.clone(),
             oplog: oplog.clone(),
@@ -173,6 +186,7 @@ impl Server {
             health: Health(store.clone()),
             activity: crate::activity::Activity::new(store.clone()),
             cgi_in_flight: crate::http::cgi::InFlight::default(),
+            sandbox: sandbox.clone(),
             admin: admin.clone(),
             callbacks: callbacks.clone(),
             sender: crate::mail::submit::Sender::new(
@@ -332,6 +346,7 @@ impl Server {
             housekeeping,
             http_tls,
             callbacks,
+            sandbox,
             callback_worker,
         })
     }
@@ -441,6 +456,11 @@ impl Running {
     /// The new-mail callbacks of this server's tenants (§4.7): set, check, test, status.
     pub fn callbacks(&self) -> crate::callbacks::Callbacks {
         self.callbacks.clone()
+    }
+
+    /// The sandboxes as this server applies them (docs/SANDBOX.md).
+    pub fn sandbox(&self) -> crate::sandbox::Sandbox {
+        self.sandbox.clone()
     }
 
     /// How many `openapi/listen` polls this node holds right now.

@@ -108,6 +108,8 @@ pub fn missing_packages() -> Vec<&'static str> {
         ("/usr/bin/rspamd", "rspamd"),
         ("/usr/bin/redis-server", "redis-server"),
         ("/usr/sbin/postfix", "postfix"),
+        // The Java worked example of docs/SANDBOX.md runs as a single source file.
+        ("/usr/bin/javac", "default-jdk-headless"),
         // The IMAP source of `bizmail migrate mail`'s tests (it brings dovecot-core along).
         ("/usr/lib/dovecot/imap", "dovecot-imapd"),
         (

@@ -18,7 +18,7 @@ pub struct IssuedToken {
 }
 
 /// An API call's proven identity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Grant {
     /// The tenant every operation of the call is confined to.
     pub tenant_id: i64,
@@ -28,6 +28,8 @@ pub struct Grant {
     pub admin_name: String,
     /// The stored hash of the token: the identity of a `listen` client.
     pub token_hash: Vec<u8>,
+    /// The tenant's sandbox, when it is one (`sandbox/`): its clock already applied here.
+    pub sandbox: Option<std::sync::Arc<store::sandbox::TenantSandbox>>,
 }
 
 /// A refused call, with whatever identity was established before it was refused (for the
@@ -71,7 +73,8 @@ impl Auth {
     /// Issues a new token to `client_id` (an admin name) proving `client_secret` (the interface key).
     /// Checks in this order: unknown admin → 1100; not applied → 1102; wrong key → 1100 (compared in
     /// constant time); sync off → 1102; an address not on the tenant's allow list → 10001. Each
-    /// request gets a new token; older ones stay valid.
+    /// request gets a new token; older ones stay valid. A sandbox's token lives by the tenant's
+    /// clock, and `lifetime_secs` may be a sandbox's shorter one.
     pub async fn issue_token(
         &self,
         client_id: &str,
@@ -127,7 +130,11 @@ impl Auth {
             return Err(refuse(ErrorCode::IpNotAllowed));
         }
         let token = tokens::new_token();
-        let now = store::now_ms();
+        let now = store::now_ms().saturating_add(
+            store::sandbox::clock_offset(store, tenant.id)
+                .await
+                .map_err(unavailable)?,
+        );
         let lifetime_ms = store::secs_to_ms(lifetime_secs);
         store::secrets::insert_token(
             store,
@@ -164,7 +171,14 @@ impl Auth {
             admin: grant.admin_name.clone(),
             cause: None,
         };
-        if grant.expires_ms <= store::now_ms() {
+        let sandbox = store::sandbox::snapshot(store)
+            .await
+            .map_err(unavailable)?
+            .tenants
+            .get(&grant.tenant_id)
+            .cloned();
+        let offset = sandbox.as_ref().map_or(0, |s| s.clock_offset_ms);
+        if grant.expires_ms <= store::now_ms().saturating_add(offset) {
             return Err(refuse(ErrorCode::InvalidToken));
         }
         if !grant.openapi_enabled {
@@ -178,6 +192,7 @@ impl Auth {
             admin_id: grant.admin_id,
             admin_name: grant.admin_name,
             token_hash,
+            sandbox,
         })
     }
 }

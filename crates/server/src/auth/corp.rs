@@ -27,6 +27,8 @@ pub struct CorpGrant {
     pub app: App,
     /// The tenant's corp id.
     pub corp_id: String,
+    /// The tenant's sandbox, when it is one (`sandbox/`): its clock already applied here.
+    pub sandbox: Option<std::sync::Arc<store::sandbox::TenantSandbox>>,
 }
 
 /// A refused `gettoken` or call: the answer, and the tenant when it was known (for the
@@ -103,7 +105,9 @@ impl Auth {
             return Err(refuse(Code::ApiLimit));
         }
         let token = tokens::new_token();
-        let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
+        let now = store::now_ms()
+            .saturating_add(store::sandbox::clock_offset(&self.store, tenant_id).await?);
+        let expires = now.saturating_add(store::secs_to_ms(lifetime_secs));
         corp::insert_token(
             &self.store,
             &tokens::token_hash(&token),
@@ -134,10 +138,25 @@ impl Auth {
             .await?
             .ok_or(CorpRefusal::Refused(Code::InvalidAccessToken, None))?;
         let refuse = |code| CorpRefusal::Refused(code, Some(grant.tenant_id));
+        let sandbox = store::sandbox::snapshot(&self.store)
+            .await?
+            .tenants
+            .get(&grant.tenant_id)
+            .cloned();
+        let offset = sandbox.as_ref().map_or(0, |s| s.clock_offset_ms);
+        // A sandbox's early-expiring tokens die on time: no grace, or the fault would hide.
+        let grace_secs = if sandbox
+            .as_ref()
+            .is_some_and(|s| s.plan.token_ttl_secs.is_some())
+        {
+            0
+        } else {
+            grace_secs
+        };
         let deadline = grant
             .expires_ms
             .saturating_add(store::secs_to_ms(grace_secs));
-        if deadline <= store::now_ms() {
+        if deadline <= store::now_ms().saturating_add(offset) {
             return Err(refuse(Code::InvalidAccessToken));
         }
         if !grant.openapi_enabled {
@@ -153,6 +172,7 @@ impl Auth {
             tenant_id: grant.tenant_id,
             app,
             corp_id: grant.corp_id,
+            sandbox,
         })
     }
 }

@@ -32,7 +32,10 @@ impl Auth {
             return Err(ErrorCode::UserNotFound.into());
         }
         let ticket = hex::encode_upper(random_bytes::<56>());
-        let expires = store::now_ms().saturating_add(store::secs_to_ms(lifetime_secs));
+        // A sandbox's ticket lives by the tenant's clock (`burn_ticket` reads it the same way).
+        let now = store::now_ms()
+            .saturating_add(store::sandbox::clock_offset(store, scope.tenant_id).await?);
+        let expires = now.saturating_add(store::secs_to_ms(lifetime_secs));
         store::secrets::insert_ticket(
             store,
             (&token_hash(&ticket), kind),

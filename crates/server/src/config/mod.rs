@@ -130,6 +130,12 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Seconds a listen client may stay away between polls and still get every notice (§5).
     pub listen_grace_secs: u64,
+    /// Makes every tenant a sandbox (docs/SANDBOX.md): faults may be injected, clocks moved and
+    /// API exchanges recorded. For integrators' test servers only; said in the log, `/healthz`
+    /// and every page's footer.
+    pub sandbox: bool,
+    /// How many API exchanges a sandbox's record keeps per client.
+    pub sandbox_record_per_client: u32,
     /// Days notices are kept in the event log.
     pub event_retention_days: u32,
     /// Days operation-log rows are kept; older rows are deleted by housekeeping.
@@ -289,6 +295,8 @@ impl Default for Config {
             http_tls_key_file: PathBuf::new(),
             cookie_secure: false,
             listen_grace_secs: 120,
+            sandbox: false,
+            sandbox_record_per_client: 200,
             event_retention_days: 7,
             oplog_retention_days: 180,
             smtp_tls_cert_file: PathBuf::new(),

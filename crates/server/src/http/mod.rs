@@ -17,6 +17,8 @@ pub mod password;
 pub mod redirect;
 pub mod reply;
 pub mod request;
+pub mod sandbox;
+pub mod sandbox_api;
 pub mod sso;
 pub mod webmail;
 
@@ -80,6 +82,8 @@ pub struct Services {
     pub callbacks: crate::callbacks::Callbacks,
     /// The newer API's calls in flight per corp.
     pub cgi_in_flight: cgi::InFlight,
+    /// The sandboxes: faults, moved clocks, the record of exchanges.
+    pub sandbox: crate::sandbox::Sandbox,
 }
 
 /// The per-client-address rate limiters.
@@ -181,10 +185,15 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route("/mail/logout", axum::routing::post(webmail::logout))
         .merge(console::routes())
+        .merge(sandbox_api::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             error_status,
+        ))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            sandbox::footer,
         ))
         .with_state(state)
 }

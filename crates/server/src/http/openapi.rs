@@ -4,23 +4,27 @@
 use super::AppState;
 use super::reply::Reply;
 use super::request::ApiRequest;
+use super::sandbox::{Sandboxed, inject, keep};
 use crate::auth::access::Grant;
 use crate::directory::reads::{Answer as ReadAnswer, Query};
 use crate::directory::{Change, DirError, members};
+use crate::sandbox::record::Caller;
 use crate::tenants::OplogEntry;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use bizmail_protocol::credentials::access_token;
 use bizmail_protocol::directory as req;
+use bizmail_protocol::sandbox::Fault;
 use bizmail_protocol::{ErrorCode, Params};
 
 /// Handles one OpenApi call, accepted or refused, and logs it.
 pub async fn call(
     State(state): State<AppState>,
     endpoint: Result<Path<String>, PathRejection>,
-    req: ApiRequest,
-) -> Reply {
+    mut req: ApiRequest,
+) -> Response {
     // A path that does not decode (`/openapi/%ff%fe`) names no endpoint: it is answered as an
     // unknown endpoint is, in the protocol's error shape, never axum's plain-text rejection.
     let endpoint = match endpoint {
@@ -36,7 +40,9 @@ pub async fn call(
         params: String::new(),
         errcode: 0,
     };
-    let (reply, logged) = guarded(&state, &endpoint, req, &mut row).await;
+    let raw = req.raw.take();
+    let mut sandboxed = None;
+    let (reply, logged) = guarded(&state, &endpoint, req, &mut row, &mut sandboxed).await;
     let errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
     // Only callers with credentials name the endpoint label (an unknown endpoint is a 404 then).
     let known =
@@ -49,7 +55,8 @@ pub async fn call(
         row.errcode = errcode;
         state.oplog.record(row).await;
     }
-    reply
+    let was_cut = matches!(reply, Reply::Cut);
+    keep(&state, sandboxed, raw, reply.into_response(), was_cut).await
 }
 
 /// Runs the guard and the endpoint. The flag says whether the operation-log row was already
@@ -59,6 +66,7 @@ async fn guarded(
     endpoint: &str,
     req: ApiRequest,
     row: &mut OplogEntry,
+    sandboxed: &mut Option<Sandboxed>,
 ) -> (Reply, bool) {
     if let Some(limiter) = &state.limits.api
         && limiter.check_key(&req.client_ip).is_err()
@@ -81,6 +89,27 @@ async fn guarded(
     };
     row.tenant_id = Some(grant.tenant_id);
     row.admin.clone_from(&grant.admin_name);
+    if let Some(sandbox) = state
+        .sandbox
+        .resolve(grant.sandbox.as_ref(), grant.tenant_id)
+    {
+        let caller = Caller::with_token(format!("openapi:{}", grant.admin_name), &grant.token_hash);
+        let named = format!("openapi/{endpoint}");
+        let (s, fault) = inject(state, &sandbox, &named, (caller, &mut row.params)).await;
+        *sandboxed = Some(s);
+        match fault {
+            Some(Fault::Error(code)) => {
+                let code = u32::try_from(code).ok().and_then(ErrorCode::from_code);
+                return (
+                    Reply::Error(code.unwrap_or(ErrorCode::TemporarilyUnavailable)),
+                    false,
+                );
+            }
+            Some(Fault::Cut(_)) => return (Reply::Cut, false),
+            Some(Fault::Idle) => return (Reply::Json(br#"{"Ret":0}"#.to_vec()), false),
+            Some(Fault::Smtp(_)) | None => {}
+        }
+    }
     match dispatch(state, endpoint, &grant, &params, row).await {
         Ok(Answer::Read(reply)) => (reply, false),
         Ok(Answer::Written) => (Reply::Empty, true),

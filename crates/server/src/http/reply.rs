@@ -21,6 +21,8 @@ pub enum Reply {
     /// A protocol error with a fixed HTTP status (413 for an oversized body, 404 for an unknown
     /// endpoint), whatever `http_error_status` says.
     ErrorWithStatus(ErrorCode, StatusCode),
+    /// A sandbox's fault: no answer, the connection is dropped (`http/sandbox.rs`).
+    Cut,
 }
 
 impl Reply {
@@ -71,6 +73,7 @@ impl IntoResponse for Reply {
             )
                 .into_response(),
             Reply::Empty => Response::new(Body::empty()),
+            Reply::Cut => super::sandbox::cut(),
             Reply::Error(code) => error_response(code, StatusCode::OK),
             Reply::ErrorWithStatus(code, status) => {
                 let mut r = error_response(code, status);

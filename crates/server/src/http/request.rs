@@ -19,6 +19,9 @@ pub struct ApiRequest {
     pub authorization: Option<String>,
     /// The peer address of the connection.
     pub client_ip: IpAddr,
+    /// The request as it came, for a sandbox's record (taken by the handler; moved out of the
+    /// request, never copied).
+    pub raw: Option<crate::sandbox::record::Raw>,
 }
 
 /// Whether reading a body failed because it stopped arriving in time.
@@ -37,7 +40,7 @@ impl FromRequest<AppState> for ApiRequest {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let client_ip = client_ip(&parts, &state.config.trusted_proxies);
         let body = axum::body::to_bytes(body, state.config.max_body_bytes)
             .await
@@ -68,10 +71,17 @@ impl FromRequest<AppState> for ApiRequest {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let raw = crate::sandbox::record::Raw::new(
+            parts.method,
+            parts.uri,
+            std::mem::take(&mut parts.headers),
+            body,
+        );
         Ok(ApiRequest {
             params,
             authorization,
             client_ip,
+            raw: Some(raw),
         })
     }
 }

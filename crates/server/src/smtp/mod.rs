@@ -47,6 +47,8 @@ pub struct SmtpSettings {
     pub checks: Option<std::sync::Arc<checks::Checker>>,
     /// Spam scoring of received mail (`rspamd_url`); `None`: off.
     pub spam: Option<std::sync::Arc<crate::mail::spam::Rspamd>>,
+    /// The sandboxes whose SMTP faults apply to recipients (set by the server).
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 pub use crate::tls::TlsError;
@@ -82,6 +84,7 @@ impl SmtpSettings {
                 None
             },
             spam: crate::mail::spam::Rspamd::from_config(c),
+            sandbox: None,
         })
     }
 }

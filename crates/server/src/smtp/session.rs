@@ -5,6 +5,7 @@
 //! not be able to inject commands into the encrypted session), and the caller runs a new session
 //! over TLS that starts from scratch (RFC 3207 §4.2).
 
+mod sandbox;
 mod submit;
 
 pub use submit::SubmitCtx;
@@ -299,6 +300,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .await
                 {
                     Ok(boxes) => {
+                        if let Some(next) = self.sandbox_fault(&boxes, &to.address).await? {
+                            return Ok(next);
+                        }
                         self.accept_mailboxes(boxes);
                         self.reply("250 2.1.5 OK").await?;
                     }

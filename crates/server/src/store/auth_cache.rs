@@ -45,10 +45,10 @@ pub struct Stamp {
     file: (u64, u64),
 }
 
-struct Entry<T> {
-    stamp: Stamp,
-    at: Instant,
-    value: T,
+pub(super) struct Entry<T> {
+    pub(super) stamp: Stamp,
+    pub(super) at: Instant,
+    pub(super) value: T,
 }
 
 /// The cache of one store: shared by its clones.
@@ -68,6 +68,9 @@ pub struct AuthCache {
     pub(super) tokens: Grants<super::secrets::TokenGrant>,
     /// The newer API's grants.
     pub(super) corp: Grants<super::corp::CorpGrant>,
+    /// The sandboxes as last read (`store::sandbox::snapshot`): they change as rarely as grants
+    /// and every write to them says [`Store::auth_changed`], so they share the stamp.
+    pub(super) sandbox: Mutex<Option<Entry<std::sync::Arc<super::sandbox::Snapshot>>>>,
 }
 
 /// One kind of grant, by token hash.
@@ -121,6 +124,7 @@ impl AuthCache {
             enabled: false,
             tokens: Grants::default(),
             corp: Grants::default(),
+            sandbox: Mutex::default(),
         }
     }
 
@@ -158,6 +162,9 @@ impl AuthCache {
         self.local.fetch_add(1, Ordering::AcqRel);
         self.tokens.clear();
         self.corp.clear();
+        if let Ok(mut s) = self.sandbox.lock() {
+            *s = None;
+        }
     }
 
     /// Whether other processes' changes reach this one (PostgreSQL's listener sets it). Turning

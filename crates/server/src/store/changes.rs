@@ -66,17 +66,22 @@ pub async fn changes_since(
 /// Deletes member changes with versions below `cutoff` and raises the floor of the tenants that
 /// lost some, so their clients with older versions get the full list (§7.3).
 pub async fn prune_changes(store: &Store, cutoff: i64) -> StoreResult<u64> {
+    // A sandbox whose clock was moved ahead sees its entries that much older (docs/SANDBOX.md).
     let mut tx = store.begin().await?;
     sql::execute_in(
         &mut tx.conn(),
-        "UPDATE tenants SET changelog_floor = $1 WHERE changelog_floor < $1 AND id IN (SELECT \
-         DISTINCT tenant_id FROM dir_changes WHERE ver < $1)",
+        "UPDATE tenants SET changelog_floor = $1 + COALESCE((SELECT clock_offset_ms FROM \
+         sandboxes s WHERE s.tenant_id = tenants.id), 0) WHERE changelog_floor < $1 + \
+         COALESCE((SELECT clock_offset_ms FROM sandboxes s WHERE s.tenant_id = tenants.id), 0) \
+         AND id IN (SELECT DISTINCT tenant_id FROM dir_changes d WHERE ver < $1 + \
+         COALESCE((SELECT clock_offset_ms FROM sandboxes s WHERE s.tenant_id = d.tenant_id), 0))",
         &[cutoff.into()],
     )
     .await?;
     let n = sql::execute_in(
         &mut tx.conn(),
-        "DELETE FROM dir_changes WHERE ver < $1",
+        "DELETE FROM dir_changes WHERE ver < $1 + COALESCE((SELECT clock_offset_ms FROM \
+         sandboxes s WHERE s.tenant_id = dir_changes.tenant_id), 0)",
         &[cutoff.into()],
     )
     .await?;

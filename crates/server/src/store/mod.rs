@@ -26,6 +26,7 @@ pub mod mail;
 pub mod migration;
 pub mod oplog;
 pub mod outbound;
+pub mod sandbox;
 pub mod schema;
 pub mod secrets;
 pub mod sql;

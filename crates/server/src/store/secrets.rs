@@ -101,7 +101,8 @@ pub async fn burn_ticket(
     let burned: Option<(i64, i64, String)> = sql::optional(
         store,
         "UPDATE sso_tickets SET used = TRUE WHERE ticket_hash = $1 AND used = FALSE AND \
-         expires_ms > $2 RETURNING tenant_id, member_id, kind",
+         expires_ms > $2 + COALESCE((SELECT clock_offset_ms FROM sandboxes s WHERE \
+         s.tenant_id = sso_tickets.tenant_id), 0) RETURNING tenant_id, member_id, kind",
         &[hash.into(), now_ms.into()],
     )
     .await?;

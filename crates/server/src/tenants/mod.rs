@@ -11,6 +11,7 @@ pub mod directory_console;
 pub mod mail_console;
 pub mod operator;
 pub mod oplog;
+mod sandbox;
 mod sending;
 
 use crate::auth::allow_list::{format_allow_list, parse_allow_list, parse_net};

@@ -7,14 +7,17 @@ mod endpoints;
 mod logs;
 
 use super::AppState;
+use super::sandbox::{Sandboxed, inject, keep};
 use crate::auth::corp::{CorpGrant, CorpRefusal};
 use crate::directory::DirError;
+use crate::sandbox::record::Caller;
 use crate::tenants::OplogEntry;
 use axum::body::Body;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bizmail_protocol::cgi::{App, Code, ErrorAnswer, Fields};
+use bizmail_protocol::sandbox::Fault;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -37,13 +40,15 @@ pub struct CgiRequest {
     pub host: Option<String>,
     /// Whether the client came over HTTPS (directly or through a proxy that says so).
     pub https: bool,
+    /// The request as it came, for a sandbox's record (moved out of the request, not copied).
+    pub raw: Option<crate::sandbox::record::Raw>,
 }
 
 impl FromRequest<AppState> for CgiRequest {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let client_ip = super::request::client_ip(&parts, &state.config.trusted_proxies);
         let body = axum::body::to_bytes(body, state.config.max_body_bytes)
             .await
@@ -64,12 +69,20 @@ impl FromRequest<AppState> for CgiRequest {
             None => Fields::from_request(parts.uri.query(), b"")
                 .and_then(|f| f.text("access_token").ok().flatten()),
         };
+        let https = super::webmail::over_https(state, &parts.headers);
+        let raw = crate::sandbox::record::Raw::new(
+            parts.method,
+            parts.uri,
+            std::mem::take(&mut parts.headers),
+            body,
+        );
         Ok(CgiRequest {
             fields,
             query_token,
             client_ip,
             host,
-            https: super::webmail::over_https(state, &parts.headers),
+            https,
+            raw: Some(raw),
         })
     }
 }
@@ -204,24 +217,47 @@ async fn finish(
 }
 
 /// `GET|POST /cgi-bin/gettoken?corpid&corpsecret`.
-pub async fn gettoken(State(state): State<AppState>, req: CgiRequest) -> Response {
+pub async fn gettoken(State(state): State<AppState>, mut req: CgiRequest) -> Response {
     let mut row = oplog_row(&req, "gettoken");
-    let outcome = issue(&state, &req, &mut row).await;
-    finish(&state, row, outcome, false).await
+    let raw = req.raw.take();
+    let mut sandboxed = None;
+    let outcome = issue(&state, &req, &mut row, &mut sandboxed).await;
+    let response = finish(&state, row, outcome, false).await;
+    keep(&state, sandboxed, raw, response, false).await
 }
 
-async fn issue(state: &AppState, req: &CgiRequest, row: &mut OplogEntry) -> Result<Vec<u8>, Code> {
+async fn issue(
+    state: &AppState,
+    req: &CgiRequest,
+    row: &mut OplogEntry,
+    sandboxed: &mut Option<Sandboxed>,
+) -> Result<Vec<u8>, Code> {
     let f = req.fields.as_ref().ok_or(Code::InvalidParameter)?;
     let corp_id = f.text("corpid").ok().flatten().ok_or(Code::InvalidCorpid)?;
     let secret = f.text("corpsecret").ok().flatten().unwrap_or_default();
+    let mut lifetime = state.config.corp_token_lifetime_secs;
+    if let Some(sandbox) = state.sandbox.of_corp(&corp_id).await {
+        let caller = Caller::asking(format!("corp:{}", corp_id.trim()));
+        let (s, fault) = inject(
+            state,
+            &sandbox,
+            "cgi-bin/gettoken",
+            (caller, &mut row.params),
+        )
+        .await;
+        row.tenant_id = Some(s.tenant_id);
+        *sandboxed = Some(s);
+        if let Some(Fault::Error(code)) = fault {
+            return Err(Code::from_number(code).unwrap_or(Code::SystemBusy));
+        }
+        // A token that "expires early": it says the configured lifetime and stops sooner.
+        lifetime = sandbox.plan.token_ttl_secs.unwrap_or(lifetime);
+    }
     let issued = state
         .auth
-        .issue_corp_token(
-            &corp_id,
-            &secret,
-            (state.config.corp_token_lifetime_secs, req.client_ip),
-            |tenant| state.limits.corp_token.check_key(&tenant).is_ok(),
-        )
+        .issue_corp_token(&corp_id, &secret, (lifetime, req.client_ip), |tenant| {
+            state.limits.corp_token.check_key(&tenant).is_ok()
+        })
         .await;
     let issued = match issued {
         Ok(t) => t,
@@ -245,7 +281,7 @@ async fn issue(state: &AppState, req: &CgiRequest, row: &mut OplogEntry) -> Resu
 pub async fn call(
     State(state): State<AppState>,
     Path((area, verb)): Path<(String, String)>,
-    req: CgiRequest,
+    mut req: CgiRequest,
 ) -> Response {
     let named = format!(
         "{}/{}",
@@ -260,8 +296,11 @@ pub async fn call(
         "other".to_owned()
     };
     let mut row = oplog_row(&req, &endpoint);
-    let (outcome, logged) = guarded(&state, &endpoint, &req, &mut row).await;
-    finish(&state, row, outcome, logged).await
+    let raw = req.raw.take();
+    let mut sandboxed = None;
+    let (outcome, logged) = guarded(&state, &endpoint, &req, &mut row, &mut sandboxed).await;
+    let response = finish(&state, row, outcome, logged).await;
+    keep(&state, sandboxed, raw, response, false).await
 }
 
 async fn guarded(
@@ -269,6 +308,7 @@ async fn guarded(
     endpoint: &str,
     req: &CgiRequest,
     row: &mut OplogEntry,
+    sandboxed: &mut Option<Sandboxed>,
 ) -> (Result<Vec<u8>, Code>, bool) {
     let Some(app) = App::of_endpoint(endpoint) else {
         return (Err(Code::InvalidParameter), false);
@@ -297,6 +337,22 @@ async fn guarded(
     };
     row.tenant_id = Some(grant.tenant_id);
     row.admin = format!("app:{}", app.name());
+    if let Some(sandbox) = state
+        .sandbox
+        .resolve(grant.sandbox.as_ref(), grant.tenant_id)
+    {
+        let hash = crate::auth::tokens::token_hash(token.as_deref().unwrap_or_default().trim());
+        let caller = Caller::with_token(row.admin.clone(), &hash);
+        let named = format!("cgi-bin/{endpoint}");
+        let (s, fault) = inject(state, &sandbox, &named, (caller, &mut row.params)).await;
+        *sandboxed = Some(s);
+        if let Some(Fault::Error(code)) = fault {
+            return (
+                Err(Code::from_number(code).unwrap_or(Code::SystemBusy)),
+                false,
+            );
+        }
+    }
     let Some(fields) = req.fields.as_ref() else {
         return (Err(Code::InvalidParameter), false);
     };
