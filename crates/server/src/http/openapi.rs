@@ -84,6 +84,18 @@ async fn guarded(
         Err(mut refusal) => {
             row.tenant_id = refusal.tenant_id;
             row.admin = std::mem::take(&mut refusal.admin);
+            // A sandbox records what its clients were refused too (an expired token's 1200):
+            // that is what an integrator most needs to see.
+            if let (Some(t), Some(token)) = (refusal.tenant_id, token)
+                && state.sandbox.of(t).await.is_some()
+            {
+                let hash = crate::auth::tokens::token_hash(token);
+                *sandboxed = Some(Sandboxed {
+                    tenant_id: t,
+                    caller: Caller::with_token(format!("openapi:{}", row.admin), &hash),
+                    mark: None,
+                });
+            }
             return (Reply::from(refusal), false);
         }
     };

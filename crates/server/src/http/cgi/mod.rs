@@ -332,6 +332,17 @@ async fn guarded(
         Err(r) => {
             let (code, tenant) = refusal_code(r);
             row.tenant_id = tenant;
+            // A sandbox records what its clients were refused too (an expired token's 40014).
+            if let (Some(t), Some(token)) = (tenant, token.as_deref())
+                && state.sandbox.of(t).await.is_some()
+            {
+                let hash = crate::auth::tokens::token_hash(token.trim());
+                *sandboxed = Some(Sandboxed {
+                    tenant_id: t,
+                    caller: Caller::with_token(format!("app:{}", app.name()), &hash),
+                    mark: None,
+                });
+            }
             return (Err(code), false);
         }
     };
