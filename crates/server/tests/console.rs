@@ -229,3 +229,49 @@ backend_test! {
         assert_eq!(password_step(&mut again, &admin, &password).await.status().as_u16(), 401);
     }
 }
+
+backend_test! {
+    async fn a_sandbox_tenant_has_its_page_and_others_do_not(srv) {
+        let (admin, password) = fresh_tenant(&srv, "sbx").await;
+        let (mut b, _) = signed_in(&srv, &admin, &password).await;
+        // Not a sandbox: no navigation item, and the page says so.
+        let home = b.page("/admin/openapi", 200).await;
+        assert!(!home.contains("/admin/sandbox"));
+        assert!(b.page("/admin/sandbox", 404).await.contains("bizmail sandbox mark"));
+        let tenant = srv.running().admin().tenant_named(&admin).await.unwrap();
+        srv.running().sandbox().mark(tenant).await.unwrap();
+        let page = b.page("/admin/sandbox", 200).await;
+        assert!(page.contains("id=\"no-faults\""));
+        let csrf = hidden_field(&page, "csrf");
+        // A plan that does not check is refused with its reason, and logged as refused.
+        let bad = r#"{"rules": [{"endpoint": "openapi/user/get", "idle": true}]}"#;
+        let r = b.post("/admin/sandbox/faults", &[("csrf", csrf.as_str()), ("plan", bad)]).await;
+        assert_eq!(r.status().as_u16(), 400);
+        assert!(r.text().await.unwrap().contains("openapi/listen only"));
+        let plan = r#"{"seed": 5, "rules": [{"endpoint": "openapi/bizmail/ping", "error": 1002}]}"#;
+        let r = b.post("/admin/sandbox/faults", &[("csrf", csrf.as_str()), ("plan", plan)]).await;
+        assert_eq!(r.status().as_u16(), 200);
+        let state = srv.running().sandbox().require(tenant).await.unwrap();
+        assert_eq!(state.plan.seed, 5);
+        let r = b.post("/admin/sandbox/clock", &[("csrf", csrf.as_str()), ("shift", "+2h")]).await;
+        assert!(r.text().await.unwrap().contains("id=\"clock\">2h<"));
+        // A form without the token changes nothing.
+        let r = b.post("/admin/sandbox/clear", &[("csrf", "forged")]).await;
+        assert_eq!(r.status().as_u16(), 403);
+        assert!(!srv.running().sandbox().require(tenant).await.unwrap().plan.is_empty());
+        let r = b.post("/admin/sandbox/clear", &[("csrf", csrf.as_str())]).await;
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(srv.running().sandbox().require(tenant).await.unwrap().plan.is_empty());
+        // The HAR download is the console session's, and parses.
+        let har = b.get("/admin/sandbox/record.har").await;
+        assert_eq!(har.status().as_u16(), 200);
+        let v: serde_json::Value = har.json().await.unwrap();
+        assert_eq!(v["log"]["version"], "1.2");
+        srv.flush_oplog().await;
+        let log = srv.running().admin().oplog(&admin, 20).await.unwrap();
+        for endpoint in ["console/sandbox/faults", "console/sandbox/clock", "console/sandbox/clear"] {
+            assert!(log.iter().any(|r| r.endpoint == endpoint), "{endpoint}");
+        }
+        assert!(log.iter().any(|r| r.endpoint == "console/sandbox/faults" && r.errcode != 0));
+    }
+}

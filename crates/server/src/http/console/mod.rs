@@ -14,6 +14,8 @@ pub mod login;
 pub mod mail;
 pub mod openapi;
 pub mod operator;
+pub mod sandbox;
+mod sandbox_texts;
 pub mod texts;
 
 use super::AppState;
@@ -68,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .merge(directory::routes())
         .merge(mail::routes())
         .merge(apps::routes())
+        .merge(sandbox::routes())
 }
 
 /// `GET /admin/`: the signed-in account's first page, or the sign-in.
@@ -114,6 +117,8 @@ pub struct Signed {
     pub lang: Lang,
     /// The client's address (for the operation log).
     pub ip: IpAddr,
+    /// Whether the admin's tenant is a sandbox (its page joins the navigation).
+    pub sandbox: bool,
 }
 
 impl Signed {
@@ -126,7 +131,18 @@ impl Signed {
         kind: Kind,
     ) -> Result<Signed, Response> {
         match session(state, jar, lang).await? {
-            Some(session) if session.account.kind == kind => Ok(Signed { session, lang, ip }),
+            Some(session) if session.account.kind == kind => {
+                let sandbox = match session.account.tenant_id {
+                    Some(t) => state.sandbox.of(t).await.is_some(),
+                    None => false,
+                };
+                Ok(Signed {
+                    session,
+                    lang,
+                    ip,
+                    sandbox,
+                })
+            }
             Some(_) => Err(redirect::see_other("/admin/", "/admin/")),
             None => Err(match kind {
                 Kind::Admin => redirect::see_other("/admin/login", "/admin/"),
@@ -170,7 +186,11 @@ impl Signed {
 
     /// A whole signed-in page.
     pub fn page(&self, title: &str, here: &str, body: &str) -> Response {
-        let nav = nav(self.session.account.kind, self.ct(), here);
+        let mut nav = nav(self.session.account.kind, self.ct(), here);
+        if self.sandbox {
+            let label = sandbox_texts::st(self.lang).nav;
+            nav.push(("/admin/sandbox", label, here.starts_with("/admin/sandbox")));
+        }
         render(
             self.lang,
             Chrome {
