@@ -20,11 +20,13 @@ pub struct CorpDirectory {
     directory: Directory,
     tenant_id: i64,
     oplog: OplogEntry,
+    /// The command its writes are logged under (`bizmail/<command>/<endpoint>`).
+    command: &'static str,
 }
 
 impl CorpDirectory {
     /// Calls as `admin` of `tenant_id`; the operation log names `endpoint` under
-    /// `bizmail/migrate/…` from `local`.
+    /// `bizmail/migrate/…` (see [`CorpDirectory::logged_as`]) from `local`.
     pub(crate) fn new(directory: Directory, tenant_id: i64, admin: &str) -> CorpDirectory {
         CorpDirectory {
             directory,
@@ -38,7 +40,17 @@ impl CorpDirectory {
                 params: String::new(),
                 errcode: 0,
             },
+            command: "migrate",
         }
+    }
+
+    /// The same directory, its writes logged as `bizmail/<command>/<endpoint>` instead of
+    /// `bizmail/migrate/…` (`bizmail seed` logs as `seed`), so the operation log says which
+    /// command wrote them.
+    #[must_use]
+    pub fn logged_as(mut self, command: &'static str) -> CorpDirectory {
+        self.command = command;
+        self
     }
 
     /// Calls `endpoint` (`department/create`, `user/list`, …) with a JSON body; answers as the
@@ -90,7 +102,7 @@ impl CorpDirectory {
         };
         let mut row = self.oplog.clone();
         row.at_ms = crate::store::now_ms();
-        row.endpoint = format!("bizmail/migrate/{endpoint}");
+        row.endpoint = format!("bizmail/{}/{endpoint}", self.command);
         row.params = f.to_log_line();
         let errmsg = match endpoint.rsplit('/').next() {
             Some("create") => "created",
