@@ -14,6 +14,7 @@ mod import;
 mod migrate;
 mod remote;
 mod sandbox;
+mod seed;
 mod sending;
 mod serve;
 mod tenant;
@@ -78,6 +79,10 @@ enum Command {
     /// check of the counts (docs/MIGRATION.md).
     #[command(subcommand)]
     Migrate(migrate::MigrateCommand),
+    /// Fill a tenant with demo data: a Chinese company's departments, members, mail groups and
+    /// mails, the same for the same --seed (docs/SEEDING.md).
+    #[command(long_about = seed::HELP)]
+    Seed(seed::SeedArgs),
     /// A member's web-mailbox login: reset a lost authenticator.
     #[command(subcommand)]
     Member(admin_cmds::MemberCommand),
@@ -172,6 +177,11 @@ async fn main() -> std::process::ExitCode {
         Command::Spam(a) => sending::spam(a).await,
         Command::Sandbox(c) => sandbox::sandbox(c).await,
         Command::Migrate(c) => match migrate::migrate(c).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
+        Command::Seed(a) => match seed::run(a).await {
             Ok(true) => Ok(()),
             Ok(false) => return std::process::ExitCode::FAILURE,
             Err(e) => Err(e),
