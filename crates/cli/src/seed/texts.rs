@@ -393,6 +393,11 @@ impl Company {
                 filename: "进度说明.txt".into(),
                 content: Content::Text(text),
             });
+        } else if rng.chance(30) {
+            d.attachments.push(Attachment {
+                filename: "看板截图.png".into(),
+                content: Content::Png(super::mails::screenshot(rng)),
+            });
         }
         d
     }
