@@ -309,7 +309,7 @@ backend_test! {
         let users = cgi(&srv, &dir, "user/list", json!({"department_id": 1, "fetch_child": 1})).await;
         let enabled: Vec<String> = users["userlist"].as_array().unwrap().iter()
             .filter(|u| u["enable"] == 1).map(|u| u["userid"].as_str().unwrap().to_owned()).collect();
-        // The twelfth member left: disabled, and no mail for them.
+        // One of them left: disabled, and no mail for them.
         assert_eq!((users["userlist"].as_array().unwrap().len(), enabled.len()), (16, 15));
         let (mut messages, mut gbk, mut pngs) = (0, 0, 0);
         for address in &enabled {

@@ -281,12 +281,30 @@ impl Company {
         let top: Vec<usize> = (0..DEPARTMENTS.len())
             .filter(|i| !DEPARTMENTS[*i].path.contains('/'))
             .collect();
-        let weights: Vec<u32> = DEPARTMENTS.iter().map(|s| s.weight).collect();
+        let total: u32 = DEPARTMENTS.iter().map(|s| s.weight).sum();
+        let mut counts = vec![0u32; DEPARTMENTS.len()];
+        let mut leaver = false;
         for i in 0..count {
             let dept = match top.get(i) {
                 Some(t) => *t,
-                None => rng.weighted(&weights),
+                // The department furthest below its share so far, give or take a little luck:
+                // small companies are spread like big ones, not by chance.
+                None => {
+                    let placed = f64::from(u32::try_from(i + 1).unwrap_or(u32::MAX));
+                    let score = |d: usize, luck: u64| {
+                        f64::from(DEPARTMENTS[d].weight) * placed / f64::from(total)
+                            - f64::from(counts[d])
+                            + f64::from(u32::try_from(luck).unwrap_or(0)) / 1000.0
+                    };
+                    let scores: Vec<f64> = (0..DEPARTMENTS.len())
+                        .map(|d| score(d, rng.range(0, 999)))
+                        .collect();
+                    (0..scores.len())
+                        .max_by(|a, b| scores[*a].total_cmp(&scores[*b]))
+                        .unwrap_or(0)
+                }
             };
+            counts[dept] += 1;
             let spec = &DEPARTMENTS[dept];
             let head = !headed[dept];
             headed[dept] = true;
@@ -313,8 +331,10 @@ impl Company {
                     break m;
                 }
             };
-            // A few who left: every 23rd, never a head.
-            let enabled = head || i % 23 != 11;
+            // A few who left: one in every 23 (the 12th, or the next after it who heads nothing).
+            leaver |= i % 23 == 11;
+            let enabled = head || !leaver;
+            leaver &= head;
             self.members.push(Member {
                 address: format!("{local}@{}", self.domain),
                 name,
@@ -476,6 +496,13 @@ mod tests {
                 .iter()
                 .any(|g| matches!(&g.allow, Allow::List(l) if !l.is_empty()))
         );
+        // Spread by the weights, even in a small company: every bigger department has people.
+        let d50 = Company::generate(1, "x.cn", 50);
+        for (i, spec) in super::DEPARTMENTS.iter().enumerate() {
+            let n = d50.members.iter().filter(|m| m.department == i).count();
+            assert!(spec.weight < 3 || n >= 1, "{} is empty", spec.path);
+            assert!(n <= spec.weight as usize + 2, "{} has {n}", spec.path);
+        }
         assert_eq!(a.manager_of(0), None);
         assert!(a.manager_of(20).is_some());
     }
