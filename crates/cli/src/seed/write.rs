@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// source), with the seed as the folder.
 const SOURCE: &str = "bizmail seed";
 /// Mails generated, grouped and stored at a time (bounds the memory a big run takes).
-const ROUND: u64 = 2000;
+const ROUND: u64 = 20_000;
 
 /// What storing mail did.
 #[derive(Debug, Default)]
