@@ -70,7 +70,9 @@ pub fn generate(
             .div_euclid(DAY_S)
             * DAY_S;
     let weekday = ((day_start + CST).div_euclid(DAY_S) + 4).rem_euclid(7); // 0 is Sunday
-    if (weekday == 0 || weekday == 6) && rng.chance(75) {
+    // Drawn whatever the day: the draws after it must not depend on the date of the run.
+    let to_friday = rng.chance(75);
+    if (weekday == 0 || weekday == 6) && to_friday {
         day_start -= if weekday == 0 { 2 } else { 1 } * DAY_S;
     }
     let sent = day_start + 8 * 3600 + 1800 + i64::try_from(rng.range(0, 11 * 3600)).unwrap_or(0);
@@ -472,5 +474,22 @@ mod tests {
             generate(&c, 1, (7, 400), &recipients, 1_717_344_000).raw,
             generate(&c, 1, (7, 400), &recipients, 1_717_344_000).raw
         );
+        // Run on another day, a mail is the same mail (its dates aside).
+        for k in 0..50 {
+            let on = |day: i64| {
+                let m = generate(&c, 1, (k, 50), &recipients, 1_717_344_000 + day * DAY_S);
+                let p = mail_parser::MessageParser::default().parse(&m.raw).unwrap();
+                let from = p
+                    .from()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_owned();
+                (m.recipient, from, m.gbk, m.attachments)
+            };
+            assert!((1..7).all(|day| on(day) == on(0)), "mail {k}");
+        }
     }
 }
