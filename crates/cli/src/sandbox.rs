@@ -258,12 +258,19 @@ async fn record(
             } else {
                 format!("  [{}]", e.fault)
             };
+            // Both APIs answer errors with HTTP 200: the code is what tells.
+            let errcode = serde_json::from_str::<serde_json::Value>(&e.response_body)
+                .ok()
+                .and_then(|v| v.get("errcode").map(|c| c.to_string().replace('"', "")))
+                .filter(|c| c != "0")
+                .unwrap_or_default();
             println!(
-                "{at}  {:<22} {:<6} {:<50} {:>3} {:>7.1} ms{fault}",
+                "{at}  {:<22} {:<6} {:<44} {:>3} {:>6} {:>7.1} ms{fault}",
                 e.client,
                 e.method,
-                e.url.chars().take(50).collect::<String>(),
+                e.url.chars().take(44).collect::<String>(),
                 e.status,
+                errcode,
                 e.duration_us as f64 / 1000.0
             );
         }

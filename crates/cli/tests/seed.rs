@@ -62,6 +62,11 @@ fn figure(out: &str, line: &str, key: &str) -> u64 {
     words[at - 1].parse().unwrap()
 }
 
+/// Marks a tenant as a sandbox: only sandboxes take demo data.
+async fn sandbox(srv: &TestServer, tenant_id: i64) {
+    srv.running().sandbox().mark(tenant_id).await.unwrap();
+}
+
 /// The names in an old-API `{"Count":n,"List":[{"Value":…}]}` answer.
 fn values(v: &Value) -> Vec<String> {
     v["List"]
@@ -76,7 +81,11 @@ backend_test! {
     async fn a_seeded_tenant_looks_like_a_company_from_outside_and_a_second_run_changes_nothing(srv) {
         let t = srv.tenant().clone();
         let store = store_args(&srv);
-        let out = bizmail(&["seed", "--admin", &t.admin], &store).await;
+        // Demo data lands only in a sandbox.
+        let out = bizmail(&["seed", "--tenant", &t.domain], &store).await;
+        assert!(!out.ok && out.text.contains("not a sandbox"), "{}", out.text);
+        sandbox(&srv, t.tenant_id).await;
+        let out = bizmail(&["seed", "--tenant", &t.domain], &store).await;
         assert!(out.ok, "{}", out.text);
         for line in ["departments: 29 created, 0 already there, 0 refused",
             "members: 50 created, 0 already there, 0 refused",
@@ -214,6 +223,7 @@ backend_test! {
 
         // The same seed elsewhere is the same company; another seed is another one.
         let other = srv.seed_tenant().await;
+        sandbox(&srv, other.tenant_id).await;
         let out = bizmail(&["seed", "--admin", &other.admin, "--mails", "0"], &store).await;
         assert!(out.ok, "{}", out.text);
         let first_name = old(&srv, &token, "user/get", &[("Alias", &added[0])]).await["Name"].clone();
@@ -222,6 +232,7 @@ backend_test! {
         let u = old(&srv, &other_token, "user/get", &[("Alias", &mirrored)]).await;
         assert_eq!(u["Name"], first_name, "{u}");
         let third = srv.seed_tenant().await;
+        sandbox(&srv, third.tenant_id).await;
         let out = bizmail(&["seed", "--admin", &third.admin, "--mails", "0", "--seed", "2"], &store).await;
         assert!(out.ok, "{}", out.text);
         let third_token = srv.token_for(&third).await;
@@ -296,6 +307,7 @@ backend_test! {
     config = |c: &mut Config| imap_on(c);
     async fn seeded_mail_reads_right_over_imap_gbk_included(srv) {
         let t = srv.tenant().clone();
+        sandbox(&srv, t.tenant_id).await;
         let store = store_args(&srv);
         let args = ["seed", "--admin", &t.admin, "--members", "16", "--mails", "120", "--seed", "7",
             "--password", "Seeded-pw-7"];
@@ -361,6 +373,7 @@ backend_test! {
         // all@ is a member already: the seed's group of that address is the API's refusal.
         let taken = migrate_common::add_member(&srv, "all").await;
         let t = srv.tenant().clone();
+        sandbox(&srv, t.tenant_id).await;
         let store = store_args(&srv);
         let args = ["seed", "--admin", &t.admin, "--members", "20", "--mails", "30"];
         let out = bizmail(&args, &store).await;

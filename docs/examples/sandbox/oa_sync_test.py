@@ -132,8 +132,10 @@ def main():
     assert "idle answer" in faults, faults
     assert KEY not in json.dumps(har), "the interface key must be masked"
     for e in entries:
-        r = e["request"]
+        r, text = e["request"], e["response"]["content"].get("text", "")
+        code = json.loads(text).get("errcode") if text.startswith("{") else None
         print(f"  {r['method']} {r['url'].replace(BASE, '')} -> {e['response']['status']}"
+              + (f" errcode {code}" if code else "")
               + (f"  [{e['_fault']}]" if "_fault" in e else ""))
     control("DELETE", "/faults")
     print("OK: the integration survived the sandbox's faults")

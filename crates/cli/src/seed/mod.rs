@@ -52,9 +52,10 @@ const MAX_MAILS: u32 = 100_000;
 pub struct SeedArgs {
     #[command(flatten)]
     store: StoreArgs,
-    /// The admin whose tenant is filled.
-    #[arg(long, value_name = "NAME")]
-    admin: String,
+    /// The tenant to fill: one of its mail domains, or an admin's name (`--admin` works too).
+    /// It must be a sandbox (`bizmail sandbox mark`, or a server with sandbox = true).
+    #[arg(long, visible_alias = "admin", value_name = "DOMAIN|ADMIN")]
+    tenant: String,
     /// The mail domain of the new addresses (default: the tenant's first domain).
     #[arg(long, value_name = "DOMAIN")]
     domain: Option<String>,
@@ -112,26 +113,28 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<bool> {
     result
 }
 
-/// Whether this tenant may be filled with demo data. Every tenant may, for now.
-///
-/// THE SANDBOX CHECK GOES HERE: once tenants can be sandboxes, refuse (`bail!`) a tenant that is
-/// not one, so demo data never lands among a real company's mail.
-async fn may_seed(_admin: &Admin, _tenant_id: i64) -> anyhow::Result<()> {
-    Ok(())
+/// Demo data lands only in a sandbox, never among a real company's mail.
+async fn may_seed(admin: &Admin, config: &Config, tenant_id: i64) -> anyhow::Result<()> {
+    admin
+        .sandbox(config)
+        .require(tenant_id)
+        .await
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 async fn seed(admin: &Admin, config: &Config, args: &SeedArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
-    let tenant_id = admin.tenant_of(&args.admin).await?;
-    may_seed(admin, tenant_id).await?;
-    let domains = admin.domains(&args.admin).await?;
+    let (tenant_id, admin_name) = admin.tenant_and_admin(&args.tenant).await?;
+    may_seed(admin, config, tenant_id).await?;
+    let domains = admin.domains(&admin_name).await?;
     let domain = match &args.domain {
         Some(d) => {
             let d = d.trim().to_ascii_lowercase();
             if !domains.contains(&d) {
                 bail!(
                     "{d} is not a domain of {}'s tenant ({})",
-                    args.admin,
+                    admin_name,
                     domains.join(", ")
                 );
             }
@@ -139,7 +142,7 @@ async fn seed(admin: &Admin, config: &Config, args: &SeedArgs) -> anyhow::Result
         }
         None => match domains.first() {
             Some(d) => d.clone(),
-            None => bail!("{}'s tenant has no mail domain", args.admin),
+            None => bail!("{admin_name}'s tenant has no mail domain"),
         },
     };
     let company = Company::generate(args.seed, &domain, args.members as usize);
@@ -153,7 +156,7 @@ async fn seed(admin: &Admin, config: &Config, args: &SeedArgs) -> anyhow::Result
     );
     let mut w = write::Writer {
         company: &company,
-        dir: admin.corp_directory(&args.admin).await?.logged_as("seed"),
+        dir: admin.corp_directory(&admin_name).await?.logged_as("seed"),
         mailboxes: admin.mailboxes_as_configured(config),
         bar: &bar,
         departments: Vec::new(),

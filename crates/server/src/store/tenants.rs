@@ -247,3 +247,13 @@ pub async fn set_spam_thresholds(
     .await?;
     Ok(())
 }
+
+/// The name of a tenant's first admin (the one created with it).
+pub async fn first_admin(store: &Store, tenant_id: i64) -> StoreResult<Option<String>> {
+    sql::scalar(
+        store,
+        "SELECT name FROM admins WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+        &[tenant_id.into()],
+    )
+    .await
+}

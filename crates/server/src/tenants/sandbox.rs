@@ -35,3 +35,19 @@ impl Admin {
         }
     }
 }
+
+impl Admin {
+    /// The tenant and the admin a `--tenant` flag means: an admin's name gives that admin, a
+    /// domain its tenant's first admin (commands that write through the APIs' rules act as an
+    /// admin, for the operation log).
+    pub async fn tenant_and_admin(&self, name: &str) -> Result<(i64, String), AdminError> {
+        if let Ok(tenant) = self.tenant_of(name.trim()).await {
+            return Ok((tenant, name.trim().to_owned()));
+        }
+        let tenant = self.tenant_named(name).await?;
+        let admin = store::tenants::first_admin(&self.store, tenant)
+            .await?
+            .ok_or_else(|| AdminError::Invalid(format!("the tenant of {name} has no admin")))?;
+        Ok((tenant, admin))
+    }
+}
