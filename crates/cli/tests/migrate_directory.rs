@@ -11,24 +11,8 @@ mod migrate_common;
 
 use bizmail_server::tenants::NewTenant;
 use bizmail_testkit::{TestServer, backend_test};
-use migrate_common::{bizmail_env, store_args};
-use serde_json::{Value, json};
-
-async fn cgi(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
-    let url = srv.url(&format!("cgi-bin/{path}?access_token={token}"));
-    let v: Value = srv
-        .http
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["errcode"], 0, "{path}: {v}");
-    v
-}
+use migrate_common::{bizmail_env, cgi, store_args};
+use serde_json::json;
 
 backend_test! {
     async fn a_directory_moves_in_and_a_second_run_changes_nothing(srv) {

@@ -7,21 +7,7 @@
 
 mod common;
 
-use common::{bizmail, call, first_run_key, start, token};
-use std::process::Command;
-
-/// Runs a `bizmail` command that must fail; returns what it printed on standard error.
-fn refused(dir: &std::path::Path, args: &[&str], store: &[String]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bizmail"))
-        .env("BIZMAIL_LOG", "warn")
-        .current_dir(dir)
-        .args(args)
-        .args(store)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "bizmail {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{bizmail, bizmail_refused as refused, call, first_run_key, start, token};
 
 async fn sandbox_commands(store: Vec<String>) {
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ mod migrate_common;
 use bizmail_server::Config;
 use bizmail_testkit::{TestServer, backend_test};
 use mail_parser::MimeHeaders as _;
-use migrate_common::{bizmail, store_args};
+use migrate_common::{bizmail, cgi, store_args};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
@@ -29,23 +29,6 @@ async fn old(srv: &TestServer, token: &str, endpoint: &str, fields: &[(&str, &st
         .await;
     assert_eq!(status, 200, "{endpoint}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|_| panic!("{endpoint}: {body}"))
-}
-
-/// A newer-API call's answer, which must be a success.
-async fn cgi(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
-    let url = srv.url(&format!("cgi-bin/{path}?access_token={token}"));
-    let v: Value = srv
-        .http
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["errcode"], 0, "{path}: {v}");
-    v
 }
 
 /// The number after `key` in a line of the summary (`created` in `members: 50 created, …`).

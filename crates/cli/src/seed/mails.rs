@@ -109,68 +109,28 @@ pub fn generate(
     }
 }
 
+/// China's wall-clock time of a moment (UTC+8, no daylight saving), as a naive date-time.
+fn china(s: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp(s + CST, 0)
+        .unwrap_or_default()
+        .naive_utc()
+}
+
 /// The date of a moment in China's time.
 fn civil(s: i64) -> Day {
-    let days = (s + CST).div_euclid(DAY_S);
-    let (year, month, day) = from_days(days);
-    let week = u32::try_from((days - to_days(year, 1, 1)) / 7 + 1).unwrap_or(1);
+    use chrono::Datelike as _;
+    let t = china(s);
     Day {
-        year,
-        month,
-        day,
-        week,
+        year: i64::from(t.year()),
+        month: t.month(),
+        day: t.day(),
+        week: t.ordinal0() / 7 + 1,
     }
-}
-
-/// The day number (days since 1970-01-01) of a date.
-fn to_days(y: i64, m: u32, d: u32) -> i64 {
-    // Howard Hinnant's days_from_civil.
-    let (m, d) = (i64::from(m), i64::from(d));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Year, month and day of a day number (days since 1970-01-01).
-fn from_days(z: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's civil_from_days.
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
 }
 
 /// An RFC 5322 date in China's time (`Tue, 3 Jun 2025 09:41:12 +0800`).
 fn rfc5322(s: i64) -> String {
-    const DOW: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let local = s + CST;
-    let days = local.div_euclid(DAY_S);
-    let secs = local.rem_euclid(DAY_S);
-    let (y, m, d) = from_days(days);
-    let dow = DOW[usize::try_from((days + 4).rem_euclid(7)).unwrap_or(0)];
-    let month = MONTHS[usize::try_from(m - 1).unwrap_or(0)];
-    format!(
-        "{dow}, {d} {month} {y} {:02}:{:02}:{:02} +0800",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    china(s).format("%a, %-d %b %Y %H:%M:%S +0800").to_string()
 }
 
 /// Lines ending in CRLF.
@@ -342,13 +302,12 @@ fn gbk_attachment(a: &Attachment) -> Option<String> {
 }
 
 /// A small screenshot: a window with a title bar, a few rows of a list, and the row in red that
-/// the bug report is about. A real PNG (stored deflate blocks, CRCs and all), 48×32 pixels.
+/// the bug report is about: a 48×32 PNG (encoded by the `png` crate).
 pub fn screenshot(rng: &mut Rng) -> Vec<u8> {
     let (w, h) = (48u32, 32u32);
     let bad_row = u32::try_from(rng.range(1, 4)).unwrap_or(1);
-    let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
+    let mut raw = Vec::with_capacity((w * 3 * h) as usize);
     for y in 0..h {
-        raw.push(0); // no filter
         for x in 0..w {
             let px: [u8; 3] = match y {
                 0..6 => [0x2b, 0x6c, 0xd6],
@@ -360,59 +319,18 @@ pub fn screenshot(rng: &mut Rng) -> Vec<u8> {
             raw.extend_from_slice(&px);
         }
     }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8 bits, RGB
-    chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &zlib_stored(&raw));
-    chunk(&mut png, b"IEND", &[]);
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Writing into memory cannot fail; an empty attachment would only look broken.
+    let written = encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(&raw));
+    if written.is_err() {
+        png.clear();
+    }
     png
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(0).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
-/// A zlib stream of uncompressed deflate blocks.
-fn zlib_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = data.chunks(65_535).collect();
-    for (i, block) in blocks.iter().enumerate() {
-        out.push(u8::from(i + 1 == blocks.len()));
-        let len = u16::try_from(block.len()).unwrap_or(u16::MAX);
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for byte in data {
-        a = (a + u32::from(*byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    out
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = 0xffff_ffff_u32;
-    for b in bytes {
-        c ^= u32::from(*b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
 }
 
 #[cfg(test)]
@@ -428,7 +346,6 @@ mod tests {
         assert_eq!((d.year, d.month, d.day, d.week), (2024, 6, 3, 23));
         // Half past midnight in China is still "today" there, though it is yesterday in UTC.
         assert_eq!(today(1_717_345_800), 1_717_344_000);
-        assert_eq!(crc32(b"IEND"), 0xae42_6082);
     }
 
     #[test]

@@ -140,16 +140,20 @@ pub async fn mail(smtp: &str, to: &str, subject: &str) {
     assert!(all.contains("250 2.0.0"), "{all}");
 }
 
-/// Runs a `bizmail` command in `dir` with the store flags; asserts it succeeded and returns what
-/// it printed.
-pub fn bizmail(dir: &std::path::Path, args: &[&str], store: &[String]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bizmail"))
+fn run_bizmail(dir: &std::path::Path, args: &[&str], store: &[String]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bizmail"))
         .env("BIZMAIL_LOG", "warn")
         .current_dir(dir)
         .args(args)
         .args(store)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs a `bizmail` command in `dir` with the store flags; asserts it succeeded and returns what
+/// it printed.
+pub fn bizmail(dir: &std::path::Path, args: &[&str], store: &[String]) -> String {
+    let out = run_bizmail(dir, args, store);
     assert!(
         out.status.success(),
         "bizmail {args:?}: {}{}",
@@ -157,4 +161,11 @@ pub fn bizmail(dir: &std::path::Path, args: &[&str], store: &[String]) -> String
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a `bizmail` command that must fail; returns what it printed on standard error.
+pub fn bizmail_refused(dir: &std::path::Path, args: &[&str], store: &[String]) -> String {
+    let out = run_bizmail(dir, args, store);
+    assert!(!out.status.success(), "bizmail {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }

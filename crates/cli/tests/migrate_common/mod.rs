@@ -193,3 +193,25 @@ pub async fn append_many(
             .unwrap();
     }
 }
+
+/// A newer-API call (JSON body) whose answer must be a success; the answer.
+pub async fn cgi(
+    srv: &TestServer,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let url = srv.url(&format!("cgi-bin/{path}?access_token={token}"));
+    let v: serde_json::Value = srv
+        .http
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["errcode"], 0, "{path}: {v}");
+    v
+}

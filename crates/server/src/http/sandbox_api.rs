@@ -48,20 +48,30 @@ fn failed(e: SandboxError) -> Response {
     }
 }
 
-/// The sandbox tenant the request's control key opens.
-async fn tenant(state: &AppState, headers: &HeaderMap) -> Result<i64, Response> {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    match state.sandbox.tenant_of_key(key).await {
-        Ok(Some(t)) => Ok(t),
-        Ok(None) => Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            "expected Authorization: Bearer <the control key `bizmail sandbox mark` printed>",
-        )),
-        Err(e) => Err(failed(e)),
+/// The sandbox tenant the request's control key opens; the refusal is the answer.
+struct Sandboxed(i64);
+
+impl axum::extract::FromRequestParts<AppState> for Sandboxed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Sandboxed, Response> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        match state.sandbox.tenant_of_key(key).await {
+            Ok(Some(t)) => Ok(Sandboxed(t)),
+            Ok(None) => Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "expected Authorization: Bearer <the control key `bizmail sandbox mark` printed>",
+            )),
+            Err(e) => Err(failed(e)),
+        }
     }
 }
 
@@ -81,11 +91,7 @@ async fn log(state: &AppState, tenant_id: i64, ip: &ClientIp, endpoint: &str, pa
 }
 
 /// `GET /sandbox/v1`: the plan in force and the clock.
-async fn status(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let tenant_id = match tenant(&state, &headers).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+async fn status(State(state): State<AppState>, Sandboxed(tenant_id): Sandboxed) -> Response {
     match state.sandbox.require(tenant_id).await {
         Ok(s) => Json(json!({
             "tenant_id": tenant_id,
@@ -103,13 +109,9 @@ async fn status(State(state): State<AppState>, headers: HeaderMap) -> Response {
 async fn set_faults(
     State(state): State<AppState>,
     ip: ClientIp,
-    headers: HeaderMap,
+    Sandboxed(tenant_id): Sandboxed,
     body: axum::body::Bytes,
 ) -> Response {
-    let tenant_id = match tenant(&state, &headers).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
     let plan: Plan = match serde_json::from_slice(&body) {
         Ok(p) => p,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("the fault plan: {e}")),
@@ -119,15 +121,15 @@ async fn set_faults(
     }
     let text = serde_json::to_string(&plan).unwrap_or_default();
     log(&state, tenant_id, &ip, "sandbox/faults", text).await;
-    status(State(state), headers).await
+    status(State(state), Sandboxed(tenant_id)).await
 }
 
 /// `DELETE /sandbox/v1/faults`: no more faults.
-async fn clear_faults(State(state): State<AppState>, ip: ClientIp, headers: HeaderMap) -> Response {
-    let tenant_id = match tenant(&state, &headers).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+async fn clear_faults(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Sandboxed(tenant_id): Sandboxed,
+) -> Response {
     if let Err(e) = state.sandbox.set_plan(tenant_id, &Plan::default()).await {
         return failed(e);
     }
@@ -139,7 +141,7 @@ async fn clear_faults(State(state): State<AppState>, ip: ClientIp, headers: Head
         "cleared".to_owned(),
     )
     .await;
-    status(State(state), headers).await
+    status(State(state), Sandboxed(tenant_id)).await
 }
 
 /// The body of `POST /sandbox/v1/clock`.
@@ -156,13 +158,9 @@ struct ClockMove {
 async fn move_clock(
     State(state): State<AppState>,
     ip: ClientIp,
-    headers: HeaderMap,
+    Sandboxed(tenant_id): Sandboxed,
     body: axum::body::Bytes,
 ) -> Response {
-    let tenant_id = match tenant(&state, &headers).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
     let asked = match serde_json::from_slice::<ClockMove>(&body) {
         Ok(ClockMove {
             shift: Some(shift),
@@ -189,7 +187,7 @@ async fn move_clock(
                 format!("offset_ms={offset}"),
             )
             .await;
-            status(State(state), headers).await
+            status(State(state), Sandboxed(tenant_id)).await
         }
         Err(e) => failed(e),
     }
@@ -206,10 +204,9 @@ struct RecordQuery {
 
 async fn exchanges(
     state: &AppState,
-    headers: &HeaderMap,
+    tenant_id: i64,
     q: &RecordQuery,
 ) -> Result<Vec<crate::sandbox::Exchange>, Response> {
-    let tenant_id = tenant(state, headers).await?;
     let limit = q.limit.unwrap_or(200).min(10_000);
     let client = q.client.as_deref().filter(|c| !c.is_empty());
     state
@@ -222,10 +219,10 @@ async fn exchanges(
 /// `GET /sandbox/v1/record`: the exchanges as JSON, oldest first.
 async fn record(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Sandboxed(tenant_id): Sandboxed,
     Query(q): Query<RecordQuery>,
 ) -> Response {
-    match exchanges(&state, &headers, &q).await {
+    match exchanges(&state, tenant_id, &q).await {
         Ok(list) => Json(json!({ "exchanges": list })).into_response(),
         Err(r) => r,
     }
@@ -234,10 +231,11 @@ async fn record(
 /// `GET /sandbox/v1/record.har`: the exchanges as a HAR 1.2 file.
 async fn record_har(
     State(state): State<AppState>,
+    Sandboxed(tenant_id): Sandboxed,
     headers: HeaderMap,
     Query(q): Query<RecordQuery>,
 ) -> Response {
-    let list = match exchanges(&state, &headers, &q).await {
+    let list = match exchanges(&state, tenant_id, &q).await {
         Ok(list) => list,
         Err(r) => return r,
     };
@@ -255,11 +253,11 @@ async fn record_har(
 }
 
 /// `DELETE /sandbox/v1/record`: forgets the record.
-async fn clear_record(State(state): State<AppState>, ip: ClientIp, headers: HeaderMap) -> Response {
-    let tenant_id = match tenant(&state, &headers).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+async fn clear_record(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Sandboxed(tenant_id): Sandboxed,
+) -> Response {
     match state.sandbox.clear_record(tenant_id).await {
         Ok(n) => {
             log(
