@@ -91,8 +91,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             banner.push_str(&format!("bizmail is serving {what} on {a}\n"));
         }
     }
+    let signals = Signals::install();
     say(&banner);
-    wait_for_signal(&running).await;
+    signals.wait(&running).await;
     say("bizmail: shutting down\n");
     running.shutdown().await;
     Ok(())
@@ -139,34 +140,56 @@ Next: `bizmail init --domain yourcompany.com --admin you` creates your own tenan
     ));
 }
 
-/// Waits for Ctrl-C or SIGTERM; SIGHUP meanwhile loads the HTTPS certificate again (a renewed
-/// certificate needs no restart: `systemctl reload bizmail`).
-async fn wait_for_signal(running: &bizmail_server::Running) {
+/// The signals `serve` answers, listened for before the banner says it is serving: a SIGHUP
+/// (`systemctl reload`) the moment after would otherwise find no handler and end the process.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => return,
-                _ = term.recv() => return,
-                _ = hup.recv() => match running.reload_tls() {
-                    Ok(true) => say("bizmail: SIGHUP: the HTTPS certificate was loaded again\n"),
-                    Ok(false) => say("bizmail: SIGHUP: no HTTPS certificate to load\n"),
-                    Err(e) => say(&format!("bizmail: SIGHUP: {e}; the old certificate stays\n")),
-                },
+    term_hup: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let term_hup = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(term), Ok(hup)) => Some((term, hup)),
+                _ => None,
+            };
+            Signals { term_hup }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Waits for Ctrl-C or SIGTERM; SIGHUP meanwhile loads the HTTPS certificate again (a
+    /// renewed certificate needs no restart: `systemctl reload bizmail`).
+    async fn wait(self, running: &bizmail_server::Running) {
+        #[cfg(unix)]
+        {
+            let Some((mut term, mut hup)) = self.term_hup else {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            };
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => return,
+                    _ = term.recv() => return,
+                    _ = hup.recv() => match running.reload_tls() {
+                        Ok(true) => say("bizmail: SIGHUP: the HTTPS certificate was loaded again\n"),
+                        Ok(false) => say("bizmail: SIGHUP: no HTTPS certificate to load\n"),
+                        Err(e) => say(&format!("bizmail: SIGHUP: {e}; the old certificate stays\n")),
+                    },
+                }
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = running;
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = running;
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -194,7 +194,11 @@ backend_test! {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&rc_file, std::fs::Permissions::from_mode(0o600)).unwrap();
         let rc_arg = rc_file.to_string_lossy().into_owned();
-        client("fetchmail", &["-f", &rc_arg, "--nodetach", "--nosyslog"], dir.path()).await;
+        // Run as root, fetchmail keeps its lock in /var/run whatever HOME says, and the two
+        // backends' tests at once would refuse each other ("another fetchmail is running").
+        let pid = dir.path().join("fetchmail.pid").to_string_lossy().into_owned();
+        let args = ["-f", &rc_arg, "--pidfile", &pid, "--nodetach", "--nosyslog"];
+        client("fetchmail", &args, dir.path()).await;
         let fetched = std::fs::read_to_string(&out).unwrap();
         assert!(fetched.contains("<c1@outside.example>") && fetched.contains("<c2@outside.example>"));
         // `keep` leaves them on the server, read.
