@@ -141,7 +141,7 @@ pub fn build_router(state: AppState) -> Router {
         .config
         .smtp_max_message_bytes
         .saturating_add(64 * 1024);
-    Router::new()
+    let router = Router::new()
         .route("/cgi-bin/token", get(oauth::token).post(oauth::token))
         .route("/cgi-bin/gettoken", get(cgi::gettoken).post(cgi::gettoken))
         .route("/cgi-bin/{area}/{verb}", get(cgi::call).post(cgi::call))
@@ -191,11 +191,13 @@ pub fn build_router(state: AppState) -> Router {
             state.clone(),
             error_status,
         ))
-        .layer(axum::middleware::map_response_with_state(
-            state.clone(),
-            sandbox::footer,
-        ))
-        .with_state(state)
+        .with_state(state.clone());
+    // Only a server-wide sandbox pays for a look at every page.
+    if state.config.sandbox {
+        router.layer(axum::middleware::map_response(sandbox::footer))
+    } else {
+        router
+    }
 }
 
 /// With `http_error_status = true`, gives protocol errors a fitting HTTP status instead of the real

@@ -100,17 +100,14 @@ data-bizmail-sandbox>SANDBOX · 沙箱环境: faults may be injected and exchang
 not for real mail · 仅供测试，请勿用于真实邮件</footer>";
 
 /// On a server with `sandbox = true`, says so at the foot of every HTML page (the mailbox, the
-/// console, the login pages). Other servers' pages pass untouched.
-pub async fn footer(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    response: Response,
-) -> Response {
+/// console, the login pages). Other servers do not have this layer.
+pub async fn footer(response: Response) -> Response {
     let html = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if !state.config.sandbox || !html {
+    if !html {
         return response;
     }
     let (mut parts, body) = response.into_parts();

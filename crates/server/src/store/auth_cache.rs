@@ -295,6 +295,7 @@ mod tests {
             expires_ms: 0,
             openapi_enabled: true,
             ip_allow: String::new(),
+            sandboxed: false,
         }
     }
 

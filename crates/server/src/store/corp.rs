@@ -158,6 +158,9 @@ pub struct CorpGrant {
     pub ip_allow: String,
     /// The tenant's corp id.
     pub corp_id: String,
+    /// Whether the tenant is marked as a sandbox (then its sandbox is read; other calls never
+    /// look).
+    pub sandboxed: bool,
 }
 
 /// The grant behind a token hash, expired or not.
@@ -169,7 +172,8 @@ pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<CorpGrant>>
         store,
         "SELECT k.tenant_id, k.app, k.expires_ms, a.enabled, t.openapi_enabled AND NOT t.disabled \
          AS openapi_enabled, t.ip_allow, \
-         t.corp_id FROM corp_tokens k JOIN corp_apps a ON a.tenant_id = k.tenant_id AND a.app = \
+         t.corp_id, EXISTS (SELECT 1 FROM sandboxes s WHERE s.tenant_id = k.tenant_id) AS \
+         sandboxed FROM corp_tokens k JOIN corp_apps a ON a.tenant_id = k.tenant_id AND a.app = \
          k.app JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
         &args,
     );

@@ -23,6 +23,9 @@ pub struct TokenGrant {
     pub openapi_enabled: bool,
     /// The tenant's IP allow list.
     pub ip_allow: String,
+    /// Whether the tenant is marked as a sandbox (then its sandbox is read; other calls never
+    /// look).
+    pub sandboxed: bool,
 }
 
 /// Stores a new token's hash.
@@ -58,7 +61,8 @@ pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<TokenGrant>
         store,
         "SELECT t.tenant_id, t.admin_id, a.name AS admin_name, t.expires_ms, n.openapi_enabled AND \
          NOT n.disabled AS openapi_enabled, \
-         n.ip_allow FROM access_tokens t JOIN admins a ON a.id = t.admin_id JOIN tenants n ON \
+         n.ip_allow, EXISTS (SELECT 1 FROM sandboxes s WHERE s.tenant_id = t.tenant_id) AS \
+         sandboxed FROM access_tokens t JOIN admins a ON a.id = t.admin_id JOIN tenants n ON \
          n.id = t.tenant_id WHERE t.token_hash = $1",
         &args,
     );
