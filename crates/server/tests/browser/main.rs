@@ -16,6 +16,7 @@ mod compose;
 mod console;
 mod console_directory;
 mod console_mail;
+mod console_sandbox;
 mod corpus;
 
 use bizmail_testkit::{TestServer, backend_test};
