@@ -28,6 +28,8 @@ pub struct OplogEntry {
 
 const QUEUE: usize = 16_384;
 const BATCH: usize = 512;
+/// How long a small batch waits for company before it is written.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 enum Msg {
     Row(OplogEntry),
@@ -82,6 +84,22 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Msg>) {
             }
             if rows.len() < BATCH {
                 next = rx.try_recv().ok();
+            }
+        }
+        // A short wait for more rows when nobody is waiting on this batch: under load, one
+        // transaction (and one fsync) then carries many more calls' rows. Nothing is answered
+        // later for it; a crash could lose LINGER more of rows not yet written.
+        if flushes.is_empty() && rows.len() < BATCH {
+            let until = tokio::time::Instant::now() + LINGER;
+            while rows.len() < BATCH {
+                match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(Some(Msg::Row(r))) => rows.push(r),
+                    Ok(Some(Msg::Flush(f))) => {
+                        flushes.push(f);
+                        break;
+                    }
+                    Ok(None) | Err(_) => break,
+                }
             }
         }
         if let Err(e) = crate::store::oplog::insert_batch(&store, &rows).await {
