@@ -171,17 +171,10 @@ impl Auth {
             admin: grant.admin_name.clone(),
             cause: None,
         };
-        // Only a sandbox's calls read the sandboxes (its clock, for the expiry below).
-        let sandbox = if grant.sandboxed {
-            store::sandbox::snapshot(store)
-                .await
-                .map_err(unavailable)?
-                .tenants
-                .get(&grant.tenant_id)
-                .cloned()
-        } else {
-            None
-        };
+        // A sandbox's clock decides the expiry below.
+        let sandbox = store::sandbox::of_grant(store, grant.tenant_id, grant.sandboxed)
+            .await
+            .map_err(unavailable)?;
         let offset = sandbox.as_ref().map_or(0, |s| s.clock_offset_ms);
         if grant.expires_ms <= store::now_ms().saturating_add(offset) {
             return Err(refuse(ErrorCode::InvalidToken));

@@ -138,16 +138,9 @@ impl Auth {
             .await?
             .ok_or(CorpRefusal::Refused(Code::InvalidAccessToken, None))?;
         let refuse = |code| CorpRefusal::Refused(code, Some(grant.tenant_id));
-        // Only a sandbox's calls read the sandboxes (its clock and token lifetime, below).
-        let sandbox = if grant.sandboxed {
-            store::sandbox::snapshot(&self.store)
-                .await?
-                .tenants
-                .get(&grant.tenant_id)
-                .cloned()
-        } else {
-            None
-        };
+        // A sandbox's clock and token lifetime decide the expiry below.
+        let sandbox =
+            store::sandbox::of_grant(&self.store, grant.tenant_id, grant.sandboxed).await?;
         let offset = sandbox.as_ref().map_or(0, |s| s.clock_offset_ms);
         // A sandbox's early-expiring tokens die on time: no grace, or the fault would hide.
         let grace_secs = if sandbox

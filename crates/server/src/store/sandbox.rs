@@ -87,6 +87,19 @@ pub async fn snapshot(store: &Store) -> StoreResult<Arc<Snapshot>> {
     Ok(snapshot)
 }
 
+/// The sandbox of a token's tenant, read only when its grant says the tenant is marked as one
+/// (`sandboxed`): other tenants' calls never look.
+pub async fn of_grant(
+    store: &Store,
+    tenant_id: i64,
+    sandboxed: bool,
+) -> StoreResult<Option<Arc<TenantSandbox>>> {
+    if !sandboxed {
+        return Ok(None);
+    }
+    Ok(snapshot(store).await?.tenants.get(&tenant_id).cloned())
+}
+
 /// How far `tenant_id`'s clock is moved (0 for a tenant that is not a sandbox).
 pub async fn clock_offset(store: &Store, tenant_id: i64) -> StoreResult<i64> {
     Ok(snapshot(store)
