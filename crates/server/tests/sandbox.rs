@@ -89,6 +89,7 @@ backend_test! {
         assert_eq!(r.status(), 401);
         // Marked, then unmarked: refused again, and its key is dead.
         let key = mark(&srv).await;
+        assert!(sandbox.exchanges(t, None, 10).await.unwrap().is_empty(), "the ping before was not recorded");
         assert_eq!(srv.http.get(srv.url("sandbox/v1")).bearer_auth(&key).send().await.unwrap().status(), 200);
         assert!(sandbox.unmark(t).await.unwrap());
         assert_eq!(srv.http.get(srv.url("sandbox/v1")).bearer_auth(&key).send().await.unwrap().status(), 401);

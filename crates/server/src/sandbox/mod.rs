@@ -239,15 +239,18 @@ impl Sandbox {
     /// The sandbox of `tenant_id`, or `NotSandbox`. On a server-wide sandbox the tenant's row is
     /// made on first use.
     pub async fn require(&self, tenant_id: i64) -> Result<Arc<TenantSandbox>, SandboxError> {
+        let found = |s: Arc<rows::Snapshot>| s.tenants.get(&tenant_id).cloned();
+        if let Some(sandbox) = found(rows::snapshot(&self.0.store).await?) {
+            return Ok(sandbox);
+        }
+        // Only the first use writes the row; every later one finds it in the snapshot.
         if self.0.server_wide {
             rows::mark(&self.0.store, tenant_id, crate::clock::now_ms()).await?;
+            if let Some(sandbox) = found(rows::snapshot(&self.0.store).await?) {
+                return Ok(sandbox);
+            }
         }
-        rows::snapshot(&self.0.store)
-            .await?
-            .tenants
-            .get(&tenant_id)
-            .cloned()
-            .ok_or(SandboxError::NotSandbox)
+        Err(SandboxError::NotSandbox)
     }
 
     /// Marks a tenant as a sandbox and gives it a new control key (returned once, stored
