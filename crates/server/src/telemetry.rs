@@ -6,8 +6,10 @@
 //! by endpoint and errcode; SMTP messages accepted and refused; web-mailbox logins by method and
 //! outcome; and, sampled when scraped, the `listen` polls held now.
 
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -31,27 +33,84 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// The per-call metrics' handles, by their labels. The `metrics` macros allocate and hash their
+/// labels on every use, and these run on every HTTP request and API call; a handle kept here costs
+/// one short lock and an atomic add instead. Label values are bounded (matched routes, known
+/// endpoints, status and error codes), and so is this.
+#[derive(Default)]
+struct Handles {
+    /// By route: the duration histogram, and a counter per method and status.
+    http: HashMap<Box<str>, (Histogram, Vec<StatusCounter>)>,
+    /// By endpoint: a counter per errcode.
+    api: HashMap<Box<str>, Vec<(i64, Counter)>>,
+}
+
+/// The request counter of one method and status.
+type StatusCounter = (Box<str>, u16, Counter);
+
+fn handles() -> &'static Mutex<Handles> {
+    static HANDLES: OnceLock<Mutex<Handles>> = OnceLock::new();
+    HANDLES.get_or_init(|| {
+        // Handles made before the recorder is installed would count nothing, for good.
+        handle();
+        Mutex::default()
+    })
+}
+
 /// An HTTP request answered.
 pub fn http_request(route: &str, method: &str, status: u16, seconds: f64) {
-    let labels = [
-        ("route", route.to_owned()),
-        ("method", method.to_owned()),
-        ("status", status.to_string()),
-    ];
-    metrics::counter!("bizmail_http_requests_total", &labels).increment(1);
-    metrics::histogram!("bizmail_http_request_seconds", "route" => route.to_owned())
-        .record(seconds);
+    let Ok(mut handles) = handles().lock() else {
+        return;
+    };
+    let (histogram, counters) = match handles.http.get_mut(route) {
+        Some(h) => h,
+        None => handles.http.entry(route.into()).or_insert_with(|| {
+            let h =
+                metrics::histogram!("bizmail_http_request_seconds", "route" => route.to_owned());
+            (h, Vec::new())
+        }),
+    };
+    histogram.record(seconds);
+    match counters
+        .iter()
+        .find(|(m, s, _)| **m == *method && *s == status)
+    {
+        Some((_, _, c)) => c.increment(1),
+        None => {
+            let labels = [
+                ("route", route.to_owned()),
+                ("method", method.to_owned()),
+                ("status", status.to_string()),
+            ];
+            let c = metrics::counter!("bizmail_http_requests_total", &labels);
+            c.increment(1);
+            counters.push((method.into(), status, c));
+        }
+    }
 }
 
 /// An OpenApi call, by endpoint (`other` for calls that never got past the credentials, so that a
 /// stranger cannot mint label values) and errcode (`0` for success).
 pub fn api_call(endpoint: &str, errcode: i64) {
-    metrics::counter!(
-        "bizmail_api_calls_total",
-        "endpoint" => endpoint.to_owned(),
-        "errcode" => errcode.to_string()
-    )
-    .increment(1);
+    let Ok(mut handles) = handles().lock() else {
+        return;
+    };
+    let counters = match handles.api.get_mut(endpoint) {
+        Some(c) => c,
+        None => handles.api.entry(endpoint.into()).or_default(),
+    };
+    match counters.iter().find(|(e, _)| *e == errcode) {
+        Some((_, c)) => c.increment(1),
+        None => {
+            let c = metrics::counter!(
+                "bizmail_api_calls_total",
+                "endpoint" => endpoint.to_owned(),
+                "errcode" => errcode.to_string()
+            );
+            c.increment(1);
+            counters.push((errcode, c));
+        }
+    }
 }
 
 /// A message at the end of DATA: `accepted` (stored, 250), `too_big` (552) or `failed` (451, the

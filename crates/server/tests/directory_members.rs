@@ -346,3 +346,49 @@ backend_test! {
         assert_eq!(full, [(2, b), (2, a)], "older than the log: every member as ADD");
     }
 }
+
+backend_test! {
+    async fn cached_members_follow_every_change_here_and_elsewhere(srv) {
+        // `user/get` answers from memory until the tenant's directory changes
+        // (docs/PERFORMANCE.md). Changes through this server show on the very next call;
+        // changes by another process (the CLI's import; on PostgreSQL, another node) on the next
+        // call on SQLite and within one NOTIFY's delivery on PostgreSQL.
+        let api = Api::new(&srv).await;
+        let bob = api.addr("bob");
+        api.ok("party/sync", &[("Action", "2"), ("DstPath", "研发")]).await;
+        api.ok("user/sync", &[
+            ("Action", "2"), ("Alias", &bob), ("Name", "鲍勃"), ("Password", "secret123"),
+            ("PartyPath", "研发"),
+        ]).await;
+        let get = || async { api.json("user/get", &[("Alias", &bob)]).await };
+        assert_eq!(get().await["Name"], "鲍勃");
+        assert_eq!(get().await["Name"], "鲍勃", "now from the cache");
+        api.ok("user/sync", &[("Action", "3"), ("Alias", &bob), ("Name", "鲍勃二"), ("OpenType", "2")]).await;
+        let after = get().await;
+        assert_eq!((after["Name"].as_str(), after["OpenType"].as_i64()), (Some("鲍勃二"), Some(2)));
+        api.ok("party/sync", &[("Action", "2"), ("DstPath", "测试")]).await;
+        api.ok("user/sync", &[("Action", "3"), ("Alias", &bob), ("PartyPath", "测试")]).await;
+        assert_eq!(get().await["PartyList"]["List"][0]["Value"], "测试");
+
+        let other = bizmail_server::tenants::Admin::open(&srv.config).await.unwrap();
+        let importer = other.importer(&srv.tenant().admin).await.unwrap();
+        let row = bizmail_server::directory::import::ImportRow {
+            line: 1,
+            alias: bob.clone(),
+            name: "鲍勃三".into(),
+            departments: vec!["测试".into()],
+            ..Default::default()
+        };
+        let report = importer.apply_batch(&[row]).await.unwrap();
+        assert_eq!(report.changed, 1, "{:?}", report.refused);
+        let strict = srv.config.backend() != Some(bizmail_server::config::Backend::Postgres);
+        let mut asks = 1;
+        while get().await["Name"] != "鲍勃三" {
+            assert!(!strict, "SQLite: the very next call sees another process's change");
+            asks += 1;
+            assert!(asks <= 200, "PostgreSQL: the change never came");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        other.close().await;
+    }
+}

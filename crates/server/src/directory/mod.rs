@@ -219,6 +219,9 @@ pub(crate) async fn finish(
         };
         let payload = serde_json::to_string(&notice).unwrap_or_default();
         store::events::append_event(tx, tenant_id, now, "ver", &payload).await?;
+        // Every change of what `user/get` answers passes here; the commit forgets the cached
+        // members of the tenant.
+        tx.directory_changed(tenant_id).await?;
         ver = Some(v);
     }
     if let Some(row) = oplog {

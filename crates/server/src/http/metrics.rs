@@ -12,15 +12,13 @@ use std::time::Instant;
 /// Counts and times a request by the route it matched (never by its raw path, which a client
 /// could fill with endless distinct values).
 pub async fn track(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // A clone of the matched path is a reference count, not a copy.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     crate::telemetry::http_request(
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         method,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),

@@ -71,6 +71,9 @@ pub struct AuthCache {
     /// The sandboxes as last read (`store::sandbox::snapshot`): they change as rarely as grants
     /// and every write to them says [`Store::auth_changed`], so they share the stamp.
     pub(super) sandbox: Mutex<Option<Entry<std::sync::Arc<super::sandbox::Snapshot>>>>,
+    /// Members as `user/get` answers them: on this cache's stamp, and on each tenant's
+    /// directory changes besides (see [`super::dir_cache`]).
+    pub directory: super::dir_cache::DirCache,
 }
 
 /// One kind of grant, by token hash.
@@ -91,9 +94,49 @@ impl std::fmt::Debug for AuthCache {
     }
 }
 
+/// The identity and length of a stamp file (`(0, 0)` for none, or one never written yet);
+/// `None` when it cannot be read, since then it vouches for nothing.
+pub(super) fn file_stamp(path: Option<&std::path::Path>) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let Some(path) = path else {
+        return Some((0, 0));
+    };
+    match std::fs::metadata(path) {
+        Ok(m) => Some((m.ino(), m.len())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((0, 0)),
+        Err(_) => None,
+    }
+}
+
+/// Moves a stamp file on: appends a byte, or past [`FILE_LIMIT`] renames a new file (a new
+/// inode) over it, so that a stamp never comes back to an earlier value.
+pub(super) fn append_stamp(path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let open = |p: &std::path::Path, append: bool| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(append)
+            .write(true)
+            .truncate(!append)
+            .mode(0o600)
+            .open(p)
+    };
+    if std::fs::metadata(path).is_ok_and(|m| m.len() >= FILE_LIMIT) {
+        let mut fresh = path.to_path_buf().into_os_string();
+        fresh.push(".new");
+        let fresh = PathBuf::from(fresh);
+        open(&fresh, false)?.write_all(b".")?;
+        std::fs::rename(&fresh, path)
+    } else {
+        open(path, true)?.write_all(b".")
+    }
+}
+
 impl AuthCache {
     /// The cache of a SQLite store whose database is `db_file` (`None`: in memory, not cached).
     pub fn sqlite(db_file: Option<PathBuf>) -> AuthCache {
+        let directory = super::dir_cache::DirCache::new(db_file.clone());
         let file = db_file.map(|f| {
             let mut name = f.into_os_string();
             name.push("-auth");
@@ -103,6 +146,7 @@ impl AuthCache {
             enabled: file.is_some(),
             hearing: AtomicBool::new(true),
             file,
+            directory,
             ..AuthCache::empty()
         }
     }
@@ -125,6 +169,7 @@ impl AuthCache {
             tokens: Grants::default(),
             corp: Grants::default(),
             sandbox: Mutex::default(),
+            directory: super::dir_cache::DirCache::default(),
         }
     }
 
@@ -133,19 +178,7 @@ impl AuthCache {
         if !self.enabled || !self.hearing.load(Ordering::Acquire) {
             return None;
         }
-        let file = match &self.file {
-            None => (0, 0),
-            Some(path) => match std::fs::metadata(path) {
-                Ok(m) => {
-                    use std::os::unix::fs::MetadataExt as _;
-                    (m.ino(), m.len())
-                }
-                // Never changed yet by anyone.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, 0),
-                // A file we cannot read cannot vouch for anything.
-                Err(_) => return None,
-            },
-        };
+        let file = file_stamp(self.file.as_deref())?;
         {
             let mut last = self.last_file.lock().ok()?;
             if *last != file {
@@ -155,6 +188,14 @@ impl AuthCache {
         }
         let local = self.local.load(Ordering::Acquire);
         Some(Stamp { local, file })
+    }
+
+    /// This process's change counter, without reading the shared file; `None` when nothing may
+    /// be cached. For caches that ride on this one within a call whose grant was just checked
+    /// (that check read the file, and forgot everything if it had moved).
+    pub fn local_stamp(&self) -> Option<u64> {
+        (self.enabled && self.hearing.load(Ordering::Acquire))
+            .then(|| self.local.load(Ordering::Acquire))
     }
 
     /// Something grants depend on changed (here, or heard from elsewhere): forget them all.
@@ -178,30 +219,9 @@ impl AuthCache {
 
     /// Tells the other processes of a SQLite database that grants changed.
     fn bump_file(&self) -> std::io::Result<()> {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let Some(path) = &self.file else {
-            return Ok(());
-        };
-        let open = |p: &std::path::Path, append: bool| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(append)
-                .write(true)
-                .truncate(!append)
-                .mode(0o600)
-                .open(p)
-        };
-        let full = std::fs::metadata(path).is_ok_and(|m| m.len() >= FILE_LIMIT);
-        if full {
-            // A new file (a new inode) renamed over the old: the stamp moves on, never back.
-            let mut fresh = path.clone().into_os_string();
-            fresh.push(".new");
-            let fresh = PathBuf::from(fresh);
-            open(&fresh, false)?.write_all(b".")?;
-            std::fs::rename(&fresh, path)
-        } else {
-            open(path, true)?.write_all(b".")
+        match &self.file {
+            Some(path) => append_stamp(path),
+            None => Ok(()),
         }
     }
 

@@ -318,7 +318,7 @@ impl Wakeups {
             let Some(listener) = &mut self.listener else {
                 let connected = match sqlx::postgres::PgListener::connect_with(&self.pool).await {
                     Ok(mut l) => l
-                        .listen_all(["bizmail_events", "bizmail_auth"])
+                        .listen_all(["bizmail_events", "bizmail_auth", "bizmail_dir"])
                         .await
                         .map(|()| l),
                     Err(e) => Err(e),
@@ -345,6 +345,16 @@ impl Wakeups {
                 // nothing for the polls.
                 Ok(Some(n)) if n.channel() == "bizmail_auth" => {
                     self.grants.forget();
+                    continue;
+                }
+                // Another node changed a tenant's directory: its members' answers kept here are
+                // stale. A payload that is not a tenant forgets what grants depend on, members
+                // included.
+                Ok(Some(n)) if n.channel() == "bizmail_dir" => {
+                    match n.payload().parse::<i64>() {
+                        Ok(t) => self.grants.directory.changed(&[t]),
+                        Err(_) => self.grants.forget(),
+                    }
                     continue;
                 }
                 Ok(Some(n)) => n.payload().parse().map_or(Heard::Everyone, Heard::Tenant),

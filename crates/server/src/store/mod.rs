@@ -17,6 +17,7 @@ pub mod changes;
 mod checkpoint;
 pub mod console;
 pub mod corp;
+pub mod dir_cache;
 pub mod directory;
 pub mod events;
 pub mod folders;
@@ -156,6 +157,10 @@ pub enum Store {
 pub struct Tx {
     inner: TxInner,
     woken: Vec<i64>,
+    /// The tenants whose directory this transaction changed, forgotten by the members' cache
+    /// once it commits (see [`dir_cache`]).
+    directory: Vec<i64>,
+    caches: std::sync::Arc<AuthCache>,
 }
 
 /// The transaction itself, on one backend.
@@ -207,11 +212,37 @@ impl Tx {
         true
     }
 
+    /// Notes that this transaction changed the directory of `tenant_id`, so that what the
+    /// members' cache holds of it is forgotten when it commits: here at once, in other processes
+    /// through the stamp file (SQLite) or a notice sent with the commit (PostgreSQL).
+    pub async fn directory_changed(&mut self, tenant_id: i64) -> StoreResult<()> {
+        if self.directory.contains(&tenant_id) {
+            return Ok(());
+        }
+        self.directory.push(tenant_id);
+        if matches!(self.inner, TxInner::Postgres(_)) {
+            sql::execute_in(
+                &mut self.conn(),
+                "SELECT pg_notify('bizmail_dir', CAST($1 AS TEXT))",
+                &[tenant_id.into()],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Commits; only after this returns is the change durable. Returns whom to wake.
     pub async fn commit(self) -> StoreResult<Committed> {
+        let sqlite = matches!(self.inner, TxInner::Sqlite(_));
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
+        }
+        if !self.directory.is_empty() {
+            self.caches.directory.changed(&self.directory);
+            if sqlite {
+                self.caches.directory.bump_file();
+            }
         }
         Ok(Committed {
             tenants: self.woken,
@@ -314,6 +345,10 @@ impl Store {
         Ok(Tx {
             inner,
             woken: Vec::new(),
+            directory: Vec::new(),
+            caches: match self {
+                Store::Sqlite { auth, .. } | Store::Postgres { auth, .. } => auth.clone(),
+            },
         })
     }
 
