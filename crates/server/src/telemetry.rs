@@ -13,6 +13,9 @@ use std::sync::{Mutex, OnceLock};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often pending histogram samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the process's recorder (once) and returns the handle that renders it. `None` when
 /// another recorder was installed first (then bizmail's metrics go there, and `/metrics` is
 /// empty).
@@ -28,6 +31,22 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            // `build_recorder` leaves histogram samples pending until something drains them:
+            // a scrape does, and without one every request would leave its sample in memory
+            // for good. A thread of the process's own (not a task of whichever runtime came
+            // first, which tests end) drains them every few seconds.
+            let draining = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        draining.run_upkeep();
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "could not start the metrics upkeep thread");
+            }
             Some(handle)
         })
         .as_ref()
