@@ -91,7 +91,7 @@ pub async fn token(State(state): State<AppState>, mut req: ApiRequest) -> Respon
             .record(OplogEntry {
                 tenant_id,
                 at_ms: crate::clock::now_ms(),
-                client_ip: req.client_ip.to_string(),
+                client_ip: crate::http::request::ip_text(req.client_ip),
                 admin: client_id,
                 endpoint: ENDPOINT.into(),
                 params: log_params,

@@ -34,7 +34,7 @@ pub async fn call(
     let mut row = OplogEntry {
         tenant_id: None,
         at_ms: 0,
-        client_ip: req.client_ip.to_string(),
+        client_ip: crate::http::request::ip_text(req.client_ip),
         admin: String::new(),
         endpoint: format!("openapi/{endpoint}"),
         params: String::new(),

@@ -86,6 +86,23 @@ impl FromRequest<AppState> for ApiRequest {
     }
 }
 
+/// An address as the operation log writes it, the way `Display` does. An IPv4 address is
+/// written octet by octet: `to_string` goes through the formatting machinery (padding support
+/// included), a measurable share of a cheap call's cost.
+pub fn ip_text(ip: IpAddr) -> String {
+    let IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        text.push_str(itoa::Buffer::new().format(octet));
+    }
+    text
+}
+
 /// The peer address of a request's connection (unspecified when served without one, in-process).
 fn peer_ip(extensions: &axum::http::Extensions) -> IpAddr {
     extensions
@@ -161,6 +178,21 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ip_text_writes_what_display_writes() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "203.0.113.255",
+            "10.20.30.4",
+            "::1",
+            "2001:db8::7",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(ip), ip.to_string());
+        }
     }
 
     #[test]

@@ -10,9 +10,8 @@
 //!
 //! How other processes change the stamp:
 //! - **SQLite**: the CLI writes the same file as the server. Each change appends a byte to
-//!   `<database>-auth` beside the database file; the stamp includes that file's inode and length,
-//!   read with one `stat` per call. Past 4 KiB the file is replaced (a new inode), so the stamp
-//!   never repeats.
+//!   `<database>-auth` beside the database file; the stamp includes that file's change time and
+//!   length, read from the open file with one `fstat` per call ([`super::stamp_file`]).
 //! - **PostgreSQL**: each change sends `pg_notify('bizmail_auth')`; every node's listener (the
 //!   push wake-ups' connection) bumps its own stamp on hearing it. The cache is used only while
 //!   that connection is up, so a node that may have missed a notice asks the database. Another
@@ -24,6 +23,7 @@
 //! [`MAX_ENTRIES`] of each kind.
 
 use super::Store;
+use super::stamp_file::StampFile;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -34,8 +34,6 @@ use std::time::{Duration, Instant};
 pub const MAX_AGE: Duration = Duration::from_secs(10);
 /// Grants kept per kind; when full, the cache starts over.
 pub const MAX_ENTRIES: usize = 100_000;
-/// Past this length the SQLite stamp file is replaced rather than grown.
-const FILE_LIMIT: u64 = 4096;
 
 /// What the grants read at one moment depended on: this process's change counter and, on SQLite,
 /// the shared stamp file's identity and length.
@@ -58,9 +56,9 @@ pub struct AuthCache {
     /// read on every call); on PostgreSQL only while the `LISTEN` connection is up.
     hearing: AtomicBool,
     /// The SQLite stamp file; `None` on PostgreSQL.
-    file: Option<PathBuf>,
+    file: Option<StampFile>,
     /// The stamp file as last seen: when it moves, everything is forgotten, so a stamp file
-    /// that comes back to an earlier inode and length (inodes are reused) vouches for nothing.
+    /// that comes back to an earlier change time and length vouches for nothing.
     last_file: Mutex<(u64, u64)>,
     /// Whether grants may be cached at all (an in-memory SQLite database has no file to share).
     enabled: bool,
@@ -94,54 +92,11 @@ impl std::fmt::Debug for AuthCache {
     }
 }
 
-/// The identity and length of a stamp file (`(0, 0)` for none, or one never written yet);
-/// `None` when it cannot be read, since then it vouches for nothing.
-pub(super) fn file_stamp(path: Option<&std::path::Path>) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt as _;
-    let Some(path) = path else {
-        return Some((0, 0));
-    };
-    match std::fs::metadata(path) {
-        Ok(m) => Some((m.ino(), m.len())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((0, 0)),
-        Err(_) => None,
-    }
-}
-
-/// Moves a stamp file on: appends a byte, or past [`FILE_LIMIT`] renames a new file (a new
-/// inode) over it, so that a stamp never comes back to an earlier value.
-pub(super) fn append_stamp(path: &std::path::Path) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let open = |p: &std::path::Path, append: bool| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(append)
-            .write(true)
-            .truncate(!append)
-            .mode(0o600)
-            .open(p)
-    };
-    if std::fs::metadata(path).is_ok_and(|m| m.len() >= FILE_LIMIT) {
-        let mut fresh = path.to_path_buf().into_os_string();
-        fresh.push(".new");
-        let fresh = PathBuf::from(fresh);
-        open(&fresh, false)?.write_all(b".")?;
-        std::fs::rename(&fresh, path)
-    } else {
-        open(path, true)?.write_all(b".")
-    }
-}
-
 impl AuthCache {
     /// The cache of a SQLite store whose database is `db_file` (`None`: in memory, not cached).
     pub fn sqlite(db_file: Option<PathBuf>) -> AuthCache {
-        let directory = super::dir_cache::DirCache::new(db_file.clone());
-        let file = db_file.map(|f| {
-            let mut name = f.into_os_string();
-            name.push("-auth");
-            PathBuf::from(name)
-        });
+        let directory = super::dir_cache::DirCache::new(db_file.as_deref());
+        let file = db_file.map(|f| StampFile::beside(&f, "-auth"));
         AuthCache {
             enabled: file.is_some(),
             hearing: AtomicBool::new(true),
@@ -178,7 +133,10 @@ impl AuthCache {
         if !self.enabled || !self.hearing.load(Ordering::Acquire) {
             return None;
         }
-        let file = file_stamp(self.file.as_deref())?;
+        let file = match &self.file {
+            Some(f) => f.read()?,
+            None => (0, 0),
+        };
         {
             let mut last = self.last_file.lock().ok()?;
             if *last != file {
@@ -220,7 +178,7 @@ impl AuthCache {
     /// Tells the other processes of a SQLite database that grants changed.
     fn bump_file(&self) -> std::io::Result<()> {
         match &self.file {
-            Some(path) => append_stamp(path),
+            Some(f) => f.bump(),
             None => Ok(()),
         }
     }
@@ -332,9 +290,9 @@ mod tests {
         let after = here.stamp().unwrap();
         assert_ne!(before, after);
         assert!(here.tokens.get(b"h", after).is_none());
-        // Past the limit the file is replaced, and the stamp still never repeats.
+        // Past the limit the file is cut back, and the stamp still never repeats.
         let mut seen = vec![before, after];
-        for _ in 0..(FILE_LIMIT + 2) {
+        for _ in 0..(super::super::stamp_file::LIMIT + 2) {
             there.bump_file().unwrap();
             let s = here.stamp().unwrap();
             assert_ne!(Some(&s), seen.last());

@@ -10,8 +10,8 @@
 //!   is durable. A read takes the generation *before* asking the database, so one that raced the
 //!   change either read the old rows and carries the old generation, or read the new rows.
 //! - **SQLite, other processes** (the CLI's import, seed, member commands): the commit also
-//!   appends a byte to `<database>-dir`; a read `stat`s it, and when it moves everything is
-//!   forgotten. Past 4 KiB the file is replaced by a new inode, so it never comes back.
+//!   appends a byte to `<database>-dir`; a read `fstat`s it ([`super::stamp_file`]), and when it
+//!   moves everything is forgotten.
 //! - **PostgreSQL, other nodes**: the transaction sends `pg_notify('bizmail_dir', tenant)`, which
 //!   PostgreSQL delivers only if it commits; each node's listener bumps that tenant's generation.
 //!
@@ -20,9 +20,9 @@
 //! leaves behind), and at most [`MAX_ENTRIES`] of them.
 
 use super::auth_cache::{AuthCache, MAX_AGE};
+use super::stamp_file::StampFile;
 use bizmail_protocol::response::UserInfo;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -43,7 +43,7 @@ pub struct DirStamp {
 #[derive(Default)]
 pub struct DirCache {
     /// `<database>-dir` on SQLite; `None` on PostgreSQL.
-    file: Option<PathBuf>,
+    file: Option<StampFile>,
     state: Mutex<State>,
 }
 
@@ -72,13 +72,9 @@ impl std::fmt::Debug for DirCache {
 
 impl DirCache {
     /// The cache of a SQLite database file (`None`: in memory) or of PostgreSQL (`None`).
-    pub fn new(db_file: Option<PathBuf>) -> DirCache {
+    pub fn new(db_file: Option<&std::path::Path>) -> DirCache {
         DirCache {
-            file: db_file.map(|f| {
-                let mut name = f.into_os_string();
-                name.push("-dir");
-                PathBuf::from(name)
-            }),
+            file: db_file.map(|f| StampFile::beside(f, "-dir")),
             state: Mutex::default(),
         }
     }
@@ -86,7 +82,10 @@ impl DirCache {
     /// The stamp of `tenant_id` now; `None` when nothing may be cached or used.
     fn stamp(&self, grants: &AuthCache, tenant_id: i64) -> Option<DirStamp> {
         let grants = grants.local_stamp()?;
-        let file = super::auth_cache::file_stamp(self.file.as_deref())?;
+        let file = match &self.file {
+            Some(f) => f.read()?,
+            None => (0, 0),
+        };
         let mut state = self.state.lock().ok()?;
         if state.last_file != file {
             state.last_file = file;
@@ -150,8 +149,8 @@ impl DirCache {
 
     /// Tells the other processes of a SQLite database that a directory changed.
     pub(super) fn bump_file(&self) {
-        if let Some(path) = &self.file
-            && let Err(e) = super::auth_cache::append_stamp(path)
+        if let Some(f) = &self.file
+            && let Err(e) = f.bump()
         {
             tracing::warn!(error = %e, "could not tell other processes that a directory changed");
         }
@@ -192,8 +191,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db.sqlite");
         let grants = AuthCache::sqlite(Some(db.clone()));
-        let here = DirCache::new(Some(db.clone()));
-        let other = DirCache::new(Some(db));
+        let here = DirCache::new(Some(&db));
+        let other = DirCache::new(Some(&db));
         assert_eq!(read(&here, &grants, 1, "old").await, "old");
         assert_eq!(read(&here, &grants, 2, "two").await, "two");
         assert_eq!(read(&here, &grants, 1, "new").await, "old", "kept");

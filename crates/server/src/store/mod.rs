@@ -32,6 +32,7 @@ pub mod schema;
 pub mod secrets;
 pub mod sql;
 mod sqlite_tx;
+pub mod stamp_file;
 pub mod tenants;
 pub mod totp;
 

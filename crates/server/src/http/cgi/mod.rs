@@ -178,7 +178,7 @@ fn oplog_row(req: &CgiRequest, endpoint: &str) -> OplogEntry {
     OplogEntry {
         tenant_id: None,
         at_ms: 0,
-        client_ip: req.client_ip.to_string(),
+        client_ip: crate::http::request::ip_text(req.client_ip),
         admin: String::new(),
         endpoint: format!("cgi-bin/{endpoint}"),
         params: req
