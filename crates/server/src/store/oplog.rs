@@ -99,12 +99,13 @@ pub async fn prune(store: &Store, before_ms: i64) -> StoreResult<u64> {
     .await
 }
 
-/// The newest `limit` rows of a tenant, newest first.
+/// The newest `limit` rows of a tenant, newest first (by the time of the call, then by the order
+/// written: read calls' rows reach the table a few milliseconds after the changes' own).
 pub async fn recent(store: &Store, tenant_id: i64, limit: i64) -> StoreResult<Vec<OplogEntry>> {
     sql::all(
         store,
         "SELECT tenant_id, at_ms, client_ip, admin, endpoint, params, errcode FROM oplog WHERE \
-         tenant_id = $1 ORDER BY id DESC LIMIT $2",
+         tenant_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
         &[tenant_id.into(), limit.into()],
     )
     .await
@@ -141,7 +142,7 @@ pub async fn search(
         "SELECT tenant_id, at_ms, client_ip, admin, endpoint, params, errcode FROM oplog WHERE \
          tenant_id = $1 AND at_ms >= $2 AND at_ms < $3 AND ($4 = '' OR endpoint LIKE $5 ESCAPE \
          '\\') AND ($6 = 'any' OR ($6 = 'ok' AND errcode = 0) OR ($6 = 'failed' AND errcode <> \
-         0)) AND ($7 = '' OR client_ip = $7) ORDER BY id DESC LIMIT $8 OFFSET $9",
+         0)) AND ($7 = '' OR client_ip = $7) ORDER BY at_ms DESC, id DESC LIMIT $8 OFFSET $9",
         &[
             search.tenant_id.into(),
             search.from_ms.into(),
