@@ -8,7 +8,7 @@ use super::sandbox::{Sandboxed, inject, keep};
 use crate::auth::access::Grant;
 use crate::directory::reads::{Answer as ReadAnswer, Query};
 use crate::directory::{Change, DirError, members};
-use crate::sandbox::record::Caller;
+use crate::sandbox::record::{Caller, Raw};
 use crate::tenants::OplogEntry;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -40,9 +40,10 @@ pub async fn call(
         params: String::new(),
         errcode: 0,
     };
-    let raw = req.raw.take();
+    let mut raw = req.raw.take();
     let mut sandboxed = None;
-    let (reply, logged) = guarded(&state, &endpoint, req, &mut row, &mut sandboxed).await;
+    let (reply, logged) =
+        guarded(&state, &endpoint, req, &mut row, (&mut sandboxed, &mut raw)).await;
     let errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
     // Only callers with credentials name the endpoint label (an unknown endpoint is a 404 then).
     let known =
@@ -66,7 +67,7 @@ async fn guarded(
     endpoint: &str,
     req: ApiRequest,
     row: &mut OplogEntry,
-    sandboxed: &mut Option<Sandboxed>,
+    (sandboxed, raw): (&mut Option<Sandboxed>, &mut Option<Raw>),
 ) -> (Reply, bool) {
     if let Some(limiter) = &state.limits.api
         && limiter.check_key(&req.client_ip).is_err()
@@ -121,6 +122,11 @@ async fn guarded(
             Some(Fault::Idle) => return (Reply::Json(br#"{"Ret":0}"#.to_vec()), false),
             Some(Fault::Smtp(_)) | None => {}
         }
+    } else {
+        // Not recorded: let the request go now. Its header values are slices of the
+        // connection's read buffer, and a held `listen` poll that kept them would keep that
+        // buffer (8 KB) alive beside the one hyper reads into next.
+        *raw = None;
     }
     match dispatch(state, endpoint, &grant, &params, row).await {
         Ok(Answer::Read(reply)) => (reply, false),
