@@ -36,7 +36,7 @@ pub const MAX_AGE: Duration = Duration::from_secs(10);
 pub const MAX_ENTRIES: usize = 100_000;
 
 /// What the grants read at one moment depended on: this process's change counter and, on SQLite,
-/// the shared stamp file's identity and length.
+/// the shared stamp file's change time and length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     local: u64,

@@ -11,7 +11,7 @@
 //!   change either read the old rows and carries the old generation, or read the new rows.
 //! - **SQLite, other processes** (the CLI's import, seed, member commands): the commit also
 //!   appends a byte to `<database>-dir`; a read `fstat`s it ([`super::stamp_file`]), and when it
-//!   moves everything is forgotten.
+//!   moves nothing kept before is used.
 //! - **PostgreSQL, other nodes**: the transaction sends `pg_notify('bizmail_dir', tenant)`, which
 //!   PostgreSQL delivers only if it commits; each node's listener bumps that tenant's generation.
 //!
@@ -51,9 +51,10 @@ pub struct DirCache {
 struct State {
     /// Each tenant's generation: bumped by every directory change of the tenant.
     generations: HashMap<i64, u64>,
-    /// The shared file as last seen.
-    last_file: (u64, u64),
-    entries: HashMap<(i64, String), Kept>,
+    /// By tenant, then by address: a lookup borrows the address, so a hit allocates nothing.
+    entries: HashMap<i64, HashMap<String, Kept>>,
+    /// How many members `entries` holds.
+    kept: usize,
 }
 
 struct Kept {
@@ -79,24 +80,34 @@ impl DirCache {
         }
     }
 
-    /// The stamp of `tenant_id` now; `None` when nothing may be cached or used.
-    fn stamp(&self, grants: &AuthCache, tenant_id: i64) -> Option<DirStamp> {
+    /// The stamp of `tenant_id` now, and the member kept under it if any; no stamp when nothing
+    /// may be cached or used. One lock for both.
+    fn look(
+        &self,
+        grants: &AuthCache,
+        tenant_id: i64,
+        address: &str,
+    ) -> Option<(DirStamp, Option<UserInfo>)> {
         let grants = grants.local_stamp()?;
         let file = match &self.file {
             Some(f) => f.read()?,
             None => (0, 0),
         };
-        let mut state = self.state.lock().ok()?;
-        if state.last_file != file {
-            state.last_file = file;
-            state.entries.clear();
-        }
-        let generation = state.generations.get(&tenant_id).copied().unwrap_or(0);
-        Some(DirStamp {
+        let state = self.state.lock().ok()?;
+        let stamp = DirStamp {
             grants,
             file,
-            generation,
-        })
+            generation: state.generations.get(&tenant_id).copied().unwrap_or(0),
+        };
+        // Entries read under another stamp (another file, an older generation) are not used,
+        // and are replaced by the read that follows.
+        let hit = state
+            .entries
+            .get(&tenant_id)
+            .and_then(|m| m.get(address))
+            .filter(|k| k.stamp == stamp && k.at.elapsed() < MAX_AGE)
+            .map(|k| k.value.clone());
+        Some((stamp, hit))
     }
 
     /// The member `address` of `tenant_id` from the cache, or else from `fetch` (the database
@@ -108,31 +119,28 @@ impl DirCache {
         address: &str,
         fetch: impl std::future::Future<Output = Result<UserInfo, E>>,
     ) -> Result<UserInfo, E> {
-        let stamp = self.stamp(grants, tenant_id);
-        let key = (tenant_id, address.to_owned());
-        if let Some(s) = stamp
-            && let Ok(state) = self.state.lock()
-            && let Some(kept) = state.entries.get(&key)
-            && kept.stamp == s
-            && kept.at.elapsed() < MAX_AGE
-        {
-            return Ok(kept.value.clone());
-        }
+        let stamp = match self.look(grants, tenant_id, address) {
+            Some((_, Some(hit))) => return Ok(hit),
+            Some((stamp, None)) => Some(stamp),
+            None => None,
+        };
         let value = fetch.await?;
         if let Some(s) = stamp
             && let Ok(mut state) = self.state.lock()
         {
-            if state.entries.len() >= MAX_ENTRIES && !state.entries.contains_key(&key) {
+            if state.kept >= MAX_ENTRIES {
                 state.entries.clear();
+                state.kept = 0;
             }
-            state.entries.insert(
-                key,
-                Kept {
-                    stamp: s,
-                    at: Instant::now(),
-                    value: value.clone(),
-                },
-            );
+            let kept = Kept {
+                stamp: s,
+                at: Instant::now(),
+                value: value.clone(),
+            };
+            let tenant = state.entries.entry(tenant_id).or_default();
+            if tenant.insert(address.to_owned(), kept).is_none() {
+                state.kept += 1;
+            }
         }
         Ok(value)
     }
@@ -143,6 +151,10 @@ impl DirCache {
         if let Ok(mut state) = self.state.lock() {
             for t in tenants {
                 *state.generations.entry(*t).or_default() += 1;
+                // Stale from now on: freed rather than kept until replaced.
+                if let Some(gone) = state.entries.remove(t) {
+                    state.kept = state.kept.saturating_sub(gone.len());
+                }
             }
         }
     }
