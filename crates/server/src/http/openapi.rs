@@ -20,44 +20,76 @@ use bizmail_protocol::sandbox::Fault;
 use bizmail_protocol::{ErrorCode, Params};
 
 /// Handles one OpenApi call, accepted or refused, and logs it.
-pub async fn call(
+///
+/// A plain function that returns the call's future, not an `async fn`: the future is what a held
+/// `listen` poll keeps for its whole wait, and an `async fn` would store its arguments twice (as
+/// passed, then as bound). The request is taken apart here, before the future exists, and the
+/// rarely taken paths (a sandbox, the ticket, the reads) are boxed where they run, so that a
+/// held poll's future stays small (see `PERFORMANCE.md`).
+pub fn call(
     State(state): State<AppState>,
     endpoint: Result<Path<String>, PathRejection>,
-    mut req: ApiRequest,
-) -> Response {
+    req: ApiRequest,
+) -> impl Future<Output = Response> + Send {
     // A path that does not decode (`/openapi/%ff%fe`) names no endpoint: it is answered as an
     // unknown endpoint is, in the protocol's error shape, never axum's plain-text rejection.
     let endpoint = match endpoint {
         Ok(Path(e)) => e.trim_matches('/').to_ascii_lowercase(),
         Err(_) => String::from("\u{fffd}"),
     };
+    let ApiRequest {
+        params,
+        authorization,
+        client_ip,
+        raw,
+    } = req;
     let mut row = OplogEntry {
         tenant_id: None,
         at_ms: 0,
-        client_ip: crate::http::request::ip_text(req.client_ip),
+        client_ip: crate::http::request::ip_text(client_ip),
         admin: String::new(),
         endpoint: format!("openapi/{endpoint}"),
         params: String::new(),
         errcode: 0,
     };
-    let mut raw = req.raw.take();
-    let mut sandboxed = None;
-    let (reply, logged) =
-        guarded(&state, &endpoint, req, &mut row, (&mut sandboxed, &mut raw)).await;
-    let errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
-    // Only callers with credentials name the endpoint label (an unknown endpoint is a 404 then).
-    let known =
-        !row.admin.is_empty() && !matches!(reply, Reply::ErrorWithStatus(_, StatusCode::NOT_FOUND));
-    crate::telemetry::api_call(if known { &endpoint } else { "other" }, errcode);
-    // A call that named no tenant (no token, a forged one) is counted above, not stored: the
-    // operation log is each tenant's audit trail, not a place strangers can fill.
-    if !logged && row.tenant_id.is_some() {
-        row.at_ms = crate::clock::now_ms();
-        row.errcode = errcode;
-        state.oplog.record(row).await;
+    async move {
+        let mut raw = raw;
+        let mut sandboxed = None;
+        let asked = Asked {
+            params,
+            authorization: authorization.as_deref(),
+            client_ip,
+        };
+        let (reply, logged) = guarded(
+            &state,
+            &endpoint,
+            asked,
+            &mut row,
+            (&mut sandboxed, &mut raw),
+        )
+        .await;
+        let errcode = reply.errcode().map_or(0, |c| i64::from(c.code()));
+        // Only callers with credentials name the endpoint label (an unknown endpoint is a 404 then).
+        let known = !row.admin.is_empty()
+            && !matches!(reply, Reply::ErrorWithStatus(_, StatusCode::NOT_FOUND));
+        crate::telemetry::api_call(if known { &endpoint } else { "other" }, errcode);
+        // A call that named no tenant (no token, a forged one) is counted above, not stored: the
+        // operation log is each tenant's audit trail, not a place strangers can fill.
+        if !logged && row.tenant_id.is_some() {
+            row.at_ms = crate::clock::now_ms();
+            row.errcode = errcode;
+            state.oplog.record(row).await;
+        }
+        let was_cut = matches!(reply, Reply::Cut);
+        keep(&state, sandboxed, raw, reply.into_response(), was_cut).await
     }
-    let was_cut = matches!(reply, Reply::Cut);
-    keep(&state, sandboxed, raw, reply.into_response(), was_cut).await
+}
+
+/// What the guard needs of the request.
+struct Asked<'a> {
+    params: Result<Params, ErrorCode>,
+    authorization: Option<&'a str>,
+    client_ip: std::net::IpAddr,
 }
 
 /// Runs the guard and the endpoint. The flag says whether the operation-log row was already
@@ -65,22 +97,22 @@ pub async fn call(
 async fn guarded(
     state: &AppState,
     endpoint: &str,
-    req: ApiRequest,
+    asked: Asked<'_>,
     row: &mut OplogEntry,
-    (sandboxed, raw): (&mut Option<Sandboxed>, &mut Option<Raw>),
+    (sandboxed, raw): (&mut Option<Sandboxed>, &mut Option<Box<Raw>>),
 ) -> (Reply, bool) {
     if let Some(limiter) = &state.limits.api
-        && limiter.check_key(&req.client_ip).is_err()
+        && limiter.check_key(&asked.client_ip).is_err()
     {
         return (Reply::Error(ErrorCode::IpFreqBlock), false);
     }
-    let params = match req.params {
+    let params = match asked.params {
         Ok(p) => p,
         Err(code) => return (Reply::Error(code), false),
     };
     row.params = params.to_log_line();
-    let token = access_token(req.authorization.as_deref(), &params);
-    let grant = match state.auth.authorize(token, req.client_ip).await {
+    let token = access_token(asked.authorization, &params);
+    let grant = match state.auth.authorize(token, asked.client_ip).await {
         Ok(g) => g,
         Err(mut refusal) => {
             row.tenant_id = refusal.tenant_id;
@@ -88,7 +120,7 @@ async fn guarded(
             // A sandbox records what its clients were refused too (an expired token's 1200):
             // that is what an integrator most needs to see.
             if let (Some(t), Some(token)) = (refusal.tenant_id, token)
-                && state.sandbox.of(t).await.is_some()
+                && Box::pin(state.sandbox.of(t)).await.is_some()
             {
                 let hash = crate::auth::tokens::token_hash(token);
                 *sandboxed = Some(Sandboxed {
@@ -108,7 +140,7 @@ async fn guarded(
     {
         let caller = Caller::with_token(format!("openapi:{}", grant.admin_name), &grant.token_hash);
         let named = format!("openapi/{endpoint}");
-        let (s, fault) = inject(state, &sandbox, &named, (caller, &mut row.params)).await;
+        let (s, fault) = Box::pin(inject(state, &sandbox, &named, (caller, &mut row.params))).await;
         *sandboxed = Some(s);
         match fault {
             Some(Fault::Error(code)) => {
@@ -157,25 +189,7 @@ async fn dispatch(
         return Ok(Answer::Read(Reply::Empty));
     }
     if endpoint == "mail/authkey" {
-        let alias = req::alias_param(params)?;
-        let scope = state.directory.scope(grant.tenant_id).await?;
-        let ticket = state
-            .auth
-            .issue_ticket(
-                &scope,
-                &alias,
-                (
-                    state.config.ticket_lifetime_secs,
-                    crate::auth::tickets::BIZAUTH,
-                ),
-            )
-            .await?;
-        return Ok(Answer::Read(Reply::json(
-            &bizmail_protocol::response::AuthKey {
-                auth_key: ticket.clone(),
-                auth_key_doc: ticket,
-            },
-        )));
+        return Box::pin(authkey(state, grant, params)).await;
     }
     if endpoint == "listen" {
         let settings = crate::push::listen::PollSettings {
@@ -191,7 +205,7 @@ async fn dispatch(
     }
     let change = match endpoint {
         "user/sync" => {
-            Change::UserSync(members::prepare(req::UserSync::from_params(params)?).await?)
+            Change::UserSync(Box::pin(members::prepare(req::UserSync::from_params(params)?)).await?)
         }
         "party/sync" => Change::PartySync(req::PartySync::from_params(params)?),
         "group/add" => Change::GroupAdd(req::GroupAdd::from_params(params)?),
@@ -218,12 +232,40 @@ async fn dispatch(
             let (alias, slave) = req::swap_alias_params(params)?;
             Change::SwapAlias(alias, slave)
         }
-        _ => return read(state, endpoint, grant, params).await.map(Answer::Read),
+        // Boxed, as every arm that awaits more than the guard: see `call`.
+        _ => {
+            return Box::pin(read(state, endpoint, grant, params))
+                .await
+                .map(Answer::Read);
+        }
     };
     // Boxed: a change's future is some 4 KB, and unboxed every call's future (a held `listen`
     // poll's for its whole wait) would be that large.
     Box::pin(state.directory.change(grant.tenant_id, change, Some(row))).await?;
     Ok(Answer::Written)
+}
+
+/// `mail/authkey`: a single-use ticket into the member's web mailbox.
+async fn authkey(state: &AppState, grant: &Grant, params: &Params) -> Result<Answer, DirError> {
+    let alias = req::alias_param(params)?;
+    let scope = state.directory.scope(grant.tenant_id).await?;
+    let ticket = state
+        .auth
+        .issue_ticket(
+            &scope,
+            &alias,
+            (
+                state.config.ticket_lifetime_secs,
+                crate::auth::tickets::BIZAUTH,
+            ),
+        )
+        .await?;
+    Ok(Answer::Read(Reply::json(
+        &bizmail_protocol::response::AuthKey {
+            auth_key: ticket.clone(),
+            auth_key_doc: ticket,
+        },
+    )))
 }
 
 /// The endpoints that only read.

@@ -21,7 +21,7 @@ pub struct ApiRequest {
     pub client_ip: IpAddr,
     /// The request as it came, for a sandbox's record (taken by the handler; moved out of the
     /// request, never copied).
-    pub raw: Option<crate::sandbox::record::Raw>,
+    pub raw: Option<Box<crate::sandbox::record::Raw>>,
 }
 
 /// Whether reading a body failed because it stopped arriving in time.
@@ -81,7 +81,7 @@ impl FromRequest<AppState> for ApiRequest {
             params,
             authorization,
             client_ip,
-            raw: Some(raw),
+            raw: Some(Box::new(raw)),
         })
     }
 }

@@ -61,17 +61,34 @@ pub fn cut() -> Response {
 }
 
 /// Keeps the exchange of a sandbox call in its record, and passes the response on. A `cut`
-/// response is recorded with status 0 and no body.
-pub async fn keep(
-    state: &AppState,
+/// response is recorded with status 0 and no body. Not an `async fn`: a call of any other tenant
+/// passes straight through, and the recording (a future of some 2 KB) is boxed, so it does not
+/// size the future of every call (a held `listen` poll's above all).
+pub fn keep<'a>(
+    state: &'a AppState,
     sandboxed: Option<Sandboxed>,
-    raw: Option<Raw>,
+    raw: Option<Box<Raw>>,
+    response: Response,
+    was_cut: bool,
+) -> futures_util::future::Either<
+    std::future::Ready<Response>,
+    std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send + 'a>>,
+> {
+    use futures_util::future::Either;
+    match (sandboxed, raw) {
+        (Some(s), Some(raw)) => Either::Right(Box::pin(record(state, s, raw, response, was_cut))),
+        _ => Either::Left(std::future::ready(response)),
+    }
+}
+
+/// Records one exchange of a sandbox call (see [`keep`]).
+async fn record(
+    state: &AppState,
+    s: Sandboxed,
+    raw: Box<Raw>,
     response: Response,
     was_cut: bool,
 ) -> Response {
-    let (Some(s), Some(raw)) = (sandboxed, raw) else {
-        return response;
-    };
     if was_cut {
         let none = axum::http::HeaderMap::new();
         let e = exchange(&raw, s.caller, (0, &none, b""), s.mark);

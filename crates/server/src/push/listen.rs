@@ -56,6 +56,9 @@ pub struct PollSettings {
 }
 
 /// Runs one poll for the client `token_hash` of `tenant_id` holding directory version `ver`.
+///
+/// What a held poll keeps while it waits is this future, so the reads and writes around the wait
+/// are boxed where they run: inline, the largest of them would size the whole wait.
 pub async fn poll(
     store: &Store,
     hub: &Hub,
@@ -66,21 +69,7 @@ pub async fn poll(
 ) -> Result<PollAnswer, StoreError> {
     let deadline = tokio::time::Instant::now() + settings.timeout;
     let held = i64::try_from(ver.map_or(0, |v| v.0)).unwrap_or(i64::MAX);
-    let now = store::now_ms();
-    let grace_ms = i64::try_from(settings.grace.as_millis()).unwrap_or(i64::MAX);
-    match store::events::cursor(store, token_hash).await? {
-        None => {
-            let head = store::events::head_event(store, tenant_id).await?;
-            store::events::create_cursor(store, token_hash, tenant_id, head, now).await?;
-        }
-        Some(c) if now - c.seen_ms > grace_ms => {
-            // Away past the grace period: offline, so what happened meanwhile is not for it.
-            let head = store::events::head_event(store, tenant_id).await?;
-            store::events::advance(store, token_hash, c.event_id, head.max(c.event_id), now)
-                .await?;
-        }
-        Some(_) => store::events::touch(store, token_hash, now).await?,
-    }
+    Box::pin(arrive(store, settings, tenant_id, token_hash)).await?;
     let _held = hub.hold();
     let board = hub.board(tenant_id);
     let notify = board.notify().clone();
@@ -99,7 +88,11 @@ pub async fn poll(
         // or after a second, and at the timeout the client hears "nothing yet" ({"Ret":0}) and
         // polls again. Its cursor has not moved, so nothing waiting for it is lost.
         let mut retry = None;
-        match look(store, hub, &board, tenant_id, token_hash, held, &mut known).await {
+        match Box::pin(look(
+            store, hub, &board, tenant_id, token_hash, held, &mut known,
+        ))
+        .await
+        {
             Ok(Look::Answer(answer)) => return Ok(answer),
             Ok(Look::Again) => continue,
             Ok(Look::Nothing) => {}
@@ -119,7 +112,7 @@ pub async fn poll(
             () = tokio::time::sleep_until(wake_at) => {
                 if tokio::time::Instant::now() >= deadline {
                     // Best effort: an unrecorded poll time only makes the grace period shorter.
-                    let _ = store::events::touch(store, token_hash, store::now_ms()).await;
+                    let _ = Box::pin(store::events::touch(store, token_hash, store::now_ms())).await;
                     return Ok(PollAnswer::Idle);
                 }
             }
@@ -127,6 +120,32 @@ pub async fn poll(
             () = async { let _ = closing.wait_for(|c| *c).await; } => return Ok(PollAnswer::Idle),
         }
     }
+}
+
+/// Marks the client as here: creates its cursor at the head of the event log on its first poll,
+/// moves it to the head after an absence past the grace period, else records the time.
+async fn arrive(
+    store: &Store,
+    settings: PollSettings,
+    tenant_id: i64,
+    token_hash: &[u8],
+) -> Result<(), StoreError> {
+    let now = store::now_ms();
+    let grace_ms = i64::try_from(settings.grace.as_millis()).unwrap_or(i64::MAX);
+    match store::events::cursor(store, token_hash).await? {
+        None => {
+            let head = store::events::head_event(store, tenant_id).await?;
+            store::events::create_cursor(store, token_hash, tenant_id, head, now).await?;
+        }
+        Some(c) if now - c.seen_ms > grace_ms => {
+            // Away past the grace period: offline, so what happened meanwhile is not for it.
+            let head = store::events::head_event(store, tenant_id).await?;
+            store::events::advance(store, token_hash, c.event_id, head.max(c.event_id), now)
+                .await?;
+        }
+        Some(_) => store::events::touch(store, token_hash, now).await?,
+    }
+    Ok(())
 }
 
 /// How soon a held poll looks again after the event log could not be read.

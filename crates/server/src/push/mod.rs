@@ -29,14 +29,15 @@ impl Push {
     }
 
     /// One poll of the client `token_hash` of `tenant_id` holding directory version `ver`.
-    pub async fn poll(
-        &self,
+    /// (The poll's own future, not one wrapped around it: a held poll keeps it while it waits.)
+    pub fn poll<'a>(
+        &'a self,
         settings: listen::PollSettings,
         tenant_id: i64,
-        token_hash: &[u8],
+        token_hash: &'a [u8],
         ver: Option<Ver>,
-    ) -> Result<listen::PollAnswer, StoreError> {
-        listen::poll(&self.store, &self.hub, settings, tenant_id, token_hash, ver).await
+    ) -> impl Future<Output = Result<listen::PollAnswer, StoreError>> + Send + 'a {
+        listen::poll(&self.store, &self.hub, settings, tenant_id, token_hash, ver)
     }
 }
 

@@ -184,19 +184,23 @@ impl AuthCache {
     }
 
     /// The grant of `hash` from `kind`, or else from `fetch` (the database read), kept under the
-    /// stamp read *before* `fetch` runs (futures start when awaited), so a change committed
-    /// meanwhile makes it stale at once.
-    pub async fn read_through<T: Clone>(
+    /// stamp read *before* `fetch` runs, so a change committed meanwhile makes it stale at once.
+    /// The read is made and boxed only on a miss: inline, its future (most of a KB) would size
+    /// the future of every API call, a held `listen` poll's included.
+    pub async fn read_through<T: Clone, F>(
         &self,
         kind: &Grants<T>,
         hash: &[u8],
-        fetch: impl std::future::Future<Output = super::StoreResult<Option<T>>>,
-    ) -> super::StoreResult<Option<T>> {
+        fetch: impl FnOnce() -> F,
+    ) -> super::StoreResult<Option<T>>
+    where
+        F: std::future::Future<Output = super::StoreResult<Option<T>>>,
+    {
         let stamp = self.stamp();
         if let Some(hit) = stamp.and_then(|s| kind.get(hash, s)) {
             return Ok(Some(hit));
         }
-        let grant = fetch.await?;
+        let grant = Box::pin(fetch()).await?;
         if let (Some(g), Some(s)) = (&grant, stamp) {
             kind.keep(hash, s, g);
         }

@@ -168,15 +168,17 @@ pub struct CorpGrant {
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<CorpGrant>> {
     let cache = store.auth_cache();
     let args = [hash.into()];
-    let read = sql::optional(
-        store,
-        "SELECT k.tenant_id, k.app, k.expires_ms, a.enabled, t.openapi_enabled AND NOT t.disabled \
-         AS openapi_enabled, t.ip_allow, \
-         t.corp_id, EXISTS (SELECT 1 FROM sandboxes s WHERE s.tenant_id = k.tenant_id) AS \
-         sandboxed FROM corp_tokens k JOIN corp_apps a ON a.tenant_id = k.tenant_id AND a.app = \
-         k.app JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
-        &args,
-    );
+    let read = || {
+        sql::optional(
+            store,
+            "SELECT k.tenant_id, k.app, k.expires_ms, a.enabled, \
+             t.openapi_enabled AND NOT t.disabled AS openapi_enabled, t.ip_allow, t.corp_id, \
+             EXISTS (SELECT 1 FROM sandboxes s WHERE s.tenant_id = k.tenant_id) AS sandboxed \
+             FROM corp_tokens k JOIN corp_apps a ON a.tenant_id = k.tenant_id AND a.app = k.app \
+             JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
+            &args,
+        )
+    };
     cache.read_through(&cache.corp, hash, read).await
 }
 

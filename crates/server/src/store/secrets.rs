@@ -57,15 +57,17 @@ pub async fn insert_token(
 pub async fn token(store: &Store, hash: &[u8]) -> StoreResult<Option<TokenGrant>> {
     let cache = store.auth_cache();
     let args = [hash.into()];
-    let read = sql::optional(
-        store,
-        "SELECT t.tenant_id, t.admin_id, a.name AS admin_name, t.expires_ms, n.openapi_enabled AND \
-         NOT n.disabled AS openapi_enabled, \
-         n.ip_allow, EXISTS (SELECT 1 FROM sandboxes s WHERE s.tenant_id = t.tenant_id) AS \
-         sandboxed FROM access_tokens t JOIN admins a ON a.id = t.admin_id JOIN tenants n ON \
-         n.id = t.tenant_id WHERE t.token_hash = $1",
-        &args,
-    );
+    let read = || {
+        sql::optional(
+            store,
+            "SELECT t.tenant_id, t.admin_id, a.name AS admin_name, t.expires_ms, \
+             n.openapi_enabled AND NOT n.disabled AS openapi_enabled, n.ip_allow, \
+             EXISTS (SELECT 1 FROM sandboxes s WHERE s.tenant_id = t.tenant_id) AS sandboxed \
+             FROM access_tokens t JOIN admins a ON a.id = t.admin_id \
+             JOIN tenants n ON n.id = t.tenant_id WHERE t.token_hash = $1",
+            &args,
+        )
+    };
     cache.read_through(&cache.tokens, hash, read).await
 }
 

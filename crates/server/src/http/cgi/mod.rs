@@ -41,7 +41,7 @@ pub struct CgiRequest {
     /// Whether the client came over HTTPS (directly or through a proxy that says so).
     pub https: bool,
     /// The request as it came, for a sandbox's record (moved out of the request, not copied).
-    pub raw: Option<crate::sandbox::record::Raw>,
+    pub raw: Option<Box<crate::sandbox::record::Raw>>,
 }
 
 impl FromRequest<AppState> for CgiRequest {
@@ -82,7 +82,7 @@ impl FromRequest<AppState> for CgiRequest {
             client_ip,
             host,
             https,
-            raw: Some(raw),
+            raw: Some(Box::new(raw)),
         })
     }
 }
