@@ -186,13 +186,18 @@ pub fn build_router(state: AppState) -> Router {
         .route("/mail/logout", axum::routing::post(webmail::logout))
         .merge(console::routes())
         .merge(sandbox_api::routes())
-        .route_layer(axum::middleware::from_fn(metrics::track))
-        .layer(axum::middleware::map_response_with_state(
+        .route_layer(metrics::Track)
+        .with_state(state.clone());
+    // Only a server that asks for HTTP error statuses pays for a look at every answer, and only
+    // a server-wide sandbox for a look at every page.
+    let router = if state.config.http_error_status {
+        router.layer(axum::middleware::map_response_with_state(
             state.clone(),
             error_status,
         ))
-        .with_state(state.clone());
-    // Only a server-wide sandbox pays for a look at every page.
+    } else {
+        router
+    };
     if state.config.sandbox {
         router.layer(axum::middleware::map_response(sandbox::footer))
     } else {
