@@ -36,12 +36,26 @@ impl StampFile {
         }
     }
 
-    /// The file's change time (nanoseconds) and length now: `(0, 0)` while it was never written;
-    /// `None` when it cannot be read, since then it vouches for nothing.
+    /// The file's change time (nanoseconds) and length now, creating the file empty on the first
+    /// read: `(0, 0)` only while it neither exists nor can be created; `None` when it cannot be
+    /// read, since then it vouches for nothing.
     pub fn read(&self) -> Option<(u64, u64)> {
         let file = match self.held.get() {
             Some(f) => f,
-            None => match File::open(&self.path) {
+            // Created (empty) by the first reader, not left to the first writer: while the file
+            // did not exist, every read was a failed `open`, a path walk and a system call on
+            // every API call until something changed. An empty file's stamp is its creation;
+            // any later bump changes it. Where the file cannot be created (a read-only data
+            // folder), it is opened as it is, and while it does not exist nothing was ever
+            // written to vouch for.
+            None => match std::fs::OpenOptions::new()
+                .read(true)
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(&self.path)
+                .or_else(|_| File::open(&self.path))
+            {
                 Ok(f) => self.held.get_or_init(|| f),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some((0, 0)),
                 Err(_) => return None,
@@ -81,8 +95,10 @@ mod tests {
         let db = dir.path().join("bizmail.db");
         let reader = StampFile::beside(&db, "-auth");
         let writer = StampFile::beside(&db, "-auth");
-        assert_eq!(reader.read(), Some((0, 0)));
+        // The first read creates the file, empty.
         let mut last = reader.read().unwrap();
+        assert_eq!(last.1, 0);
+        assert!(dir.path().join("bizmail.db-auth").exists());
         for _ in 0..(LIMIT + 3) {
             writer.bump().unwrap();
             let now = reader.read().unwrap();
