@@ -50,7 +50,7 @@ impl FromRequest<AppState> for CgiRequest {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let client_ip = super::request::client_ip(&parts, &state.config.trusted_proxies);
-        let body = axum::body::to_bytes(body, state.config.max_body_bytes)
+        let body = super::request::whole_body(body, state.config.max_body_bytes)
             .await
             .map_err(|_| answer_error(Code::InvalidParameter))?;
         let host = parts
