@@ -30,7 +30,8 @@ use target::Target;
 #[derive(Parser)]
 #[command(about = "Run bizmail load scenarios against a real server and print a table")]
 pub struct Args {
-    /// Scenarios to run: token, ping, user-get, cgi-user-get, ceiling, smtp-ingest, push-latency, push-fanout,
+    /// Scenarios to run: token, ping, user-get, cgi-user-get, ceiling, listener-ceiling,
+    /// smtp-ingest, push-latency, push-fanout,
     /// held-polls, cross-node (PostgreSQL only), directory-100k, inbox, read-mail, imap-fetch,
     /// imap-idle (the last two beside Debian's Dovecot), outbound (beside Debian's Postfix;
     /// needs root) (default: all).
@@ -88,11 +89,12 @@ pub struct Args {
 }
 
 /// What `--external` can run: the scenarios that need nothing but the API and SMTP.
-const EXTERNAL: [&str; 7] = [
+const EXTERNAL: [&str; 8] = [
     "token",
     "ping",
     "user-get",
     "ceiling",
+    "listener-ceiling",
     "smtp-ingest",
     "push-latency",
     "push-fanout",
@@ -122,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
         "user-get",
         "cgi-user-get",
         "ceiling",
+        "listener-ceiling",
         "smtp-ingest",
         "push-latency",
         "push-fanout",
@@ -242,6 +245,7 @@ async fn api_scenario(t: &Target, s: &str, args: &Args) -> anyhow::Result<Option
         "ping" => ping_scenario(t, args).await?,
         "user-get" => user_get_scenario(t, args).await?,
         "ceiling" => ceiling_scenario(args).await?,
+        "listener-ceiling" => listener_ceiling_scenario(args).await?,
         "smtp-ingest" => smtp::ingest(t, args).await?,
         "push-latency" => push::latency(t, None, args.rounds).await?,
         "push-fanout" => push::fanout(t, args.clients).await?,
@@ -281,7 +285,7 @@ async fn external(base: &str, args: &Args, scenarios: &[String]) -> anyhow::Resu
     print_header();
     for s in chosen {
         if let Some(outcome) = api_scenario(&target, s, args).await? {
-            let row = if s == "ceiling" {
+            let row = if s.ends_with("ceiling") {
                 "in-process"
             } else {
                 "external"
@@ -377,6 +381,32 @@ async fn ceiling_scenario(args: &Args) -> anyhow::Result<Outcome> {
     })
     .await;
     server.abort();
+    outcome
+}
+
+/// The same bare handler behind bizmail's own HTTP listener (its connection limits, header and
+/// body timeouts, graceful drain), with the default limits: `ping / listener-ceiling` is the cost
+/// of the guard alone, `listener-ceiling / ceiling` the cost of the listener's hardening.
+async fn listener_ceiling_scenario(args: &Args) -> anyhow::Result<Outcome> {
+    let app = axum::Router::new().route("/", axum::routing::post(|| async { "" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let limits =
+        bizmail_server::HttpLimits::from_config(&bizmail_server::config::Config::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(bizmail_server::serve_http(
+        listener, app, limits, None, stopped,
+    ));
+    let outcome = load(args, move |http| {
+        let url = url.clone();
+        async move {
+            let r = http.post(&url).send().await?;
+            Ok(r.status() == 200 && r.text().await?.is_empty())
+        }
+    })
+    .await;
+    let _ = stop.send(true);
+    let _ = server.await;
     outcome
 }
 

@@ -35,6 +35,9 @@ pub mod tenants;
 mod tls;
 
 pub use config::Config;
+/// The HTTP listener and its limits, for the bench to serve a bare handler exactly as bizmail
+/// serves its routes.
+pub use http::listener::{HttpLimits, serve as serve_http};
 pub use server::{Running, Server, StartError};
 /// The database failed (or could not be reached); domain APIs that only read or write the
 /// store return it.
