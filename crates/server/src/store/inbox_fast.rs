@@ -1,10 +1,15 @@
-//! PostgreSQL's short cuts for delivering to an INBOX: the statements of a delivery folded into
-//! one, each with the SQLite path beside it in `mail::deliver` (SQLite has no data-modifying
-//! `WITH`, and needs none: its statements make no round trips).
+//! The short cuts for delivering to one member's INBOX: the statements of a delivery folded into
+//! one request to the database, with the statement-by-statement path beside them in
+//! `mail::deliver` (for several recipients, another folder, or a member without an INBOX yet).
 //!
-//! Why: deliveries to one member queue for the INBOX row's lock (the UID must grow in commit
-//! order), which PostgreSQL holds until the commit. Every round trip made under that lock is paid
-//! once per message by a busy mailbox, and every statement costs a round trip.
+//! Why, on PostgreSQL: deliveries to one member queue for the INBOX row's lock (the UID must grow
+//! in commit order), which PostgreSQL holds until the commit. Every round trip made under that
+//! lock is paid once per message by a busy mailbox, and every statement costs a round trip.
+//!
+//! Why, on SQLite: the driver runs each connection on a thread of its own, and every statement is
+//! a hand-off to that thread and back (two context switches). Seven statements a message made
+//! the scheduler, not SQLite, the largest cost of ingest. SQLite has no data-modifying `WITH`, so
+//! its short cut is a script of plain statements sent as one request.
 
 use super::activity::MailLogRow;
 use super::mail::{NewMessage, Slot};
@@ -181,4 +186,94 @@ pub async fn deliver_alone(
             },
         )
     }))
+}
+
+/// The inbox a SQLite delivery files into: the member's first INBOX folder.
+macro_rules! sqlite_inbox {
+    () => {
+        "(SELECT id FROM folders WHERE member_id = $1 AND special = 'inbox' ORDER BY id LIMIT 1)"
+    };
+}
+
+/// On SQLite, a whole delivery to one member's INBOX inside `tx`, as one request to the
+/// connection's thread: the message, the copy (with the folder's next UID and modseq, as
+/// `folders::allocate_special` takes them), the folder, the unread count, the new-mail event
+/// (`notice`, its count ignored, its `MailId` the copy's), the mail-log row. Every statement
+/// writes only where the INBOX exists, so `None` (no INBOX yet, or PostgreSQL, whose
+/// [`deliver_alone`] runs outside a transaction) leaves nothing behind, and the caller takes the
+/// statement-by-statement path in the same transaction.
+///
+/// The copy takes the message's id from `last_insert_rowid()`, so it comes right after the
+/// message's `INSERT` (the later inserts move that id on).
+pub async fn deliver_in_tx(
+    tx: &mut Tx,
+    message: &NewMessage,
+    member_id: i64,
+    (now_ms, notice): (i64, &NewMailNotice),
+    log: &MailLogRow,
+) -> StoreResult<Option<i64>> {
+    if !matches!(tx.conn(), Conn::Sqlite(_)) {
+        return Ok(None);
+    }
+    let Some(head) = notice_head(notice) else {
+        return Ok(None);
+    };
+    let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
+    let (sender, receiver, subject) = log.bounded();
+    let unread = sql::optional_in::<(i64,)>(
+        &mut tx.conn(),
+        concat!(
+            "INSERT INTO messages (tenant_id, raw, size, from_header, to_header, subject, \
+               date_header, message_id, summary, received_ms) SELECT $3, $7, $4, $8, $9, $10, \
+               $11, $12, $13, $5 WHERE ",
+            sqlite_inbox!(),
+            " IS NOT NULL; \
+             INSERT INTO mailbox (mail_id, tenant_id, member_id, message_id, received_ms, \
+               folder_id, uid, modseq) SELECT $2, $3, $1, last_insert_rowid(), $5, id, uidnext, \
+               modseq + 1 FROM folders WHERE id = ",
+            sqlite_inbox!(),
+            "; UPDATE folders SET uidnext = uidnext + 1, modseq = modseq + 1 WHERE id = ",
+            sqlite_inbox!(),
+            "; UPDATE members SET unread = unread + 1 WHERE id = $1 AND ",
+            sqlite_inbox!(),
+            " IS NOT NULL; \
+             INSERT INTO events (tenant_id, at_ms, kind, payload) SELECT $3, $5, 'newmail', \
+               $6 || CAST(unread AS TEXT) || '}' FROM members WHERE id = $1 AND ",
+            sqlite_inbox!(),
+            " IS NOT NULL; \
+             INSERT INTO mail_log (tenant_id, at_ms, mailtype, status, sender, receiver, \
+               subject) SELECT $3, $5, $14, $15, $16, $17, $18 WHERE ",
+            sqlite_inbox!(),
+            " IS NOT NULL; \
+             SELECT unread FROM members WHERE id = $1 AND ",
+            sqlite_inbox!(),
+            " IS NOT NULL"
+        ),
+        &[
+            member_id.into(),
+            notice.mail_id.as_str().into(),
+            message.tenant_id.into(),
+            size.into(),
+            now_ms.into(),
+            head.as_str().into(),
+            (&message.raw).into(),
+            (&message.from_header).into(),
+            (&message.to_header).into(),
+            (&message.subject).into(),
+            (&message.date_header).into(),
+            (&message.message_id).into(),
+            (&message.summary).into(),
+            log.mailtype.into(),
+            log.status.into(),
+            (&sender).into(),
+            (&receiver).into(),
+            (&subject).into(),
+        ],
+    )
+    .await?;
+    if unread.is_some() {
+        // The commit wakes the tenant's held polls and IMAP IDLE (see `Tx::wakes`).
+        tx.wakes(message.tenant_id);
+    }
+    Ok(unread.map(|(unread,)| unread))
 }
