@@ -42,13 +42,23 @@ pub(crate) async fn of(
     let Some(own) = store::mail::own_quota(conn, member_id).await? else {
         return Ok(None);
     };
+    of_member(conn, member_id, own, default).await.map(Some)
+}
+
+/// The quota of a member whose own quota (`own`, `None` for the default) is already known.
+pub(crate) async fn of_member(
+    conn: &mut Conn<'_>,
+    member_id: i64,
+    own: Option<i64>,
+    default: Option<i64>,
+) -> Result<Quota, StoreError> {
     let limit = own.or(default);
     // Summing a mailbox is the costly part, and every delivery asks: only when there is a limit.
     let used = match limit {
         Some(_) => store::mail::used_bytes(conn, member_id).await?,
         None => 0,
     };
-    Ok(Some(Quota { used, limit }))
+    Ok(Quota { used, limit })
 }
 
 impl Mailboxes {

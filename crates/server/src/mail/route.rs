@@ -54,19 +54,23 @@ pub async fn resolve(
     let rcpt = Address::parse(rcpt).ok_or(Refusal::BadSyntax)?;
     let mut pooled = store.acquire().await?;
     let conn = &mut pooled.conn();
-    let (tenant_id, disabled) = store::mail::domain_tenant(conn, rcpt.domain())
+    // The domain's tenant, the address and its member in one statement (see
+    // `store::mail::recipient`).
+    let found = store::mail::recipient(conn, rcpt.domain(), rcpt.as_str())
         .await?
         .ok_or(Refusal::NotHosted)?;
+    let tenant_id = found.tenant_id;
     // A tenant the operator disabled receives nothing: its addresses are unknown (550).
-    if disabled {
+    if found.disabled {
         return Err(Refusal::Unknown);
     }
-    let row = db::find_address(conn, rcpt.as_str())
-        .await?
-        .filter(|r| r.tenant_id == tenant_id)
-        .ok_or(Refusal::Unknown)?;
-    match (row.kind, row.member_id, row.group_id) {
-        (kind::GROUP, _, Some(group_id)) => {
+    // An address of another tenant is not this domain's (an address names its tenant's domain,
+    // but the lookup is by the whole address).
+    if found.address_tenant != Some(tenant_id) {
+        return Err(Refusal::Unknown);
+    }
+    match (found.kind, found.member_id, found.group_id) {
+        (Some(kind::GROUP), _, Some(group_id)) => {
             let group = db::group_by_address(conn, tenant_id, rcpt.as_str())
                 .await?
                 .ok_or(Refusal::Unknown)?;
@@ -80,20 +84,19 @@ pub async fn resolve(
             Ok(people)
         }
         (_, Some(member_id), _) => {
-            let m = db::member(conn, tenant_id, member_id)
-                .await?
-                .ok_or(Refusal::Unknown)?;
-            if !m.enabled {
+            let (Some(true), Some(address)) = (found.enabled, found.member_address) else {
+                // No member of this tenant, or a disabled one.
                 return Err(Refusal::Unknown);
-            }
-            let quota = super::quota::of(conn, member_id, default_quota).await?;
-            if quota.is_some_and(|q| q.full()) {
+            };
+            let quota =
+                super::quota::of_member(conn, member_id, found.quota_bytes, default_quota).await?;
+            if quota.full() {
                 return Err(Refusal::Full);
             }
             Ok(vec![Mailbox {
                 tenant_id,
                 member_id,
-                address: m.address,
+                address,
             }])
         }
         _ => Err(Refusal::Unknown),

@@ -24,14 +24,48 @@ pub struct NewMessage {
     pub summary: String,
 }
 
-/// The tenant hosting `domain` and whether the operator disabled it, in one query (every
-/// recipient of every mail asks).
-pub async fn domain_tenant(conn: &mut Conn<'_>, domain: &str) -> StoreResult<Option<(i64, bool)>> {
+/// What one statement tells of a recipient address: the tenant hosting its domain (and whether
+/// the operator disabled it), the address's own row if it has one, and for a member's address
+/// the member's state and own quota.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecipientRow {
+    /// The tenant hosting the domain.
+    pub tenant_id: i64,
+    /// Whether that tenant is disabled.
+    pub disabled: bool,
+    /// The address's tenant (`None`: no such address).
+    pub address_tenant: Option<i64>,
+    /// The address's kind (`directory::kind`).
+    pub kind: Option<i64>,
+    /// The member the address belongs to.
+    pub member_id: Option<i64>,
+    /// The group the address names.
+    pub group_id: Option<i64>,
+    /// Whether that member is enabled (`None`: no member of the domain's tenant).
+    pub enabled: Option<bool>,
+    /// That member's primary address.
+    pub member_address: Option<String>,
+    /// That member's own quota in bytes (`None`: the server's default).
+    pub quota_bytes: Option<i64>,
+}
+
+/// Looks up a recipient in one statement rather than one per table: every RCPT asks, and on
+/// SQLite each statement is a hand-off to the connection's thread and back. `None`: no tenant
+/// hosts `domain`.
+pub async fn recipient(
+    conn: &mut Conn<'_>,
+    domain: &str,
+    address: &str,
+) -> StoreResult<Option<RecipientRow>> {
     sql::optional_in(
         conn,
-        "SELECT d.tenant_id, t.disabled FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE \
-         d.name = $1",
-        &[domain.into()],
+        "SELECT d.tenant_id, t.disabled, a.tenant_id AS address_tenant, a.kind, a.member_id, \
+         a.group_id, m.enabled, m.address AS member_address, m.quota_bytes \
+         FROM domains d JOIN tenants t ON t.id = d.tenant_id \
+         LEFT JOIN addresses a ON a.address = $2 \
+         LEFT JOIN members m ON m.id = a.member_id AND m.tenant_id = d.tenant_id \
+         WHERE d.name = $1",
+        &[domain.into(), address.into()],
     )
     .await
 }
