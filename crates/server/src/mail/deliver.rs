@@ -168,13 +168,6 @@ pub async fn deliver_to(
         return Ok(vec![delivered]);
     }
     let mut tx = store.begin().await?;
-    if let [one] = mailboxes
-        && folder_of(one.tenant_id) == Special::Inbox
-        && let Some(delivered) = deliver_alone_in(&mut tx, &message, one).await?
-    {
-        crate::push::publish(hub, tx.commit().await?);
-        return Ok(vec![delivered]);
-    }
     let out = deliver_in(&mut tx, &message, mailboxes, folder_of, store::now_ms()).await?;
     crate::push::publish(hub, tx.commit().await?);
     Ok(out)
@@ -293,8 +286,8 @@ fn notice_of(message: &NewMessage, m: &Mailbox, mail_id: String) -> NewMailNotic
     }
 }
 
-/// One copy for one member's INBOX as a single statement, where the backend can (PostgreSQL:
-/// see `store::inbox_fast`); `None` when it cannot and nothing was written.
+/// One copy for one member's INBOX as one request to the database (see `store::inbox_fast`);
+/// `None` when the member has no INBOX yet and nothing was written.
 async fn deliver_alone(
     store: &Store,
     hub: &Hub,
@@ -310,29 +303,6 @@ async fn deliver_alone(
         return Ok(None);
     };
     crate::push::publish(hub, committed);
-    notice.new_count = u64::try_from(unread).unwrap_or(0);
-    Ok(Some(Delivered {
-        tenant_id: m.tenant_id,
-        notice,
-    }))
-}
-
-/// One copy for one member's INBOX as one request inside `tx`, where the backend wants it
-/// (SQLite: see `store::inbox_fast::deliver_in_tx`); `None` when it does not and nothing was
-/// written.
-async fn deliver_alone_in(
-    tx: &mut store::Tx,
-    message: &NewMessage,
-    m: &Mailbox,
-) -> Result<Option<Delivered>, StoreError> {
-    let now = store::now_ms();
-    let log = received_log(message, m, Special::Inbox, now);
-    let mut notice = notice_of(message, m, new_mail_id());
-    let Some(unread) =
-        store::inbox_fast::deliver_in_tx(tx, message, m.member_id, (now, &notice), &log).await?
-    else {
-        return Ok(None);
-    };
     notice.new_count = u64::try_from(unread).unwrap_or(0);
     Ok(Some(Delivered {
         tenant_id: m.tenant_id,

@@ -118,12 +118,12 @@ fn notice_head(notice: &NewMailNotice) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// On PostgreSQL, a whole delivery to one member's INBOX as one autocommit statement: the
-/// message, its mail-log row, the copy with the folder's next UID and modseq, the unread count,
-/// the new-mail event (`notice`, its count ignored, its `MailId` the copy's) and the wake-up of
-/// every node. Returns the unread count and the commit to
-/// publish. `None` means nothing was written: the member has no INBOX yet, or the backend is
-/// SQLite; the caller then takes the transaction path.
+/// A whole delivery to one member's INBOX as one request: on PostgreSQL one autocommit statement
+/// (the message, its mail-log row, the copy with the folder's next UID and modseq, the unread
+/// count, the new-mail event (`notice`, its count ignored, its `MailId` the copy's) and the
+/// wake-up of every node); on SQLite the script of [`deliver_in_tx`] in a transaction of its
+/// own. Returns the unread count and the commit to publish. `None` means nothing was written:
+/// the member has no INBOX yet; the caller then takes the transaction path.
 pub async fn deliver_alone(
     store: &Store,
     message: &NewMessage,
@@ -133,13 +133,20 @@ pub async fn deliver_alone(
     log: &MailLogRow,
 ) -> StoreResult<Option<(i64, Committed)>> {
     if matches!(store, Store::Sqlite { .. }) {
-        return Ok(None);
+        // SQLite: inside a transaction of its own, which joins the chained commits.
+        let mut tx = store.begin().await?;
+        let Some(unread) =
+            deliver_in_tx(&mut tx, message, member_id, (now_ms, notice), log).await?
+        else {
+            // Nothing was written; dropping the transaction ends it.
+            return Ok(None);
+        };
+        return Ok(Some((unread, tx.commit().await?)));
     }
     let Some(head) = notice_head(notice) else {
         return Ok(None);
     };
-    let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
-    let (sender, receiver, subject) = log.bounded();
+    let bounded = log.bounded();
     let tenant = message.tenant_id.to_string();
     // The message and the log row are written only where the INBOX exists, so that a `None`
     // leaves nothing behind (a data-modifying `WITH` always runs to completion).
@@ -156,26 +163,10 @@ pub async fn deliver_alone(
             ", n AS (SELECT pg_notify('bizmail_events', $19)) SELECT u.unread FROM u, n"
         ),
         &[
-            member_id.into(),
-            notice.mail_id.as_str().into(),
-            message.tenant_id.into(),
-            size.into(),
-            now_ms.into(),
-            head.as_str().into(),
-            (&message.raw).into(),
-            (&message.from_header).into(),
-            (&message.to_header).into(),
-            (&message.subject).into(),
-            (&message.date_header).into(),
-            (&message.message_id).into(),
-            (&message.summary).into(),
-            log.mailtype.into(),
-            log.status.into(),
-            (&sender).into(),
-            (&receiver).into(),
-            (&subject).into(),
-            tenant.as_str().into(),
-        ],
+            &delivery_args(member_id, (message, notice, log), (now_ms, &head), &bounded)[..],
+            &[tenant.as_str().into()],
+        ]
+        .concat(),
     )
     .await?;
     Ok(unread.map(|(unread,)| {
@@ -200,12 +191,11 @@ macro_rules! sqlite_inbox {
 /// `folders::allocate_special` takes them), the folder, the unread count, the new-mail event
 /// (`notice`, its count ignored, its `MailId` the copy's), the mail-log row. Every statement
 /// writes only where the INBOX exists, so `None` (no INBOX yet, or PostgreSQL, whose
-/// [`deliver_alone`] runs outside a transaction) leaves nothing behind, and the caller takes the
-/// statement-by-statement path in the same transaction.
+/// [`deliver_alone`] runs outside a transaction) leaves nothing behind.
 ///
 /// The copy takes the message's id from `last_insert_rowid()`, so it comes right after the
 /// message's `INSERT` (the later inserts move that id on).
-pub async fn deliver_in_tx(
+async fn deliver_in_tx(
     tx: &mut Tx,
     message: &NewMessage,
     member_id: i64,
@@ -218,8 +208,7 @@ pub async fn deliver_in_tx(
     let Some(head) = notice_head(notice) else {
         return Ok(None);
     };
-    let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
-    let (sender, receiver, subject) = log.bounded();
+    let bounded = log.bounded();
     let unread = sql::optional_in::<(i64,)>(
         &mut tx.conn(),
         concat!(
@@ -249,26 +238,7 @@ pub async fn deliver_in_tx(
             sqlite_inbox!(),
             " IS NOT NULL"
         ),
-        &[
-            member_id.into(),
-            notice.mail_id.as_str().into(),
-            message.tenant_id.into(),
-            size.into(),
-            now_ms.into(),
-            head.as_str().into(),
-            (&message.raw).into(),
-            (&message.from_header).into(),
-            (&message.to_header).into(),
-            (&message.subject).into(),
-            (&message.date_header).into(),
-            (&message.message_id).into(),
-            (&message.summary).into(),
-            log.mailtype.into(),
-            log.status.into(),
-            (&sender).into(),
-            (&receiver).into(),
-            (&subject).into(),
-        ],
+        &delivery_args(member_id, (message, notice, log), (now_ms, &head), &bounded),
     )
     .await?;
     if unread.is_some() {
@@ -276,4 +246,36 @@ pub async fn deliver_in_tx(
         tx.wakes(message.tenant_id);
     }
     Ok(unread.map(|(unread,)| unread))
+}
+
+/// The arguments `$1` to `$18` both backends' whole-delivery statements take: the member, the
+/// copy's MailId, the tenant, the size, the time, the notice's head, the message's fields, and
+/// the mail-log row (`bounded`, its sender, receiver and subject cut to the log's limits).
+fn delivery_args<'a>(
+    member_id: i64,
+    (message, notice, log): (&'a NewMessage, &'a NewMailNotice, &MailLogRow),
+    (now_ms, head): (i64, &'a str),
+    bounded: &'a (String, String, String),
+) -> [sql::Arg<'a>; 18] {
+    let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
+    [
+        member_id.into(),
+        notice.mail_id.as_str().into(),
+        message.tenant_id.into(),
+        size.into(),
+        now_ms.into(),
+        head.into(),
+        (&message.raw).into(),
+        (&message.from_header).into(),
+        (&message.to_header).into(),
+        (&message.subject).into(),
+        (&message.date_header).into(),
+        (&message.message_id).into(),
+        (&message.summary).into(),
+        log.mailtype.into(),
+        log.status.into(),
+        (&bounded.0).into(),
+        (&bounded.1).into(),
+        (&bounded.2).into(),
+    ]
 }

@@ -205,7 +205,7 @@ impl Tx {
     /// Notes that this transaction appended events of `tenant_id` (the events module calls it).
     /// Returns whether this is the first time in this transaction, so that the cross-node
     /// notification is sent once per tenant rather than once per row.
-    pub(super) fn wakes(&mut self, tenant_id: i64) -> bool {
+    fn wakes(&mut self, tenant_id: i64) -> bool {
         if self.woken.contains(&tenant_id) {
             return false;
         }
