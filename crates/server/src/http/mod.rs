@@ -25,7 +25,6 @@ pub mod webmail;
 use crate::config::Config;
 use crate::tenants::oplog::OplogWriter;
 use axum::Router;
-use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use bizmail_protocol::ErrorCode;
@@ -191,10 +190,7 @@ pub fn build_router(state: AppState) -> Router {
     // Only a server that asks for HTTP error statuses pays for a look at every answer, and only
     // a server-wide sandbox for a look at every page.
     let router = if state.config.http_error_status {
-        router.layer(axum::middleware::map_response_with_state(
-            state.clone(),
-            error_status,
-        ))
+        router.layer(axum::middleware::map_response(error_status))
     } else {
         router
     };
@@ -205,11 +201,10 @@ pub fn build_router(state: AppState) -> Router {
     }
 }
 
-/// With `http_error_status = true`, gives protocol errors a fitting HTTP status instead of the real
-/// service's 200 (§6). The body stays the same.
-async fn error_status(State(state): State<AppState>, mut response: Response) -> Response {
-    if state.config.http_error_status
-        && response.status() == axum::http::StatusCode::OK
+/// Gives protocol errors a fitting HTTP status instead of the real service's 200 (§6). The body
+/// stays the same. Layered only on a server with `http_error_status = true`.
+async fn error_status(mut response: Response) -> Response {
+    if response.status() == axum::http::StatusCode::OK
         && let Some(code) = response.extensions().get::<ErrorCode>().copied()
         && let Ok(status) = axum::http::StatusCode::from_u16(code.http_status())
     {

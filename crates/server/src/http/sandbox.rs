@@ -61,23 +61,19 @@ pub fn cut() -> Response {
 }
 
 /// Keeps the exchange of a sandbox call in its record, and passes the response on. A `cut`
-/// response is recorded with status 0 and no body. Not an `async fn`: a call of any other tenant
-/// passes straight through, and the recording (a future of some 2 KB) is boxed, so it does not
-/// size the future of every call (a held `listen` poll's above all).
-pub fn keep<'a>(
-    state: &'a AppState,
+/// response is recorded with status 0 and no body. A call of any other tenant passes straight
+/// through; the recording (a future of some 2 KB) is boxed, so it does not size the future of
+/// every call (a held `listen` poll's above all).
+pub async fn keep(
+    state: &AppState,
     sandboxed: Option<Sandboxed>,
     raw: Option<Box<Raw>>,
     response: Response,
     was_cut: bool,
-) -> futures_util::future::Either<
-    std::future::Ready<Response>,
-    std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send + 'a>>,
-> {
-    use futures_util::future::Either;
+) -> Response {
     match (sandboxed, raw) {
-        (Some(s), Some(raw)) => Either::Right(Box::pin(record(state, s, raw, response, was_cut))),
-        _ => Either::Left(std::future::ready(response)),
+        (Some(s), Some(raw)) => Box::pin(record(state, s, raw, response, was_cut)).await,
+        _ => response,
     }
 }
 

@@ -190,8 +190,8 @@ macro_rules! sqlite_inbox {
 /// connection's thread: the message, the copy (with the folder's next UID and modseq, as
 /// `folders::allocate_special` takes them), the folder, the unread count, the new-mail event
 /// (`notice`, its count ignored, its `MailId` the copy's), the mail-log row. Every statement
-/// writes only where the INBOX exists, so `None` (no INBOX yet, or PostgreSQL, whose
-/// [`deliver_alone`] runs outside a transaction) leaves nothing behind.
+/// writes only where the INBOX exists, so `None` (no INBOX yet) leaves nothing behind. Only
+/// [`deliver_alone`] calls it, on SQLite.
 ///
 /// The copy takes the message's id from `last_insert_rowid()`, so it comes right after the
 /// message's `INSERT` (the later inserts move that id on).
@@ -202,9 +202,6 @@ async fn deliver_in_tx(
     (now_ms, notice): (i64, &NewMailNotice),
     log: &MailLogRow,
 ) -> StoreResult<Option<i64>> {
-    if !matches!(tx.conn(), Conn::Sqlite(_)) {
-        return Ok(None);
-    }
     let Some(head) = notice_head(notice) else {
         return Ok(None);
     };
